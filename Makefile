@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/rufbus graph info
-	$(BIN)/rufbus route "Bernburg, Marktplatz" "Schönebeck, Bahnhof"
+	$(BIN)/rufbus route "Bernburg, Busbahnhof" "Schönebeck, Bahnhof"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

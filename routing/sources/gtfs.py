@@ -1,0 +1,153 @@
+"""Read a GTFS feed into stop places and scheduled stop-to-stop links (the only GTFS parser)."""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from routing.errors import DataMissingError, RoutingError
+
+log = logging.getLogger(__name__)
+
+#: Shortest travel time given to a scheduled link, in seconds. Timetables are in whole minutes,
+#: so consecutive stops often share a minute; a bus still needs time to get there.
+MIN_LINK_TIME_S = 60
+
+
+@dataclass(frozen=True, slots=True)
+class StopNetwork:
+    """Stop places of a feed and the scheduled links between consecutive stop places.
+
+    Attributes
+    ----------
+    places
+        One row per stop place, indexed by ``node`` (0..n-1), with ``name``, ``x`` (lon),
+        ``y`` (lat) and ``stop_ids`` (the feed's platform ids joined with ``;``).
+    links
+        One row per directed link ``u`` -> ``v`` between consecutive stop places of any trip, with
+        ``travel_time`` (median scheduled seconds, at least ``MIN_LINK_TIME_S``) and
+        ``num_trips`` (how many trips use it).
+    """
+
+    places: pd.DataFrame
+    links: pd.DataFrame
+
+
+def _read_table(
+    feed: zipfile.ZipFile, name: str, path: Path, dtype: dict[str, type]
+) -> pd.DataFrame:
+    try:
+        with feed.open(name) as f:
+            return pd.read_csv(f, dtype=dtype, keep_default_na=False)
+    except KeyError:
+        raise DataMissingError(f"{path}:{name}", "the GTFS feed has no such table") from None
+
+
+def parse_gtfs_time(values: pd.Series) -> pd.Series:
+    """Turn GTFS ``H:MM:SS`` strings (hours may exceed 24) into seconds since the start of the service day.
+
+    Parameters
+    ----------
+    values
+        Strings like ``"5:28:00"`` or ``"25:10:00"``.
+
+    Returns
+    -------
+    seconds
+        Integer seconds from the start of the service day.
+    """
+    parts = values.str.split(":", expand=True).astype(int)
+    return parts[0] * 3600 + parts[1] * 60 + parts[2]
+
+
+def read_stop_network(path: Path) -> StopNetwork:
+    """Read the stop places and scheduled stop-to-stop links of a GTFS zip file.
+
+    Platforms (stop ids) with the same name and coordinates are merged into one stop place.
+    Every pair of consecutive stops of every trip becomes a link; its travel time is the median
+    scheduled time over all trips (departure at the first to arrival at the second).
+
+    Parameters
+    ----------
+    path
+        The GTFS zip file.
+
+    Returns
+    -------
+    network
+        The stop places and links.
+
+    Raises
+    ------
+    DataMissingError
+        If the file or one of ``stops.txt``/``stop_times.txt`` is missing.
+    RoutingError
+        If the file is not a zip archive.
+    """
+    if not path.is_file():
+        raise DataMissingError(str(path), "GTFS file not found")
+    try:
+        feed = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise RoutingError(str(path), "not a GTFS zip archive") from None
+    with feed:
+        stops = _read_table(feed, "stops.txt", path, {"stop_id": str, "stop_name": str})
+        stop_times = _read_table(
+            feed,
+            "stop_times.txt",
+            path,
+            {"trip_id": str, "stop_id": str, "arrival_time": str, "departure_time": str},
+        )
+
+    stops["stop_lat"] = stops["stop_lat"].astype(float)
+    stops["stop_lon"] = stops["stop_lon"].astype(float)
+    key = ["stop_name", "stop_lat", "stop_lon"]
+    grouped = stops.groupby(key, sort=True)["stop_id"].agg(lambda ids: ";".join(sorted(ids)))
+    places = grouped.reset_index().rename(
+        columns={"stop_name": "name", "stop_lat": "y", "stop_lon": "x", "stop_ids": "stop_ids"}
+    )
+    places = places.rename(columns={"stop_id": "stop_ids"})
+    places.index.name = "node"
+    node_of_stop = {
+        stop_id: node for node, ids in places["stop_ids"].items() for stop_id in ids.split(";")
+    }
+
+    st = stop_times.assign(
+        stop_sequence=stop_times["stop_sequence"].astype(int),
+        arrival_s=parse_gtfs_time(stop_times["arrival_time"]),
+        departure_s=parse_gtfs_time(stop_times["departure_time"]),
+        node=stop_times["stop_id"].map(node_of_stop),
+    ).sort_values(["trip_id", "stop_sequence"])
+    unknown = st["node"].isna()
+    if unknown.any():
+        bad = st.loc[unknown, "stop_id"].iloc[0]
+        raise RoutingError(f"{path}:stop_times.txt", f"stop_id {bad!r} is not in stops.txt")
+    st["node"] = st["node"].astype(int)
+
+    nxt = st.groupby("trip_id", sort=False).shift(-1)
+    links = pd.DataFrame(
+        {
+            "u": st["node"],
+            "v": nxt["node"],
+            "travel_time": nxt["arrival_s"] - st["departure_s"],
+        }
+    ).dropna()
+    links = links[links["u"] != links["v"]].astype({"u": int, "v": int})
+    links = (
+        links.groupby(["u", "v"])["travel_time"]
+        .agg(travel_time="median", num_trips="size")
+        .reset_index()
+    )
+    links["travel_time"] = links["travel_time"].clip(lower=MIN_LINK_TIME_S).astype(float)
+    log.info(
+        "GTFS %s: %d stop ids, %d stop places, %d links",
+        path.name,
+        len(stops),
+        len(places),
+        len(links),
+    )
+    return StopNetwork(places=places, links=links)
