@@ -48,7 +48,7 @@ def _read_table(
 
 
 def parse_gtfs_time(values: pd.Series) -> pd.Series:
-    """Turn GTFS ``H:MM:SS`` strings (hours may exceed 24) into seconds since the start of the service day.
+    """Turn GTFS ``H:MM:SS`` strings (hours may exceed 24) into seconds from the day start.
 
     Parameters
     ----------

@@ -37,7 +37,11 @@ GERMAN_DEFAULT_SPEEDS_KPH: dict[str, float] = {
 
 #: Highway classes OSMnx's "drive" filter leaves out (``osmnx._overpass._get_network_filter``).
 NOT_DRIVABLE_HIGHWAYS = frozenset(
-    ["abandoned", "bridleway", "bus_guideway", "construction", "corridor", "cycleway", "elevator", "escalator", "footway", "no", "path", "pedestrian", "planned", "platform", "proposed", "raceway", "razed", "rest_area", "service", "services", "steps", "track"]
+    (
+        "abandoned bridleway bus_guideway construction corridor cycleway elevator escalator "
+        "footway no path pedestrian planned platform proposed raceway razed rest_area service "
+        "services steps track"
+    ).split()
 )
 NOT_DRIVABLE_SERVICES = frozenset(
     ["alley", "driveway", "emergency_access", "parking", "parking_aisle", "private"]
