@@ -1,0 +1,36 @@
+"""Errors raised by the planner: bad instances, bad files, bad parameters."""
+
+from __future__ import annotations
+
+
+class PlannerError(ValueError):
+    """Base class: something the caller gave is not acceptable.
+
+    Parameters
+    ----------
+    field
+        Name of the offending field (``"requests[3].pickup"``, ``"line 4"``...).
+    reason
+        What is wrong with it, in plain words.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class InvalidInstanceError(PlannerError):
+    """An :class:`~planner.model.Instance`, request or vehicle is inconsistent."""
+
+
+class InvalidParamsError(PlannerError):
+    """Solver parameters are out of range."""
+
+
+class InvalidPlanError(PlannerError):
+    """A plan (initial routes, locked prefix) does not fit the instance."""
+
+
+class InstanceFormatError(PlannerError):
+    """A benchmark file cannot be read; ``field`` names the file and line."""

@@ -1,0 +1,162 @@
+"""Timing of a fixed stop sequence: the earliest schedule that meets every time constraint.
+
+For a fixed order of stops, the time constraints of the dial-a-ride problem are all
+difference constraints on the service start times ``B``:
+
+* travel: ``B[k+1] >= B[k] + service[k] + travel(k, k+1)`` (waiting is allowed),
+* windows: ``earliest[k] <= B[k] <= latest[k]``,
+* ride time: ``B[drop] - (B[pick] + service[pick]) <= max_ride``, i.e.
+  ``B[pick] >= B[drop] - max_ride - service[pick]``,
+* route duration: ``B[end] - B[start] <= max_route_duration``.
+
+The least solution of such a system is its longest-path solution. :func:`earliest_schedule`
+computes it by label correcting (forward passes plus the backward ride-time and duration
+constraints, Bellman-Ford style); the sequence is feasible exactly when the least solution
+meets every ``latest`` bound. Pickups are therefore delayed only as much as the ride-time
+and duration limits require, which is the exact counterpart of the forward-time-slack
+procedure of Cordeau & Laporte (2003).
+
+Stops are numbered ``2 * r`` (pickup of request ``r``) and ``2 * r + 1`` (its drop-off).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.model import Instance
+
+EPS = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class StopTable:
+    """Flat per-stop arrays of an instance, as Python lists for fast scalar access."""
+
+    location: list[int]
+    earliest: list[float]
+    latest: list[float]
+    service: list[float]
+    passengers: list[int]
+    wheelchairs: list[int]
+    max_ride: list[float]
+    travel: list[list[float]]
+    distance: list[list[float]]
+    start: list[int]
+    end: list[int]
+    shift_start: list[float]
+    shift_end: list[float]
+    max_duration: list[float]
+    seats: list[int]
+    wheelchair_places: list[int]
+
+    @classmethod
+    def from_instance(cls, instance: Instance) -> StopTable:
+        """Flatten an instance; stop ``2r`` is the pickup and ``2r+1`` the drop-off of ``r``."""
+        location, earliest, latest, service, pas, wch, ride = [], [], [], [], [], [], []
+        for req in instance.requests:
+            location += [req.pickup, req.dropoff]
+            earliest += [req.earliest_pickup, req.earliest_dropoff]
+            latest += [req.latest_pickup, req.latest_dropoff]
+            service += [req.pickup_service_time, req.dropoff_service_time]
+            pas += [req.passengers, -req.passengers]
+            wch += [req.wheelchairs, -req.wheelchairs]
+            ride.append(req.max_ride_time)
+        vehicles = instance.vehicles
+        return cls(
+            location=location,
+            earliest=earliest,
+            latest=latest,
+            service=service,
+            passengers=pas,
+            wheelchairs=wch,
+            max_ride=ride,
+            travel=instance.travel_times.tolist(),
+            distance=instance.distances.tolist(),
+            start=[v.start_depot for v in vehicles],
+            end=[v.end_depot for v in vehicles],
+            shift_start=[v.shift_start for v in vehicles],
+            shift_end=[v.shift_end for v in vehicles],
+            max_duration=[v.max_route_duration for v in vehicles],
+            seats=[v.seats for v in vehicles],
+            wheelchair_places=[v.wheelchair_places for v in vehicles],
+        )
+
+    def loads_fit(self, vehicle: int, stops: list[int]) -> bool:
+        """Return whether seats and wheelchair places suffice along the sequence."""
+        seats, places = self.seats[vehicle], self.wheelchair_places[vehicle]
+        pas = wch = 0
+        for s in stops:
+            pas += self.passengers[s]
+            wch += self.wheelchairs[s]
+            if pas > seats or wch > places:
+                return False
+        return True
+
+    def route_distance(self, vehicle: int, stops: list[int]) -> float:
+        """Return the distance driven from the start depot through ``stops`` to the end."""
+        if not stops:
+            return 0.0
+        dist, loc = self.distance, self.location
+        prev = self.start[vehicle]
+        total = 0.0
+        for s in stops:
+            total += dist[prev][loc[s]]
+            prev = loc[s]
+        return total + dist[prev][self.end[vehicle]]
+
+
+def earliest_schedule(table: StopTable, vehicle: int, stops: list[int]) -> list[float] | None:
+    """Return the least feasible service start times, or ``None`` if there are none.
+
+    Parameters
+    ----------
+    table
+        The instance's stop table.
+    vehicle
+        Index of the vehicle driving the sequence.
+    stops
+        Stop numbers in visiting order, without depots. A drop-off whose pickup is not in
+        the sequence has no ride-time constraint (the passenger is already on board).
+
+    Returns
+    -------
+    times
+        ``len(stops) + 2`` start times: the depot departure, each stop, the depot return.
+        ``None`` if no schedule meets the windows, ride times and route duration.
+    """
+    loc, travel, svc_of = table.location, table.travel, table.service
+    m = len(stops)
+    locs = [table.start[vehicle], *(loc[s] for s in stops), table.end[vehicle]]
+    svc = [0.0, *(svc_of[s] for s in stops), 0.0]
+    arc = [travel[locs[k]][locs[k + 1]] + svc[k] for k in range(m + 1)]
+    lo_shift, hi_shift = table.shift_start[vehicle], table.shift_end[vehicle]
+    times = [lo_shift, *(table.earliest[s] for s in stops), lo_shift]
+    latest = [hi_shift, *(table.latest[s] for s in stops), hi_shift]
+    position = {s: k + 1 for k, s in enumerate(stops)}
+    backward = []  # (pickup position, dropoff position, limit on B[drop] - B[pick])
+    for k, s in enumerate(stops):
+        if s & 1 and (s - 1) in position:
+            i = position[s - 1]
+            backward.append((i, k + 1, table.max_ride[s >> 1] + svc[i]))
+    max_duration = table.max_duration[vehicle]
+    for _ in range(m + 3):
+        for k in range(m + 1):
+            t = times[k] + arc[k]
+            if t > times[k + 1]:
+                times[k + 1] = t
+        for k in range(m + 2):
+            if times[k] > latest[k] + EPS:
+                return None
+        changed = False
+        for i, j, limit in backward:
+            need = times[j] - limit
+            if need > times[i] + EPS:
+                times[i] = need
+                changed = True
+        need = times[m + 1] - max_duration
+        if need > times[0] + EPS:
+            times[0] = need
+            changed = True
+        if not changed:
+            return times
+    return None

@@ -1,0 +1,525 @@
+"""Dial-a-ride solver on the OR-Tools routing library (the only OR-Tools import).
+
+Pipeline of :func:`solve`:
+
+1. requests no vehicle could serve even alone are rejected up front, with the reason;
+2. time windows are tightened from the ride-time limits and the depots (implied bounds
+   that help OR-Tools' propagation);
+3. initial routes come from the warm-start plan and/or :func:`planner.construct.
+   regret_insertion` (feasible by construction), since OR-Tools' own first solutions are
+   weak under tight windows and ride times;
+4. OR-Tools improves them (guided local search by default) on a model with pickup and
+   delivery pairs, a time dimension with windows, ride-time limits per pair and route
+   duration spans, seat and wheelchair dimensions and optional requests with a penalty;
+5. the routes are re-timed by :func:`planner.schedule.earliest_schedule` (not read from the
+   solver's cumul variables) and the plan is checked by :func:`planner.validate.validate`.
+
+With ``workers > 1`` several independent searches (different seeds of the construction
+and different metaheuristics) run in parallel processes and the best plan wins.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from planner.construct import regret_insertion
+from planner.errors import InvalidParamsError, InvalidPlanError
+from planner.model import Instance
+from planner.result import Plan, Rejection, Route, StopKind, Visit
+from planner.schedule import StopTable, earliest_schedule
+
+log = logging.getLogger(__name__)
+
+METAHEURISTICS = ("guided_local_search", "simulated_annealing", "tabu_search", "greedy_descent")
+StopRef = tuple[str, StopKind]
+
+
+@dataclass(frozen=True, slots=True)
+class SolveParams:
+    """Tunables of :func:`solve`.
+
+    Attributes
+    ----------
+    time_limit
+        Wall-clock limit of the search in seconds (per worker; workers run in parallel).
+    workers
+        Number of parallel searches; the best plan wins.
+    seed
+        Seed of the randomised parts (construction noise of workers after the first).
+    objective
+        ``"distance"`` or ``"time"``: what vehicle arcs cost.
+    ride_time_weight
+        Cost per unit of passenger ride time, relative to one unit of distance or time.
+    vehicle_fixed_cost
+        Cost of using a vehicle (large values give the hierarchical Li & Lim objective).
+    rejection_penalty
+        Cost of leaving a request unserved; ``None`` picks a value above any route cost.
+    metaheuristic
+        OR-Tools local search metaheuristic of the first worker; further workers cycle
+        through :data:`METAHEURISTICS` after it.
+    construction
+        Build initial routes with regret insertion (otherwise OR-Tools' parallel cheapest
+        insertion builds the first solution).
+    tighten_windows
+        Tighten time windows from ride-time limits and depots before modelling.
+    precision
+        Time and distance resolution of the integer model, in the instance's units.
+    """
+
+    time_limit: float = 10.0
+    workers: int = 1
+    seed: int = 0
+    objective: str = "distance"
+    ride_time_weight: float = 0.0
+    vehicle_fixed_cost: float = 0.0
+    rejection_penalty: float | None = None
+    metaheuristic: str = "guided_local_search"
+    construction: bool = True
+    tighten_windows: bool = True
+    precision: float = 1e-4
+
+    def __post_init__(self) -> None:
+        if not self.time_limit > 0:
+            raise InvalidParamsError("time_limit", f"must be > 0, got {self.time_limit}")
+        if self.workers < 1:
+            raise InvalidParamsError("workers", f"must be >= 1, got {self.workers}")
+        if self.objective not in ("distance", "time"):
+            msg = f"must be 'distance' or 'time', got {self.objective!r}"
+            raise InvalidParamsError("objective", msg)
+        if self.metaheuristic not in METAHEURISTICS:
+            msg = f"must be one of {', '.join(METAHEURISTICS)}, got {self.metaheuristic!r}"
+            raise InvalidParamsError("metaheuristic", msg)
+        for name in ("ride_time_weight", "vehicle_fixed_cost"):
+            if not getattr(self, name) >= 0:
+                raise InvalidParamsError(name, f"must be >= 0, got {getattr(self, name)}")
+        if self.rejection_penalty is not None and not self.rejection_penalty > 0:
+            raise InvalidParamsError("rejection_penalty", "must be > 0")
+        if not 0 < self.precision <= 1:
+            raise InvalidParamsError("precision", f"must be in (0, 1], got {self.precision}")
+
+
+def _reject_alone(table: StopTable, instance: Instance) -> dict[int, str]:
+    """Return requests that no vehicle can serve even alone, with the reason."""
+    out = {}
+    max_seats = max((v.seats for v in instance.vehicles), default=0)
+    max_places = max((v.wheelchair_places for v in instance.vehicles), default=0)
+    for r, req in enumerate(instance.requests):
+        if req.passengers > max_seats or req.wheelchairs > max_places:
+            out[r] = (
+                f"needs {req.passengers} seats and {req.wheelchairs} wheelchair places; "
+                f"no vehicle has that much room"
+            )
+            continue
+        pair = [2 * r, 2 * r + 1]
+        fits = [v for v in range(len(instance.vehicles)) if table.loads_fit(v, pair)]
+        if not any(earliest_schedule(table, v, pair) is not None for v in fits):
+            out[r] = "no vehicle can serve it even alone (time windows, ride time or shift)"
+    return out
+
+
+def _tightened(table: StopTable) -> tuple[list[float], list[float]]:
+    """Return windows tightened by the ride-time limits and depot distances."""
+    earliest, latest = list(table.earliest), list(table.latest)
+    travel, loc, svc = table.travel, table.location, table.service
+    vehicles = range(len(table.start))
+    for r, ride in enumerate(table.max_ride):
+        p, d = 2 * r, 2 * r + 1
+        direct = travel[loc[p]][loc[d]]
+        if vehicles:
+            earliest[p] = max(
+                earliest[p],
+                min(table.shift_start[v] + travel[table.start[v]][loc[p]] for v in vehicles),
+            )
+            latest[d] = min(
+                latest[d],
+                max(table.shift_end[v] - svc[d] - travel[loc[d]][table.end[v]] for v in vehicles),
+            )
+        earliest[d] = max(earliest[d], earliest[p] + svc[p] + direct)
+        latest[p] = min(latest[p], latest[d] - svc[p] - direct)
+        if math.isfinite(ride):
+            earliest[p] = max(earliest[p], earliest[d] - svc[p] - ride)
+            latest[d] = min(latest[d], latest[p] + svc[p] + ride)
+    return earliest, latest
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """Everything a search process needs (picklable)."""
+
+    instance: Instance
+    params: SolveParams
+    skip: frozenset[int]
+    initial: tuple[tuple[int, ...], ...]
+    locked: tuple[tuple[int, ...], ...]
+    metaheuristic: str
+    seed: int
+
+
+def _search(job: _Job) -> list[list[int]]:
+    """Build the OR-Tools model, run the search and return stop sequences per vehicle."""
+    instance, params = job.instance, job.params
+    table = StopTable.from_instance(instance)
+    num_vehicles = instance.num_vehicles
+    initial = [list(r) for r in job.initial]
+    if params.construction or not any(initial):
+        todo = [
+            r
+            for r in range(instance.num_requests)
+            if r not in job.skip and all(2 * r not in route for route in initial)
+        ]
+        if todo and params.construction:
+            initial, _ = regret_insertion(
+                table,
+                requests=todo,
+                routes=initial,
+                fixed_cost=params.vehicle_fixed_cost,
+                seed=job.seed if job.seed else None,
+            )
+    scale = 1.0 / params.precision
+    depots = sorted(set(table.start) | set(table.end))
+    depot_node = {loc: k for k, loc in enumerate(depots)}
+    offset = len(depots)
+    stops = [
+        s for r in range(instance.num_requests) if r not in job.skip for s in (2 * r, 2 * r + 1)
+    ]
+    node_of = {s: offset + k for k, s in enumerate(stops)}
+    node_loc = depots + [table.location[s] for s in stops]
+    node_svc = [0.0] * offset + [table.service[s] for s in stops]
+    num_nodes = len(node_loc)
+    manager = pywrapcp.RoutingIndexManager(
+        num_nodes,
+        num_vehicles,
+        [depot_node[x] for x in table.start],
+        [depot_node[x] for x in table.end],
+    )
+    routing = pywrapcp.RoutingModel(manager)
+    travel = instance.travel_times
+    cost_matrix = travel if params.objective == "time" else instance.distances
+    # Model indices differ from node numbers (ends are duplicated); use node matrices via
+    # manager-aware callbacks registered as matrices on nodes.
+    time_rows = [
+        [math.ceil((travel[a, b] + node_svc[i]) * scale - 1e-6) for b in node_loc]
+        for i, a in enumerate(node_loc)
+    ]
+    cost_rows = [[round(cost_matrix[a, b] * scale * 10) for b in node_loc] for a in node_loc]
+    time_cb = routing.RegisterTransitMatrix(time_rows)
+    cost_cb = routing.RegisterTransitMatrix(cost_rows)
+    routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
+    if params.vehicle_fixed_cost:
+        routing.SetFixedCostOfAllVehicles(round(params.vehicle_fixed_cost * scale * 10))
+    horizon_hi = max(
+        max((x for x in table.shift_end if math.isfinite(x)), default=0.0),
+        max((x for x in table.latest if math.isfinite(x)), default=0.0),
+    )
+    if horizon_hi == 0.0:
+        horizon_hi = float(travel.max() * 2 * len(stops) + sum(table.service) + 1)
+    horizon = math.ceil(horizon_hi * scale) + 1
+
+    def ub(x: float) -> int:
+        return horizon if not math.isfinite(x) else min(horizon, math.floor(x * scale + 1e-6))
+
+    def lb(x: float) -> int:
+        return max(0, math.ceil(x * scale - 1e-6))
+
+    routing.AddDimension(time_cb, horizon, horizon, False, "time")
+    dim = routing.GetDimensionOrDie("time")
+    for name, values in (("seats", table.passengers), ("wheelchairs", table.wheelchairs)):
+        if name == "wheelchairs" and not any(values):
+            continue
+        demand = [0] * offset + [values[s] for s in stops]
+        cb = routing.RegisterUnaryTransitVector(demand)
+        caps = table.seats if name == "seats" else table.wheelchair_places
+        routing.AddDimensionWithVehicleCapacity(cb, 0, list(caps), True, name)
+    if params.tighten_windows:
+        earliest, latest = _tightened(table)
+    else:
+        earliest, latest = table.earliest, table.latest
+    for s in stops:
+        index = manager.NodeToIndex(node_of[s])
+        dim.CumulVar(index).SetRange(lb(earliest[s]), ub(latest[s]))
+    for v in range(num_vehicles):
+        for index in (routing.Start(v), routing.End(v)):
+            dim.CumulVar(index).SetRange(lb(table.shift_start[v]), ub(table.shift_end[v]))
+        if math.isfinite(table.max_duration[v]):
+            dim.SetSpanUpperBoundForVehicle(ub(table.max_duration[v]), v)
+        routing.AddVariableMinimizedByFinalizer(dim.CumulVar(routing.End(v)))
+        routing.AddVariableMaximizedByFinalizer(dim.CumulVar(routing.Start(v)))
+    solver = routing.solver()
+    penalty = params.rejection_penalty
+    if penalty is None:
+        penalty = float(cost_matrix.max()) * (2 * len(stops) + 2) + params.vehicle_fixed_cost * (
+            num_vehicles + 1
+        )
+    penalty_int = round(penalty * scale * 10)
+    ride_coef = round(params.ride_time_weight * 10)
+    for r in range(instance.num_requests):
+        if r in job.skip:
+            continue
+        pi = manager.NodeToIndex(node_of[2 * r])
+        di = manager.NodeToIndex(node_of[2 * r + 1])
+        routing.AddPickupAndDelivery(pi, di)
+        solver.Add(routing.VehicleVar(pi) == routing.VehicleVar(di))
+        ride = table.max_ride[r]
+        if math.isfinite(ride):
+            limit = ub(ride + table.service[2 * r])
+            solver.Add(dim.CumulVar(di) - dim.CumulVar(pi) <= limit)
+        routing.AddDisjunction([pi], penalty_int)
+        routing.AddDisjunction([di], penalty_int)
+        if ride_coef:
+            dim.SetCumulVarSoftLowerBound(pi, ub(latest[2 * r]), ride_coef)
+            dim.SetCumulVarSoftUpperBound(di, lb(earliest[2 * r + 1]), ride_coef)
+    for v, prefix in enumerate(job.locked):
+        prev = routing.Start(v)
+        for s in prefix:
+            index = manager.NodeToIndex(node_of[s])
+            routing.NextVar(prev).SetValue(index)
+            routing.VehicleVar(index).SetValue(v)
+            prev = index
+
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    search.first_solution_strategy = (
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    )
+    search.local_search_metaheuristic = getattr(
+        routing_enums_pb2.LocalSearchMetaheuristic, job.metaheuristic.upper()
+    )
+    search.time_limit.FromMilliseconds(max(1, round(params.time_limit * 1000)))
+    routing.CloseModelWithParameters(search)
+    solution = None
+    if any(initial):
+        start = routing.ReadAssignmentFromRoutes(
+            [[manager.NodeToIndex(node_of[s]) for s in route] for route in initial], True
+        )
+        if start is None:
+            log.warning("initial routes rejected by OR-Tools; searching from scratch")
+        else:
+            solution = routing.SolveFromAssignmentWithParameters(start, search)
+    if solution is None:
+        solution = routing.SolveWithParameters(search)
+    if solution is None:
+        return initial
+    routes = []
+    for v in range(num_vehicles):
+        index = solution.Value(routing.NextVar(routing.Start(v)))
+        route = []
+        while not routing.IsEnd(index):
+            route.append(stops[manager.IndexToNode(index) - offset])
+            index = solution.Value(routing.NextVar(index))
+        routes.append(route)
+    return routes
+
+
+def _stop_index(instance: Instance, ref: StopRef, where: str) -> int:
+    request_id, kind = ref
+    try:
+        r = instance.request_index(request_id)
+    except KeyError:
+        raise InvalidPlanError(where, f"unknown request {request_id!r}") from None
+    if kind not in ("pickup", "dropoff"):
+        raise InvalidPlanError(where, f"kind must be 'pickup' or 'dropoff', got {kind!r}")
+    return 2 * r + (kind == "dropoff")
+
+
+def _routes_of_plan(instance: Instance, plan: Plan) -> list[list[int]]:
+    vehicle_index = {v.id: k for k, v in enumerate(instance.vehicles)}
+    routes: list[list[int]] = [[] for _ in instance.vehicles]
+    for route in plan.routes:
+        if route.vehicle_id not in vehicle_index:
+            raise InvalidPlanError("initial_plan", f"unknown vehicle {route.vehicle_id!r}")
+        routes[vehicle_index[route.vehicle_id]] = [
+            _stop_index(instance, (x.request_id, x.kind), "initial_plan") for x in route.visits
+        ]
+    return routes
+
+
+def build_plan(
+    instance: Instance,
+    routes: Sequence[Sequence[int]],
+    *,
+    reasons: Mapping[int, str] | None = None,
+    table: StopTable | None = None,
+) -> Plan:
+    """Time stop sequences with :func:`earliest_schedule` and assemble a :class:`Plan`.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    routes
+        Stop numbers (``2r`` pickup, ``2r+1`` drop-off of request ``r``) per vehicle.
+    reasons
+        Rejection reasons of requests known to be unservable; unserved requests without a
+        reason get a generic one.
+    table
+        The instance's stop table, if already built.
+
+    Raises
+    ------
+    InvalidPlanError
+        If a sequence has no feasible schedule or exceeds a capacity.
+    """
+    table = table or StopTable.from_instance(instance)
+    reasons = reasons or {}
+    out, served = [], set()
+    distance = travel_time = 0.0
+    for v, stops in enumerate(routes):
+        if not stops:
+            continue
+        stops = list(stops)
+        vehicle = instance.vehicles[v]
+        times = earliest_schedule(table, v, stops)
+        if times is None or not table.loads_fit(v, stops):
+            raise InvalidPlanError(f"routes[{vehicle.id}]", "no feasible schedule")
+        visits = []
+        prev_loc, prev_dep = vehicle.start_depot, times[0]
+        pas = wch = 0
+        for k, s in enumerate(stops):
+            req = instance.requests[s >> 1]
+            loc = table.location[s]
+            pas += table.passengers[s]
+            wch += table.wheelchairs[s]
+            start = times[k + 1]
+            visits.append(
+                Visit(
+                    request_id=req.id,
+                    kind="dropoff" if s & 1 else "pickup",
+                    location=loc,
+                    arrival=prev_dep + table.travel[prev_loc][loc],
+                    service_start=start,
+                    departure=start + table.service[s],
+                    passengers_on_board=pas,
+                    wheelchairs_on_board=wch,
+                )
+            )
+            prev_loc, prev_dep = loc, start + table.service[s]
+            served.add(s >> 1)
+        out.append(Route(vehicle.id, times[0], tuple(visits), times[-1]))
+        locs = [vehicle.start_depot, *(table.location[s] for s in stops), vehicle.end_depot]
+        distance += math.fsum(table.distance[a][b] for a, b in zip(locs, locs[1:], strict=False))
+        travel_time += math.fsum(table.travel[a][b] for a, b in zip(locs, locs[1:], strict=False))
+    rejected = tuple(
+        Rejection(req.id, reasons.get(r, "no feasible insertion found within the time limit"))
+        for r, req in enumerate(instance.requests)
+        if r not in served
+    )
+    return Plan(tuple(out), rejected, distance, travel_time)
+
+
+def solve(
+    instance: Instance,
+    *,
+    params: SolveParams | None = None,
+    initial_plan: Plan | None = None,
+    locked: Mapping[str, Sequence[StopRef]] | None = None,
+) -> Plan:
+    """Plan routes for the instance's requests and vehicles.
+
+    Parameters
+    ----------
+    instance
+        The problem.
+    params
+        Tunables (default :class:`SolveParams`).
+    initial_plan
+        Warm start, e.g. the previous plan; requests missing from it are inserted.
+    locked
+        Per vehicle id, the stops at the start of its route that are served or committed
+        and may not move (``(request_id, "pickup" | "dropoff")`` in driving order).
+
+    Returns
+    -------
+    plan
+        Routes timed by :func:`planner.schedule.earliest_schedule`, and the rejected requests
+        with their reasons.
+
+    Raises
+    ------
+    InvalidPlanError
+        If the warm start or locked prefix does not fit the instance.
+    """
+    params = params or SolveParams()
+    table = StopTable.from_instance(instance)
+    reasons = _reject_alone(table, instance)
+    initial = _routes_of_plan(instance, initial_plan) if initial_plan else None
+    locked_routes = _locked_routes(instance, table, locked or {})
+    if initial is None:
+        initial = [list(p) for p in locked_routes]
+    else:
+        for v, prefix in enumerate(locked_routes):
+            if initial[v][: len(prefix)] != prefix:
+                vid = instance.vehicles[v].id
+                raise InvalidPlanError(f"locked[{vid!r}]", "not a prefix of the initial plan")
+    for v, route in enumerate(initial):
+        if earliest_schedule(table, v, route) is None or not table.loads_fit(v, route):
+            vid = instance.vehicles[v].id
+            raise InvalidPlanError(f"initial_plan[{vid!r}]", "route is infeasible")
+    skip = frozenset(r for r in reasons if all(2 * r not in route for route in initial))
+    jobs = [
+        _Job(
+            instance,
+            params,
+            skip,
+            tuple(tuple(r) for r in initial),
+            tuple(tuple(p) for p in locked_routes),
+            METAHEURISTICS[0] if k else params.metaheuristic,
+            params.seed + k,
+        )
+        for k in range(params.workers)
+    ]
+    started = time.perf_counter()
+    if params.workers == 1:
+        results = [_search(jobs[0])]
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=params.workers, mp_context=ctx) as pool:
+            results = list(pool.map(_search, jobs))
+    best = min(
+        results,
+        key=lambda routes: (
+            -sum(len(r) for r in routes),
+            sum(bool(r) for r in routes) if params.vehicle_fixed_cost else 0,
+            sum(table.route_distance(v, r) for v, r in enumerate(routes)),
+        ),
+    )
+    plan = build_plan(instance, best, reasons=reasons, table=table)
+    log.info(
+        "%s: %d served, distance %.2f in %.1fs",
+        instance.name,
+        plan.num_served,
+        plan.distance,
+        time.perf_counter() - started,
+    )
+    return plan
+
+
+def _locked_routes(
+    instance: Instance, table: StopTable, locked: Mapping[str, Sequence[StopRef]]
+) -> list[list[int]]:
+    vehicle_index = {v.id: k for k, v in enumerate(instance.vehicles)}
+    routes: list[list[int]] = [[] for _ in instance.vehicles]
+    seen: set[int] = set()
+    for vid, prefix in locked.items():
+        if vid not in vehicle_index:
+            raise InvalidPlanError("locked", f"unknown vehicle {vid!r}")
+        stops = [_stop_index(instance, ref, f"locked[{vid!r}]") for ref in prefix]
+        for s in stops:
+            if s in seen:
+                raise InvalidPlanError(f"locked[{vid!r}]", f"stop {s} appears twice")
+            seen.add(s)
+            if s & 1 and s - 1 not in stops:
+                req = instance.requests[s >> 1].id
+                msg = f"drop-off of {req!r} is locked but its pickup is not"
+                raise InvalidPlanError(f"locked[{vid!r}]", msg)
+        routes[vehicle_index[vid]] = stops
+    return routes
+
+
+__all__ = ["METAHEURISTICS", "SolveParams", "build_plan", "solve"]
