@@ -99,12 +99,16 @@ def graph_from_osm_file(path: Path) -> nx.MultiDiGraph:
     suffixes = "".join(path.suffixes[-2:]) if path.suffix in {".gz", ".bz2"} else path.suffix
     if suffixes not in {".osm", ".osm.gz", ".osm.bz2", ".xml"}:
         raise RoutingError(str(path), "expected an OSM XML file (.osm, .osm.gz or .osm.bz2)")
-    # graph_from_xml keeps every highway; keep what a bus may drive on, as downloads do.
-    G = ox.graph_from_xml(path, retain_all=True)
-    keep = [(u, v, k) for u, v, k, data in G.edges(keys=True, data=True) if is_drivable(data)]
-    G = G.edge_subgraph(keep).copy()
+    # graph_from_xml keeps every way of the file; keep what a bus may drive on.
+    G = keep_drivable(ox.graph_from_xml(path, retain_all=True))
     log.info("OSM file %s: %d nodes, %d drivable edges", path.name, len(G), len(G.edges))
     return G
+
+
+def keep_drivable(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Return the subgraph of edges that pass ``is_drivable`` (a new graph)."""
+    keep = [(u, v, k) for u, v, k, data in G.edges(keys=True, data=True) if is_drivable(data)]
+    return G.edge_subgraph(keep).copy()
 
 
 def is_drivable(edge: dict) -> bool:
@@ -150,7 +154,7 @@ def graph_from_place(query: str, *, cache_dir: Path) -> nx.MultiDiGraph:
         Drive network, not yet restricted to a strongly connected component.
     """
     _use_osmnx_cache(cache_dir)
-    return ox.graph_from_place(query, network_type="drive", retain_all=True)
+    return keep_drivable(ox.graph_from_place(query, network_type="drive", retain_all=True))
 
 
 def graph_from_polygon_file(path: Path, *, cache_dir: Path) -> nx.MultiDiGraph:
@@ -170,7 +174,7 @@ def graph_from_polygon_file(path: Path, *, cache_dir: Path) -> nx.MultiDiGraph:
     """
     polygon = read_area(path)
     _use_osmnx_cache(cache_dir)
-    return ox.graph_from_polygon(polygon, network_type="drive", retain_all=True)
+    return keep_drivable(ox.graph_from_polygon(polygon, network_type="drive", retain_all=True))
 
 
 def read_area(path: Path) -> Polygon | MultiPolygon:
