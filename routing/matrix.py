@@ -13,8 +13,9 @@ from shapely.geometry import LineString
 
 from routing.errors import NoRouteError, RoutingError
 
-#: Sources per Dijkstra batch; bounds the dense block kept in memory (batch x nodes floats).
-BATCH_SIZE = 256
+#: Dense cells (sources x all nodes) per Dijkstra batch: about 64 MB of float64, so that a
+#: district-sized OSM graph (~100,000 nodes) never holds more than ~80 rows at once.
+BATCH_CELLS = 1 << 23
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,9 @@ def travel_matrices(
     tgt = src if targets is None else net.rows(targets)
     weight = np.empty((len(src), len(tgt)))
     length = np.empty((len(src), len(tgt))) if with_length else None
-    for start in range(0, len(src), BATCH_SIZE):
-        batch = src[start : start + BATCH_SIZE]
+    batch_size = max(1, BATCH_CELLS // max(1, len(net.nodes)))
+    for start in range(0, len(src), batch_size):
+        batch = src[start : start + batch_size]
         if with_length:
             dist, pred = dijkstra(
                 net.weight, directed=True, indices=batch, return_predecessors=True

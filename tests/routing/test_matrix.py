@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import routing.matrix
 from routing.errors import NoRouteError, RoutingError
 from routing.matrix import path_geometry, path_totals, shortest_path, to_csr, travel_matrices
 from routing.network import Network
@@ -43,9 +44,13 @@ def test_matrix_equals_networkx(network_name: str, request: pytest.FixtureReques
         assert metres == pytest.approx(distance[i, j])
 
 
-def test_rectangular_matrix_and_batches(bayreuth_network: Network) -> None:
+def test_rectangular_matrix_and_batches(
+    bayreuth_network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
     nodes = list(bayreuth_network.graph.nodes)
-    sources, targets = nodes[:300], nodes[-7:]  # more sources than one Dijkstra batch
+    sources, targets = nodes[:300], nodes[-7:]
+    # batches of 100 sources, so that three of them are stitched together
+    monkeypatch.setattr(routing.matrix, "BATCH_CELLS", 100 * len(nodes))
     duration, distance = travel_matrices(bayreuth_network.csr, sources, targets)
     full, _ = travel_matrices(bayreuth_network.csr, nodes, with_length=False)
     assert duration.shape == distance.shape == (300, 7)
