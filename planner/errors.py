@@ -34,3 +34,24 @@ class InvalidPlanError(PlannerError):
 
 class InstanceFormatError(PlannerError):
     """A benchmark file cannot be read; ``field`` names the file and line."""
+
+
+class ServiceFileError(PlannerError):
+    """A service definition file is invalid; ``field`` is ``FILE:KEY``."""
+
+
+class BookingError(PlannerError):
+    """A booking request is malformed (unknown stop, bad time, too many passengers...)."""
+
+
+class NotFoundError(LookupError):
+    """No booking, offer or plan with the given key."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class ConflictError(PlannerError):
+    """The request is valid but cannot be done now (offer expired, booking already cancelled)."""

@@ -1,0 +1,205 @@
+"""The definition of an on-demand service: area, stops, hours, booking rules, fleet, objective.
+
+A service is read from a TOML file (default ``fixtures/services/salzland.toml``); every key is
+checked, and a bad file is refused with ``FILE:KEY`` and the reason.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planner.errors import ServiceFileError
+
+#: The default service of the project.
+DEFAULT_SERVICE_FILE = Path(__file__).resolve().parent.parent / "fixtures/services/salzland.toml"
+
+DAY_S = 24 * 3600
+
+
+def parse_clock(text: Any, *, field: str) -> int:
+    """Parse ``"HH:MM"`` (hours 0-24) into seconds after midnight."""
+    if not isinstance(text, str) or text.count(":") != 1:
+        raise ServiceFileError(field, f"expected a time 'HH:MM', got {text!r}")
+    hours, minutes = text.split(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise ServiceFileError(field, f"expected a time 'HH:MM', got {text!r}")
+    seconds = int(hours) * 3600 + int(minutes) * 60
+    if int(minutes) >= 60 or seconds > DAY_S:
+        raise ServiceFileError(field, f"{text!r} is not a time of day")
+    return seconds
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleSpec:
+    """One bus of the fleet: its depot stop (by name), capacities and shift (s after midnight)."""
+
+    id: str
+    depot: str
+    seats: int
+    wheelchair_places: int
+    shift_start_s: int
+    shift_end_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """Everything the booking engine needs to know about a service (times in s, local)."""
+
+    name: str
+    timezone: str
+    phone: str
+    booking_url: str
+    boundary: str
+    stops_source: str
+    first_pickup_s: int
+    last_dropoff_s: int
+    min_lead_s: int
+    horizon_days: int
+    night_from_s: int
+    night_deadline_s: int
+    offer_ttl_s: int
+    max_passengers: int
+    window_s: int
+    boarding_s: int
+    alpha: float
+    beta_s: float
+    vehicle_time_weight: float
+    ride_time_weight: float
+    fleet: tuple[VehicleSpec, ...]
+    path: str = ""
+
+    def max_ride_s(self, direct_s: float) -> float:
+        """The ride-time promise for a trip whose direct time is ``direct_s``."""
+        return self.alpha * direct_s + self.beta_s
+
+
+class _Reader:
+    """Reads typed keys of one TOML table and names ``FILE:KEY`` in every error."""
+
+    def __init__(self, path: Path, table: dict[str, Any], prefix: str = "") -> None:
+        self.path, self.table, self.prefix = path, table, prefix
+
+    def field(self, key: str) -> str:
+        return f"{self.path}:{self.prefix}{key}"
+
+    def sub(self, key: str) -> _Reader:
+        value = self.table.get(key, {})
+        if not isinstance(value, dict):
+            raise ServiceFileError(self.field(key), "must be a table")
+        return _Reader(self.path, value, f"{self.prefix}{key}.")
+
+    def get(self, key: str, kind: type, default: Any = None) -> Any:
+        if key not in self.table:
+            if default is None:
+                raise ServiceFileError(self.field(key), "is missing")
+            return default
+        value = self.table[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            raise ServiceFileError(self.field(key), f"must be a {kind.__name__}, got {value!r}")
+        return value
+
+    def number(self, key: str, kind: type, default: Any, *, low: float, high: float) -> Any:
+        value = self.get(key, kind, default)
+        if not low <= value <= high:
+            raise ServiceFileError(self.field(key), f"must be between {low} and {high}")
+        return value
+
+    def clock(self, key: str, default: str | None = None) -> int:
+        return parse_clock(self.get(key, str, default), field=self.field(key))
+
+
+def _fleet(path: Path, entries: Any) -> tuple[VehicleSpec, ...]:
+    if not isinstance(entries, list) or not entries:
+        raise ServiceFileError(f"{path}:fleet", "needs at least one [[fleet]] entry")
+    vehicles: list[VehicleSpec] = []
+    for k, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise ServiceFileError(f"{path}:fleet[{k}]", "must be a table")
+        r = _Reader(path, entry, f"fleet[{k}].")
+        base = r.get("id", str)
+        count = r.number("count", int, 1, low=1, high=500)
+        shift = r.get("shift", list)
+        if len(shift) != 2:
+            raise ServiceFileError(r.field("shift"), "must be [start, end]")
+        start = parse_clock(shift[0], field=r.field("shift"))
+        end = parse_clock(shift[1], field=r.field("shift"))
+        if end <= start:
+            raise ServiceFileError(r.field("shift"), "must end after it starts")
+        seats = r.number("seats", int, None, low=1, high=100)
+        places = r.number("wheelchair_places", int, 0, low=0, high=10)
+        depot = r.get("depot", str)
+        ids = [base] if count == 1 else [f"{base}-{i}" for i in range(1, count + 1)]
+        vehicles += [VehicleSpec(i, depot, seats, places, start, end) for i in ids]
+    seen: set[str] = set()
+    for v in vehicles:
+        if v.id in seen:
+            raise ServiceFileError(f"{path}:fleet", f"vehicle id {v.id!r} appears twice")
+        seen.add(v.id)
+    return tuple(vehicles)
+
+
+def load_service(path: Path | str = DEFAULT_SERVICE_FILE) -> Service:
+    """Read and check a service file.
+
+    Parameters
+    ----------
+    path
+        A TOML service file.
+
+    Returns
+    -------
+    service
+        The service, with all times in seconds after local midnight.
+
+    Raises
+    ------
+    ServiceFileError
+        If the file is missing, not TOML, or a key is missing or out of range; the error's
+        ``field`` is ``FILE:KEY``.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ServiceFileError(str(path), "service file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ServiceFileError(str(path), f"not valid TOML: {exc}") from None
+    top = _Reader(path, data)
+    hours, booking, rides = top.sub("hours"), top.sub("booking"), top.sub("rides")
+    objective = top.sub("objective")
+    service = Service(
+        name=top.get("name", str),
+        timezone=top.get("timezone", str, "Europe/Berlin"),
+        phone=top.get("phone", str, ""),
+        booking_url=top.get("booking_url", str, ""),
+        boundary=top.sub("area").get("boundary", str, "district"),
+        stops_source=top.sub("stops").get("source", str, "gtfs-in-area"),
+        first_pickup_s=hours.clock("first_pickup"),
+        last_dropoff_s=hours.clock("last_dropoff"),
+        min_lead_s=booking.number("min_lead_min", int, 60, low=0, high=7 * 24 * 60) * 60,
+        horizon_days=booking.number("horizon_days", int, 14, low=0, high=366),
+        night_from_s=booking.clock("night_from", "24:00"),
+        night_deadline_s=booking.clock("night_deadline", "24:00"),
+        offer_ttl_s=booking.number("offer_ttl_s", int, 300, low=10, high=3600),
+        max_passengers=booking.number("max_passengers", int, 8, low=1, high=100),
+        window_s=rides.number("window_min", int, 15, low=1, high=120) * 60,
+        boarding_s=rides.number("boarding_s", int, 60, low=0, high=900),
+        alpha=rides.number("alpha", float, 1.5, low=1.0, high=5.0),
+        beta_s=rides.number("beta_min", float, 10.0, low=0.0, high=120.0) * 60,
+        vehicle_time_weight=objective.number(
+            "vehicle_time_weight", float, 1.0, low=0.0, high=1000.0
+        ),
+        ride_time_weight=objective.number("ride_time_weight", float, 0.1, low=0.0, high=1000.0),
+        fleet=_fleet(path, data.get("fleet")),
+        path=str(path),
+    )
+    if service.stops_source != "gtfs-in-area":
+        raise ServiceFileError(f"{path}:stops.source", "only 'gtfs-in-area' is supported")
+    if service.last_dropoff_s <= service.first_pickup_s:
+        raise ServiceFileError(f"{path}:hours.last_dropoff", "must be after first_pickup")
+    return service
