@@ -25,6 +25,19 @@ class _Route:
     stops: list[int]
     times: list[float]
     cost: float
+    latest: list[float]
+
+
+def _latest_starts(table: StopTable, vehicle: int, stops: list[int]) -> list[float]:
+    """Return, per position (depots included), the latest service start that keeps every
+    later time window reachable (ride times ignored: a necessary condition only)."""
+    loc, travel, svc = table.location, table.travel, table.service
+    locs = [table.start[vehicle], *(loc[s] for s in stops), table.end[vehicle]]
+    latest = [table.shift_end[vehicle], *(table.latest[s] for s in stops), table.shift_end[vehicle]]
+    for k in range(len(locs) - 2, -1, -1):
+        own = svc[stops[k - 1]] if 0 < k <= len(stops) else 0.0
+        latest[k] = min(latest[k], latest[k + 1] - own - travel[locs[k]][locs[k + 1]])
+    return latest
 
 
 def _best_insertion(
@@ -67,12 +80,49 @@ def _best_insertion(
         candidates.extend((dp + drop_delta[j], i, j) for j in range(i + 1, m + 1))
     candidates.sort()
     extra = fixed_cost if m == 0 else 0.0
-    for delta, i, j in candidates[:max_checks]:
+    # Necessary conditions first (cheap): windows along the shifted schedule against the
+    # latest start times of the remaining route, and the loads; then the exact check.
+    slack = route.latest
+    earliest, latest = table.earliest, table.latest
+    sp, sd = svc[p], svc[d]
+    checks = 0
+    for delta, i, j in candidates:
+        prev_svc = svc[stops[i - 1]] if i > 0 else 0.0
+        tp = max(earliest[p], times[i] + prev_svc + travel[locs[i]][lp])
+        if tp > latest[p] + EPS:
+            continue
+        if i == j:
+            td = max(earliest[d], tp + sp + travel[lp][ld])
+            if td > latest[d] + EPS:
+                continue
+            if td + sd + travel[ld][locs[i + 1]] > slack[i + 1] + EPS:
+                continue
+        else:
+            t = tp + sp + travel[lp][locs[i + 1]]
+            ok = True
+            k = i + 1  # position in locs / times of the old stop stops[k - 1]
+            while k <= j:
+                t = max(t, times[k])
+                if t > slack[k] + EPS:
+                    ok = False
+                    break
+                t += svc[stops[k - 1]] + (travel[locs[k]][locs[k + 1]] if k < j else 0.0)
+                k += 1
+            if not ok:
+                continue
+            td = max(earliest[d], t + travel[locs[j]][ld])
+            if td > latest[d] + EPS:
+                continue
+            if td + sd + travel[ld][locs[j + 1]] > slack[j + 1] + EPS:
+                continue
         new = stops[:i] + [p] + stops[i:j] + [d] + stops[j:]
         if not table.loads_fit(vehicle, new):
             continue
+        checks += 1
         if earliest_schedule(table, vehicle, new) is not None:
             return (delta + extra, i, j)
+        if checks >= max_checks:
+            break
     return None
 
 
@@ -121,7 +171,9 @@ def regret_insertion(
         times = earliest_schedule(table, v, stops)
         if times is None:
             raise ValueError(f"starting route of vehicle {v} is infeasible")
-        state.append(_Route(stops, times, table.route_distance(v, stops)))
+        state.append(
+            _Route(stops, times, table.route_distance(v, stops), _latest_starts(table, v, stops))
+        )
     rng = random.Random(seed) if seed is not None else None
     # cache[r][v] = best insertion of request r into vehicle v (recomputed when v changes)
     cache: dict[int, list[Insertion | None]] = {}
@@ -189,6 +241,7 @@ def regret_insertion(
         assert times is not None
         rt.times = times
         rt.cost = table.route_distance(v, rt.stops)
+        rt.latest = _latest_starts(table, v, rt.stops)
         todo.remove(best_r)
         del cache[best_r]
         stale = {v} | {u for u in range(num_vehicles) if not state[u].stops}

@@ -26,19 +26,20 @@ import multiprocessing
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from planner.construct import regret_insertion
 from planner.errors import InvalidParamsError, InvalidPlanError
+from planner.lns import improve
 from planner.model import Instance
 from planner.result import Plan, Rejection, Route, StopKind, Visit
 from planner.schedule import StopTable, earliest_schedule
 
 log = logging.getLogger(__name__)
 
-METAHEURISTICS = ("guided_local_search", "simulated_annealing", "tabu_search", "greedy_descent")
+METAHEURISTICS = ("guided_local_search", "tabu_search", "simulated_annealing", "greedy_descent")
 StopRef = tuple[str, StopKind]
 
 
@@ -72,6 +73,9 @@ class SolveParams:
         Tighten time windows from ride-time limits and depots before modelling.
     precision
         Time and distance resolution of the integer model, in the instance's units.
+    lns_fraction
+        Share of the time limit spent in :func:`planner.lns.improve` (Python ruin and
+        recreate) before OR-Tools; 0 disables it.
     """
 
     time_limit: float = 10.0
@@ -85,6 +89,7 @@ class SolveParams:
     construction: bool = True
     tighten_windows: bool = True
     precision: float = 1e-4
+    lns_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:
@@ -102,6 +107,8 @@ class SolveParams:
                 raise InvalidParamsError(name, f"must be >= 0, got {getattr(self, name)}")
         if self.rejection_penalty is not None and not self.rejection_penalty > 0:
             raise InvalidParamsError("rejection_penalty", "must be > 0")
+        if not 0 <= self.lns_fraction < 1:
+            raise InvalidParamsError("lns_fraction", f"must be in [0, 1), got {self.lns_fraction}")
         if not 0 < self.precision <= 1:
             raise InvalidParamsError("precision", f"must be in (0, 1], got {self.precision}")
 
@@ -183,6 +190,16 @@ def _search(job: _Job) -> list[list[int]]:
                 fixed_cost=params.vehicle_fixed_cost,
                 seed=job.seed if job.seed else None,
             )
+    if params.lns_fraction > 0:
+        initial = improve(
+            table,
+            initial,
+            time_limit=params.time_limit * params.lns_fraction,
+            seed=job.seed,
+            fixed_cost=params.vehicle_fixed_cost,
+            locked=[list(p) for p in job.locked],
+        )
+        params = replace(params, time_limit=params.time_limit * (1 - params.lns_fraction))
     scale = 1.0 / params.precision
     depots = sorted(set(table.start) | set(table.end))
     depot_node = {loc: k for k, loc in enumerate(depots)}
@@ -469,7 +486,7 @@ def solve(
             skip,
             tuple(tuple(r) for r in initial),
             tuple(tuple(p) for p in locked_routes),
-            METAHEURISTICS[0] if k else params.metaheuristic,
+            METAHEURISTICS[k % len(METAHEURISTICS)] if k else params.metaheuristic,
             params.seed + k,
         )
         for k in range(params.workers)
