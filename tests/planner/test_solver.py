@@ -1,0 +1,120 @@
+"""The solver on tiny and small real instances; every plan goes through the validator."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from darp_fixtures import FIXTURES, tiny_instance
+
+from planner.errors import InvalidParamsError, InvalidPlanError
+from planner.model import Request
+from planner.read import read_bks, read_cordeau
+from planner.result import Plan
+from planner.solver import SolveParams, solve
+from planner.validate import validate
+
+FAST = SolveParams(time_limit=1.0)
+
+
+def _assert_valid(instance, plan: Plan) -> None:
+    violations = validate(instance, plan)
+    assert violations == [], [v.message for v in violations]
+
+
+def test_tiny_wheelchair_user_rides_the_accessible_bus() -> None:
+    inst = tiny_instance()
+    plan = solve(inst, params=FAST)
+    _assert_valid(inst, plan)
+    assert plan.num_served == 2
+    bus = next(r for r in plan.routes if any(v.request_id == "b" for v in r.visits))
+    assert bus.vehicle_id == "bus1"
+
+
+def test_wheelchair_places_are_a_capacity() -> None:
+    inst = tiny_instance()
+    # a second wheelchair user on the same trip at the same time: bus1 has one place
+    extra = dataclasses.replace(inst.requests[1], id="c")
+    inst = dataclasses.replace(inst, requests=(*inst.requests, extra))
+    plan = solve(inst, params=FAST)
+    _assert_valid(inst, plan)
+    assert plan.num_served == 3
+    assert max(v.wheelchairs_on_board for r in plan.routes for v in r.visits) == 1
+
+
+def test_infeasible_request_is_rejected_with_reason() -> None:
+    inst = tiny_instance()
+    late = Request("late", 4, 0, latest_pickup=5.0)  # 20 away from the depot, due by 5
+    inst = dataclasses.replace(inst, requests=(*inst.requests, late))
+    plan = solve(inst, params=FAST)
+    _assert_valid(inst, plan)
+    assert plan.num_served == 2
+    assert [(r.request_id, r.reason) for r in plan.rejected] == [
+        ("late", "no vehicle can serve it even alone (time windows, ride time or shift)")
+    ]
+
+
+def test_tiny4_fixture_optimum() -> None:
+    inst = read_cordeau(FIXTURES / "tiny4.txt")
+    plan = solve(inst, params=FAST)
+    _assert_valid(inst, plan)
+    assert plan.num_served == 4
+    # two buses, each serving two requests on neighbouring axes: 2 * (50 + sqrt(500))
+    assert plan.distance == pytest.approx(2 * (50 + 500**0.5), abs=1e-6)
+
+
+@pytest.mark.parametrize("name", ["a2-16", "a3-18", "pr01"])
+def test_small_benchmarks_feasible_and_close(bench_dir, name: str) -> None:
+    inst = read_cordeau(bench_dir / "darp" / f"{name}.txt")
+    best = read_bks(bench_dir / "darp" / "bks.csv")[name].cost
+    plan = solve(inst, params=SolveParams(time_limit=3.0))
+    _assert_valid(inst, plan)
+    assert plan.num_served == inst.num_requests
+    assert plan.distance <= best * 1.05
+
+
+def test_warm_start_is_kept_or_improved(bench_dir) -> None:
+    inst = read_cordeau(bench_dir / "darp" / "a2-16.txt")
+    first = solve(inst, params=SolveParams(time_limit=1.0, construction=False))
+    again = solve(inst, params=SolveParams(time_limit=1.0), initial_plan=first)
+    _assert_valid(inst, again)
+    assert again.num_served == inst.num_requests
+    assert again.distance <= first.distance + 1e-6
+
+
+def test_locked_prefix_stays_in_place(bench_dir) -> None:
+    inst = read_cordeau(bench_dir / "darp" / "a2-16.txt")
+    first = solve(inst, params=FAST)
+    route = first.routes[0]
+    # lock the first three stops, plus the drop-offs' pickups are in the prefix by order
+    prefix = [(v.request_id, v.kind) for v in route.visits[:3]]
+    prefix = [ref for ref in prefix if ref[1] == "pickup" or (ref[0], "pickup") in prefix]
+    plan = solve(inst, params=FAST, initial_plan=first, locked={route.vehicle_id: prefix})
+    _assert_valid(inst, plan)
+    again = next(r for r in plan.routes if r.vehicle_id == route.vehicle_id)
+    assert [(v.request_id, v.kind) for v in again.visits[: len(prefix)]] == prefix
+
+
+def test_locked_dropoff_needs_its_pickup(bench_dir) -> None:
+    inst = read_cordeau(bench_dir / "darp" / "a2-16.txt")
+    with pytest.raises(InvalidPlanError) as err:
+        solve(inst, params=FAST, locked={"1": [("3", "dropoff")]})
+    assert str(err.value) == "locked['1']: drop-off of '3' is locked but its pickup is not"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"time_limit": 0}, "time_limit"), ({"workers": 0}, "workers"),
+     ({"objective": "co2"}, "objective"), ({"metaheuristic": "x"}, "metaheuristic")],
+)  # fmt: skip
+def test_params_name_the_bad_field(changes, field) -> None:
+    with pytest.raises(InvalidParamsError) as err:
+        SolveParams(**changes)
+    assert err.value.field == field
+
+
+def test_ride_time_weight_and_time_objective_stay_feasible() -> None:
+    inst = read_cordeau(FIXTURES / "tiny4.txt")
+    plan = solve(inst, params=SolveParams(time_limit=1.0, objective="time", ride_time_weight=0.5))
+    _assert_valid(inst, plan)
+    assert plan.num_served == 4
