@@ -98,18 +98,20 @@ _bks = click.option(
 _out = click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="JSON output.")
 
 
+def _bench_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Apply the options every ``bench`` command shares."""
+    for option in (_out, _bks, _seed, _workers, _time_limit, _files):
+        command = option(command)
+    return command
+
+
 @click.group()
 def bench() -> None:
     """Solve public benchmark instances and compare with best-known costs."""
 
 
 @bench.command("darp")
-@_files
-@_time_limit
-@_workers
-@_seed
-@_bks
-@_out
+@_bench_options
 def darp(
     files: tuple[Path, ...],
     time_limit: float,
@@ -145,12 +147,7 @@ def darp(
 
 
 @bench.command("pdptw")
-@_files
-@_time_limit
-@_workers
-@_seed
-@_bks
-@_out
+@_bench_options
 @click.option("--no-vroom", is_flag=True, help="Skip the VROOM peer.")
 def pdptw(
     files: tuple[Path, ...],
