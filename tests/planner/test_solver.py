@@ -75,7 +75,7 @@ def test_small_benchmarks_feasible_and_close(bench_dir, name: str) -> None:
 
 def test_warm_start_is_kept_or_improved(bench_dir) -> None:
     inst = read_cordeau(bench_dir / "darp" / "a2-16.txt")
-    first = solve(inst, params=SolveParams(time_limit=1.0, construction=False))
+    first = solve(inst, params=FAST)
     again = solve(inst, params=SolveParams(time_limit=1.0), initial_plan=first)
     _assert_valid(inst, again)
     assert again.num_served == inst.num_requests
