@@ -50,8 +50,17 @@ class StopTable:
     wheelchair_places: list[int]
 
     @classmethod
-    def from_instance(cls, instance: Instance) -> StopTable:
-        """Flatten an instance; stop ``2r`` is the pickup and ``2r+1`` the drop-off of ``r``."""
+    def from_instance(
+        cls,
+        instance: Instance,
+        *,
+        matrices: tuple[list[list[float]], list[list[float]]] | None = None,
+    ) -> StopTable:
+        """Flatten an instance; stop ``2r`` is the pickup and ``2r+1`` the drop-off of ``r``.
+
+        ``matrices`` may hand over the travel-time and distance matrices already as lists
+        (callers that build many instances over the same matrices save the conversion).
+        """
         location, earliest, latest, service, pas, wch, ride = [], [], [], [], [], [], []
         for req in instance.requests:
             location += [req.pickup, req.dropoff]
@@ -70,8 +79,8 @@ class StopTable:
             passengers=pas,
             wheelchairs=wch,
             max_ride=ride,
-            travel=instance.travel_times.tolist(),
-            distance=instance.distances.tolist(),
+            travel=matrices[0] if matrices else instance.travel_times.tolist(),
+            distance=matrices[1] if matrices else instance.distances.tolist(),
             start=[v.start_depot for v in vehicles],
             end=[v.end_depot for v in vehicles],
             shift_start=[v.shift_start for v in vehicles],
