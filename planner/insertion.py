@@ -42,30 +42,65 @@ class Insertion:
         return self.times[1 + self.stops.index(stop)]
 
 
-def forward_slack(table: StopTable, vehicle: int, stops: Sequence[int], times: Sequence[float]):
-    """Return the arrival times, cumulative waits and forward slack of every route position.
+@dataclass(frozen=True, slots=True)
+class RouteState:
+    """A route prepared for insertion screening; built once, reused for every candidate.
 
     Positions are 0 (start depot), ``1..m`` (stops) and ``m + 1`` (end depot).
 
-    Returns
-    -------
+    Attributes
+    ----------
+    vehicle, stops, times
+        The vehicle, its stop sequence and its earliest schedule.
+    loc, svc
+        Location and service time of every position.
     arrival
-        Arrival time at each position in the current schedule (``arrival[0]`` = departure).
+        Arrival time at each position (``arrival[0]`` = departure).
     cum_wait
         ``cum_wait[q]`` = total waiting at positions ``1..q``.
     slack
         ``slack[k]`` = the largest delay of the arrival at ``k`` that keeps every later
-        constraint (for ``k >= 1``); ``slack[0]`` is unused.
+        constraint (for ``k >= 1``).
+    onboard
+        (passengers, wheelchairs) on board after each position.
+    first_position
+        The first position after which a stop may be inserted.
     """
+
+    vehicle: int
+    stops: tuple[int, ...]
+    times: tuple[float, ...]
+    loc: tuple[int, ...]
+    svc: tuple[float, ...]
+    arrival: tuple[float, ...]
+    cum_wait: tuple[float, ...]
+    slack: tuple[float, ...]
+    onboard: tuple[tuple[int, int], ...]
+    first_position: int
+
+
+def route_state(
+    table: StopTable,
+    vehicle: int,
+    stops: Sequence[int],
+    times: Sequence[float] | None = None,
+    *,
+    first_position: int = 0,
+) -> RouteState | None:
+    """Prepare one route for screening; None if it has no feasible schedule."""
+    stops = tuple(stops)
+    if times is None:
+        times = earliest_schedule(table, vehicle, list(stops))
+        if times is None:
+            return None
     m = len(stops)
     loc = [table.start[vehicle], *(table.location[s] for s in stops), table.end[vehicle]]
     svc = [0.0, *(table.service[s] for s in stops), 0.0]
     latest = [table.shift_end[vehicle], *(table.latest[s] for s in stops)]
     latest.append(table.shift_end[vehicle])
     travel = table.travel
-    arrival = [times[0]] + [
-        times[k - 1] + svc[k - 1] + travel[loc[k - 1]][loc[k]] for k in range(1, m + 2)
-    ]
+    arrival = [times[0]]
+    arrival += [times[k - 1] + svc[k - 1] + travel[loc[k - 1]][loc[k]] for k in range(1, m + 2)]
     cum_wait = [0.0] * (m + 2)
     for k in range(1, m + 2):
         cum_wait[k] = cum_wait[k - 1] + max(0.0, times[k] - arrival[k])
@@ -86,28 +121,6 @@ def forward_slack(table: StopTable, vehicle: int, stops: Sequence[int], times: S
             for k in range(i + 1, q + 1):
                 ride_bound[k] = min(ride_bound[k], value)
     slack = [math.inf] + [min(suffix[k], ride_bound[k]) - cum_wait[k - 1] for k in range(1, m + 2)]
-    return arrival, cum_wait, slack
-
-
-def _candidates(
-    table: StopTable,
-    vehicle: int,
-    stops: Sequence[int],
-    times: Sequence[float],
-    request: int,
-    *,
-    first_position: int,
-    ride_time_weight: float,
-) -> list[tuple[float, int, int]]:
-    """Screen every (pickup after i, drop-off after j) pair in O(1); return (cost, i, j)."""
-    p, d = 2 * request, 2 * request + 1
-    m = len(stops)
-    loc = [table.start[vehicle], *(table.location[s] for s in stops), table.end[vehicle]]
-    svc = [0.0, *(table.service[s] for s in stops), 0.0]
-    travel = table.travel
-    arrival, cum_wait, slack = forward_slack(table, vehicle, stops, times)
-    seats, places = table.seats[vehicle], table.wheelchair_places[vehicle]
-    pas, wch = table.passengers[p], table.wheelchairs[p]
     load_p = load_w = 0
     onboard = [(0, 0)]
     for s in stops:
@@ -115,6 +128,48 @@ def _candidates(
         load_w += table.wheelchairs[s]
         onboard.append((load_p, load_w))
     onboard.append((0, 0))
+    return RouteState(
+        vehicle,
+        stops,
+        tuple(times),
+        tuple(loc),
+        tuple(svc),
+        tuple(arrival),
+        tuple(cum_wait),
+        tuple(slack),
+        tuple(onboard),
+        first_position,
+    )
+
+
+def route_states(
+    table: StopTable,
+    routes: Sequence[Sequence[int]],
+    *,
+    first_positions: Sequence[int] | None = None,
+) -> list[RouteState]:
+    """Prepare every vehicle's route (vehicles whose route has no schedule are left out)."""
+    states = []
+    for v, stops in enumerate(routes):
+        first = first_positions[v] if first_positions is not None else 0
+        state = route_state(table, v, stops, first_position=first)
+        if state is not None:
+            states.append(state)
+    return states
+
+
+def _candidates(
+    table: StopTable, route: RouteState, request: int, *, ride_time_weight: float
+) -> list[tuple[float, int, int]]:
+    """Screen every (pickup after i, drop-off after j) pair in O(1); return (cost, i, j)."""
+    p = 2 * request
+    d = p + 1
+    vehicle, times, loc, svc = route.vehicle, route.times, route.loc, route.svc
+    arrival, cum_wait, slack, onboard = route.arrival, route.cum_wait, route.slack, route.onboard
+    m = len(route.stops)
+    travel = table.travel
+    seats, places = table.seats[vehicle], table.wheelchair_places[vehicle]
+    pas, wch = table.passengers[p], table.wheelchairs[p]
     lp, ld = table.location[p], table.location[d]
     sp, sd = table.service[p], table.service[d]
     max_ride = table.max_ride[request]
@@ -126,7 +181,7 @@ def _candidates(
     ed = max(table.earliest[d], ep + sp + direct)
     lat_d = min(table.latest[d], lat_p + sp + max_ride)
     out: list[tuple[float, int, int]] = []
-    for i in range(first_position, m + 1):
+    for i in range(route.first_position, m + 1):
         dep_i = times[i] + svc[i]
         arr_p = dep_i + travel[loc[i]][lp]
         if dep_i > lat_p:
@@ -175,11 +230,9 @@ def _candidates(
 
 def best_insertions(
     table: StopTable,
-    routes: Sequence[Sequence[int]],
+    routes: Sequence[RouteState],
     request: int,
     *,
-    schedules: Sequence[Sequence[float]] | None = None,
-    first_positions: Sequence[int] | None = None,
     ride_time_weight: float = 0.0,
 ) -> list[Insertion]:
     """Return the cheapest feasible insertion of ``request`` for each vehicle, cheapest first.
@@ -189,14 +242,9 @@ def best_insertions(
     table
         Stop table holding the routes' requests and ``request`` itself.
     routes
-        Current stop sequence of each vehicle (feasible).
+        The vehicles' routes, prepared by :func:`route_states`.
     request
         Index of the request to insert (not in any route).
-    schedules
-        ``earliest_schedule`` of each route, if already known.
-    first_positions
-        Per vehicle, the first position after which a stop may be inserted (stops before it
-        are served or too close to move); 0 allows insertion right after the depot.
     ride_time_weight
         Cost of one unit of the new passenger's ride time relative to vehicle travel time.
 
@@ -207,27 +255,15 @@ def best_insertions(
     """
     p, d = 2 * request, 2 * request + 1
     found: list[Insertion] = []
-    for v, stops in enumerate(routes):
-        stops = list(stops)
-        times = schedules[v] if schedules is not None else earliest_schedule(table, v, stops)
-        if times is None:
-            continue
-        first = first_positions[v] if first_positions is not None else 0
-        candidates = _candidates(
-            table,
-            v,
-            stops,
-            times,
-            request,
-            first_position=first,
-            ride_time_weight=ride_time_weight,
-        )
+    for route in routes:
+        candidates = _candidates(table, route, request, ride_time_weight=ride_time_weight)
         candidates.sort()
+        stops = list(route.stops)
         for cost, i, j in candidates[:MAX_EXACT_CHECKS]:
             new = stops[:i] + [p] + stops[i:j] + [d] + stops[j:]
-            exact = earliest_schedule(table, v, new)
-            if exact is not None and table.loads_fit(v, new):
-                found.append(Insertion(v, tuple(new), tuple(exact), cost))
+            exact = earliest_schedule(table, route.vehicle, new)
+            if exact is not None and table.loads_fit(route.vehicle, new):
+                found.append(Insertion(route.vehicle, tuple(new), tuple(exact), cost))
                 break
     found.sort(key=lambda ins: ins.added_cost)
     return found

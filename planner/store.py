@@ -1,0 +1,255 @@
+"""Persistence of bookings, offers, plan versions and staff accounts (the only SQL).
+
+SQLAlchemy 2 over SQLite (the embedded default, WAL mode) or PostgreSQL (``DATABASE_URL``);
+the schema is created and migrated by Alembic (``planner/migrations``).
+
+Writes to one service day are serialised, so that two riders can never both get the last
+seat: on SQLite every write transaction starts with ``BEGIN IMMEDIATE`` (one writer at a
+time), on PostgreSQL it locks the day's row in ``service_days`` with ``SELECT ... FOR UPDATE``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware (UTC)."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of Rufbus's tables."""
+
+
+class ServiceDay(Base):
+    """One row per service day: the lock every write to that day takes, and a version."""
+
+    __tablename__ = "service_days"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Booking(Base):
+    """A confirmed ride and its promise (times are seconds after local midnight)."""
+
+    __tablename__ = "bookings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True, index=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="confirmed")
+    origin_node: Mapped[int] = mapped_column(Integer)
+    origin_name: Mapped[str] = mapped_column(String(200))
+    destination_node: Mapped[int] = mapped_column(Integer)
+    destination_name: Mapped[str] = mapped_column(String(200))
+    passengers: Mapped[int] = mapped_column(Integer)
+    wheelchairs: Mapped[int] = mapped_column(Integer)
+    wish_kind: Mapped[str] = mapped_column(String(10))
+    wish_s: Mapped[int] = mapped_column(Integer)
+    window_start_s: Mapped[float] = mapped_column(Float)
+    window_end_s: Mapped[float] = mapped_column(Float)
+    latest_dropoff_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_ride_s: Mapped[float] = mapped_column(Float)
+    direct_s: Mapped[float] = mapped_column(Float)
+    est_pickup_s: Mapped[float] = mapped_column(Float)
+    est_arrival_s: Mapped[float] = mapped_column(Float)
+    vehicle_id: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    linked_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    standing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("standing_bookings.id"), nullable=True
+    )
+    created_by: Mapped[str] = mapped_column(String(80), default="web")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Offer(Base):
+    """An offer made to a rider, held until ``expires_at``; ``payload`` is the engine's JSON."""
+
+    __tablename__ = "offers"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PlanVersion(Base):
+    """One version of a day's plan: the stop order of each vehicle and its KPIs."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("day", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    routes: Mapped[dict] = mapped_column(JSON)
+    kpis: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StandingBooking(Base):
+    """A repeated ride (e.g. every Tuesday and Thursday 08:10 to the dialysis centre)."""
+
+    __tablename__ = "standing_bookings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    weekdays: Mapped[str] = mapped_column(String(20))
+    wish_kind: Mapped[str] = mapped_column(String(10))
+    wish_s: Mapped[int] = mapped_column(Integer)
+    origin_node: Mapped[int] = mapped_column(Integer)
+    destination_node: Mapped[int] = mapped_column(Integer)
+    passengers: Mapped[int] = mapped_column(Integer)
+    wheelchairs: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    first_day: Mapped[str] = mapped_column(String(10))
+    last_day: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class User(Base):
+    """A staff account (dispatcher or analyst) with a hashed password."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def default_database_url(var_dir: Path) -> str:
+    """The embedded default: a SQLite file ``rufbus.sqlite3`` under ``var_dir``."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{var_dir / 'rufbus.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Store:
+    """The database: an engine for reads and one whose transactions lock for writes."""
+
+    url: str
+    read_engine: Engine
+    write_engine: Engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction for reads and for writes that need no day lock (offers, accounts)."""
+        with Session(self.read_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def writing(self, day: str) -> Iterator[tuple[Session, ServiceDay]]:
+        """A transaction that holds the write lock of ``day``; commits on success.
+
+        Yields the session and the day's row, whose ``version`` the caller bumps when it
+        changes the day. The commit is durable (``synchronous=FULL``) before this returns.
+        """
+        with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
+            row = session.execute(
+                select(ServiceDay).where(ServiceDay.day == day).with_for_update()
+            ).scalar_one_or_none()
+            if row is None:
+                row = ServiceDay(day=day, version=0)
+                session.add(row)
+                session.flush()
+                if not self.is_sqlite:
+                    # another transaction may have created it meanwhile: lock the real row
+                    session.execute(
+                        select(ServiceDay).where(ServiceDay.day == day).with_for_update()
+                    )
+            yield session, row
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+        # take over transaction control from pysqlite, so that BEGIN is ours to choose
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # noqa: ANN001
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """Connect to the database at ``url`` and bring its schema up to date.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL (``sqlite:///var/rufbus.sqlite3``, ``postgresql+psycopg://...``).
+    migrate
+        Run the Alembic migrations up to the newest revision.
+
+    Returns
+    -------
+    store
+        The connected store.
+    """
+    if url.startswith("sqlite"):
+        store = Store(
+            url, _sqlite_engine(url, immediate=False), _sqlite_engine(url, immediate=True)
+        )
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+        store = Store(url, engine, engine)
+    if migrate:
+        upgrade(store)
+    return store
+
+
+def upgrade(store: Store) -> None:
+    """Run Alembic's migrations up to ``head`` on the store's database."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.write_engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        connection.commit()
