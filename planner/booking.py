@@ -53,8 +53,8 @@ FREEZE_S = 10 * 60
 
 #: Shifts of the wish tried for offers, nearest first (pickup-at may move both ways,
 #: arrive-by only earlier), and how far alternatives are searched.
-PICKUP_SHIFTS_MIN = (0, 15, -15, 30, -30, 45, -45, 60, -60)
-ARRIVAL_SHIFTS_MIN = (0, -15, -30, -45, -60)
+PICKUP_SHIFTS_MIN = (0, 15, -15, 30, -30)
+ARRIVAL_SHIFTS_MIN = (0, -15, -30)
 ALTERNATIVE_RANGE_MIN = 180
 MAX_OFFERS = 3
 
@@ -122,6 +122,25 @@ def parse_trip_request(payload: Any, catalog: StopCatalog, service: Service) -> 
     if origin == destination:
         raise BookingError("destination", "is the same stop as the origin")
     return TripRequest(day, origin, destination, kind, time_s, **counts)
+
+
+def check_contact(name: str, phone: str, note: str = "") -> tuple[str, str, str]:
+    """Check and trim the rider's name, phone number and note.
+
+    Raises
+    ------
+    BookingError
+        Naming the bad field.
+    """
+    name, phone, note = (name or "").strip(), (phone or "").strip(), (note or "").strip()
+    if not name or len(name) > 200:
+        raise BookingError("name", "is required (at most 200 characters)")
+    digits = [c for c in phone if c.isdigit()]
+    if len(digits) < 5 or len(phone) > 40 or any(c not in "0123456789+-/ ()" for c in phone):
+        raise BookingError("phone", "must be a phone number (digits, + - / ( ) and spaces)")
+    if len(note) > 500:
+        raise BookingError("note", "at most 500 characters")
+    return name, phone, note
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +435,8 @@ class BookingEngine:
             ``fully_booked``) and up to three alternative wish times that would work.
         """
         s = self.service
+        if self.local(trip.day, trip.time_s) < self.clock():
+            raise BookingError("time", "is in the past")
         if trip.passengers > max(v.seats for v in s.fleet) or trip.wheelchairs > max(
             v.wheelchair_places for v in s.fleet
         ):
@@ -579,14 +600,7 @@ class BookingEngine:
         ConflictError
             If it expired, was used, or no longer fits.
         """
-        name, phone, note = (name or "").strip(), (phone or "").strip(), (note or "").strip()
-        if not name or len(name) > 200:
-            raise BookingError("name", "is required (at most 200 characters)")
-        digits = [c for c in phone if c.isdigit()]
-        if len(digits) < 5 or len(phone) > 40 or any(c not in "0123456789+-/ ()" for c in phone):
-            raise BookingError("phone", "must be a phone number (digits, + - / ( ) and spaces)")
-        if len(note) > 500:
-            raise BookingError("note", "at most 500 characters")
+        name, phone, note = check_contact(name, phone, note)
         offer_ids = [offer_id] + ([return_offer_id] if return_offer_id else [])
         with self.store.session() as session:
             offers = [session.get(Offer, oid) for oid in offer_ids]
@@ -874,6 +888,7 @@ class BookingEngine:
             raise BookingError("weekdays", "must list ISO weekdays 1 (Monday) to 7 (Sunday)")
         if last_day < trip.day:
             raise BookingError("until", "must not be before the first date")
+        name, phone, note = check_contact(name, phone, note)
         with self.store.session() as session:
             standing = StandingBooking(
                 weekdays=",".join(map(str, sorted(set(weekdays)))),

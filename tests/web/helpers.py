@@ -1,0 +1,27 @@
+"""Shared constants and helpers of the web tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+#: Tuesday 1 December 2026, 07:00 in Berlin: the tests book rides for the next day.
+START = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+DAY = "2026-12-02"
+
+
+@dataclass
+class Clock:
+    """A clock the tests move by hand."""
+
+    now: datetime = field(default=START)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+DISPATCHER = {"Authorization": "Basic ZGlzcDpkaXNwYXRjaC1wdw=="}  # disp:dispatch-pw
+ANALYST = {"Authorization": "Basic YW5hOmFuYWx5c3QtcHc="}  # ana:analyst-pw

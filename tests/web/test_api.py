@@ -1,0 +1,270 @@
+"""The booking flow through the JSON API, on the real network and a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from planner.booking import BookingEngine
+from planner.store import Booking, Offer, PlanVersion
+from tests.web.helpers import ANALYST, DAY, DISPATCHER, Clock
+
+BERNBURG = "Bernburg (Saale), Busbahnhof"
+STASSFURT = "Staßfurt, Bahnhof (Bus)"
+
+
+def offer(client: FlaskClient, **overrides) -> dict:
+    body = {"origin": BERNBURG, "destination": STASSFURT, "date": DAY, "time": "08:10"}
+    body.update(overrides)
+    response = client.post("/api/v1/offers", json=body)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def book(client: FlaskClient, offer_id: str, **extra) -> dict:
+    body = {"offer_id": offer_id, "name": "Erika Mustermann", "phone": "03471 123456", **extra}
+    response = client.post("/api/v1/bookings", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["bookings"][0]
+
+
+def count(engine: BookingEngine, model) -> int:
+    with engine.store.session() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_stop_search(client: FlaskClient) -> None:
+    stops = client.get("/api/v1/stops?q=Staßfurt Bahnhof").get_json()["stops"]
+    assert stops[0]["name"] == STASSFURT
+    assert {"id", "name", "lon", "lat"} <= set(stops[0])
+    missing = client.get("/api/v1/stops")
+    assert missing.status_code == 400
+    assert missing.get_json()["error"]["field"] == "q"
+
+
+def test_book_look_up_and_cancel(client: FlaskClient, engine: BookingEngine) -> None:
+    offers = offer(client)["offers"]
+    assert 1 <= len(offers) <= 3
+    first = offers[0]
+    assert first["pickup_window"] == ["08:10", "08:25"]  # the wish itself fits an empty day
+    assert "08:10" <= first["estimated_pickup"] <= "08:25"
+    assert first["estimated_arrival"] > first["estimated_pickup"]
+    booking = book(client, first["offer_id"], note="Rollator")
+    code = booking["code"]
+    assert len(code) == 10 and booking["status"] == "confirmed"
+    looked_up = client.get(f"/api/v1/bookings/{code}").get_json()
+    assert looked_up["pickup_window"] == ["08:10", "08:25"]
+    assert looked_up["note"] == "Rollator"
+    plan = client.get(f"/api/v1/plans/{DAY}", headers=DISPATCHER).get_json()
+    codes = [s["code"] for v in plan["vehicles"] for s in v["stops"]]
+    assert codes.count(code) == 2
+
+    cancelled = client.delete(f"/api/v1/bookings/{code}")
+    assert cancelled.get_json()["status"] == "cancelled"
+    again = client.delete(f"/api/v1/bookings/{code}")
+    assert again.status_code == 409
+    assert again.get_json()["error"] == {
+        "field": "code",
+        "message": f"booking {code} is already cancelled",
+    }
+    plan = client.get(f"/api/v1/plans/{DAY}", headers=DISPATCHER).get_json()
+    assert all(s["code"] != code for v in plan["vehicles"] for s in v["stops"])
+    assert client.get("/api/v1/bookings/NOSUCHCODE").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"origin": "Atlantis"}, "origin", "no bookable stop named 'Atlantis'"),
+        ({"origin": 999999}, "origin", "unknown stop id 999999"),
+        ({"destination": {"lon": 13.4, "lat": 52.5}}, "destination", "lies outside"),
+        ({"destination": BERNBURG}, "destination", "is the same stop as the origin"),
+        ({"date": "2026-11-30"}, "time", "is in the past"),
+        ({"date": "02.12.2026"}, "date", "expected YYYY-MM-DD"),
+        ({"time": "8 Uhr"}, "time", "expected a time 'HH:MM'"),
+        ({"time": "25:00"}, "time", "is not a time of day"),
+        ({"passengers": 12}, "passengers", "at most 8 people per booking"),
+        ({"passengers": -1}, "passengers", "must be a whole number >= 0"),
+        ({"kind": "whenever"}, "kind", "must be 'pickup' or 'arrival'"),
+    ],
+)
+def test_bad_offer_input(
+    client: FlaskClient, engine: BookingEngine, change: dict, field: str, message: str
+) -> None:
+    body = {"origin": BERNBURG, "destination": STASSFURT, "date": DAY, "time": "08:10", **change}
+    response = client.post("/api/v1/offers", json=body)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["field"] == field
+    assert message in error["message"]
+    assert count(engine, Offer) == 0
+
+
+def test_malformed_and_oversize_bodies(client: FlaskClient, engine: BookingEngine) -> None:
+    bad = client.post("/api/v1/offers", data="{not json", content_type="application/json")
+    assert bad.status_code == 400
+    assert bad.get_json()["error"]["field"] == "body"
+    huge = client.post(
+        "/api/v1/offers", data=json.dumps({"x": "a" * 100_000}), content_type="application/json"
+    )
+    assert huge.status_code == 413
+    assert huge.get_json()["error"]["field"] == "body"
+    no_name = client.post(
+        "/api/v1/bookings", json={"offer_id": offer(client)["offers"][0]["offer_id"]}
+    )
+    assert no_name.status_code == 400
+    assert no_name.get_json()["error"]["field"] == "name"
+    assert count(engine, Booking) == 0
+
+
+def test_refusals_give_reason_and_alternatives(client: FlaskClient) -> None:
+    night = offer(client, time="03:00")
+    assert night["offers"] == [] and night["reason"] == "outside_hours"
+    assert night["alternatives"] and all(t >= "05:30" for t in night["alternatives"])
+    soon = offer(client, date="2026-12-01", time="07:20")  # it is 07:00 in Berlin
+    assert soon["reason"] == "lead_time"
+    assert soon["message"] == "book at least 60 minutes ahead"
+    assert soon["alternatives"][0] == "08:05"
+    wheelchairs = offer(client, wheelchairs=2)
+    assert wheelchairs["reason"] == "no_capacity"
+
+
+def test_offer_expires(client: FlaskClient, engine: BookingEngine, clock: Clock) -> None:
+    offer_id = offer(client)["offers"][0]["offer_id"]
+    clock.advance(minutes=6)
+    response = client.post(
+        "/api/v1/bookings", json={"offer_id": offer_id, "name": "A", "phone": "0123456"}
+    )
+    assert response.status_code == 409
+    assert "expired" in response.get_json()["error"]["message"]
+    assert count(engine, Booking) == 0
+
+
+def test_offer_cannot_be_used_twice(client: FlaskClient) -> None:
+    offer_id = offer(client)["offers"][0]["offer_id"]
+    book(client, offer_id)
+    response = client.post(
+        "/api/v1/bookings", json={"offer_id": offer_id, "name": "B", "phone": "0123456"}
+    )
+    assert response.status_code == 409
+
+
+def test_dispatcher_role_and_no_show(client: FlaskClient, engine: BookingEngine) -> None:
+    code = book(client, offer(client)["offers"][0]["offer_id"])["code"]
+    assert client.get(f"/api/v1/plans/{DAY}").status_code == 401
+    assert client.get(f"/api/v1/plans/{DAY}", headers=ANALYST).status_code == 403
+    wrong = {"Authorization": "Basic ZGlzcDp3cm9uZw=="}  # disp:wrong
+    assert client.get(f"/api/v1/plans/{DAY}", headers=wrong).status_code == 401
+    assert client.post(f"/api/v1/bookings/{code}/no-show").status_code == 401
+
+    plan = client.get(f"/api/v1/plans/{DAY}", headers=DISPATCHER).get_json()
+    (vehicle,) = [v for v in plan["vehicles"] if v["stops"]]
+    pickup, dropoff = vehicle["stops"]
+    assert (pickup["kind"], pickup["load"], pickup["rider"]) == ("pickup", 1, "Erika Mustermann")
+    assert (dropoff["kind"], dropoff["load"]) == ("dropoff", 0)
+    assert pickup["stop"]["name"] == BERNBURG
+    kpis = client.get(f"/api/v1/kpis/{DAY}", headers=DISPATCHER).get_json()
+    assert kpis["served"] == 1 and kpis["requests"] == 1
+
+    marked = client.post(f"/api/v1/bookings/{code}/no-show", headers=DISPATCHER)
+    assert marked.get_json()["status"] == "no_show"
+    assert client.get(f"/api/v1/kpis/{DAY}", headers=DISPATCHER).get_json()["requests"] == 0
+
+
+def test_standing_booking(client: FlaskClient, engine: BookingEngine) -> None:
+    body = {
+        "origin": BERNBURG,
+        "destination": "Bernburg (Saale), Klinikum",
+        "date": "2026-12-03",
+        "time": "08:10",
+        "weekdays": [2, 4],  # Tuesdays and Thursdays
+        "until": "2027-01-31",
+        "name": "Karl Dialyse",
+        "phone": "03471 654321",
+    }
+    response = client.post("/api/v1/standing", json=body, headers=DISPATCHER)
+    assert response.status_code == 201, response.get_json()
+    days = response.get_json()["days"]
+    # booked as far as the 14-day horizon reaches (1 Dec + 14 = 15 Dec)
+    assert [d["date"] for d in days] == ["2026-12-03", "2026-12-08", "2026-12-10", "2026-12-15"]
+    assert all("code" in d for d in days)
+    first = client.get(f"/api/v1/bookings/{days[0]['code']}").get_json()
+    assert first["standing_id"] == response.get_json()["standing_id"]
+    assert first["pickup_window"] == ["08:10", "08:25"]
+    bad = client.post("/api/v1/standing", json={**body, "weekdays": [9]}, headers=DISPATCHER)
+    assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "weekdays"
+
+
+def test_linked_return_trip(client: FlaskClient) -> None:
+    out_id = offer(client)["offers"][0]["offer_id"]
+    back = offer(client, origin=STASSFURT, destination=BERNBURG, time="12:00")
+    bookings = client.post(
+        "/api/v1/bookings",
+        json={
+            "offer_id": out_id,
+            "return_offer_id": back["offers"][0]["offer_id"],
+            "name": "Eva",
+            "phone": "03471 1111",
+        },
+    ).get_json()["bookings"]
+    assert len(bookings) == 2
+    assert bookings[0]["linked_code"] == bookings[1]["code"]
+    assert bookings[1]["linked_code"] == bookings[0]["code"]
+
+
+def test_promise_kept_after_100_bookings_and_reoptimization(
+    client: FlaskClient, engine: BookingEngine
+) -> None:
+    promised = book(client, offer(client)["offers"][0]["offer_id"])
+    rng = random.Random(3)
+    nodes = list(engine.catalog.nodes)
+    booked = 0
+    while booked < 100:
+        origin, destination = rng.sample(nodes, 2)
+        minute = rng.randrange(6 * 60, 20 * 60, 5)
+        result = offer(
+            client,
+            origin=origin,
+            destination=destination,
+            time=f"{minute // 60:02d}:{minute % 60:02d}",
+            kind=rng.choice(["pickup", "arrival"]),
+            passengers=rng.choice([1, 1, 1, 2]),
+        )
+        if result["offers"]:
+            book(client, result["offers"][0]["offer_id"])
+            booked += 1
+    assert engine.validate_day(promised_day := engine.clock().date().replace(day=2)) == []
+    optimized = client.post(
+        f"/api/v1/plans/{DAY}/optimize", json={"time_limit": 5}, headers=DISPATCHER
+    ).get_json()
+    assert optimized["before"]["served"] == 101
+    if optimized["stored"]:
+        assert optimized["cost_after"] < optimized["cost_before"]
+        assert optimized["after"]["served"] == 101
+    # the independent validator on the stored plan: every window and ride time holds
+    assert engine.validate_day(promised_day) == []
+    kept = client.get(f"/api/v1/bookings/{promised['code']}").get_json()
+    assert kept["pickup_window"] == ["08:10", "08:25"]
+    assert "08:10" <= kept["estimated_pickup"] <= "08:25"
+    with engine.store.session() as s:
+        versions = s.scalars(select(PlanVersion.version).where(PlanVersion.day == DAY)).all()
+    assert len(versions) >= 101  # every plan version is kept
+
+
+def test_openapi(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert {
+        "/stops",
+        "/offers",
+        "/bookings",
+        "/bookings/{code}",
+        "/plans/{day}",
+        "/plans/{day}/optimize",
+        "/bookings/{code}/no-show",
+        "/kpis/{day}",
+    } <= set(spec["paths"])
