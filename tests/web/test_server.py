@@ -1,0 +1,176 @@
+"""A real server on 127.0.0.1: the last-seat race, and a restart that keeps every booking."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from planner.service import DEFAULT_SERVICE_FILE
+from routing.settings import Settings
+
+RUFBUS = str(Path(sys.executable).parent / "rufbus")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(base: str, method: str, path: str, body: dict | None = None, auth: str | None = None):
+    """One HTTP request; returns (status, JSON)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if auth:
+        request.add_header("Authorization", auth)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+class Server:
+    """``rufbus serve`` in a subprocess, with its own database and a one-seat fleet."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}/api/v1"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [RUFBUS, "serve", "--port", str(self.port)],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = self.process.stdout.read().decode()
+                self.process.stdout.close()
+                raise RuntimeError(output)
+            try:
+                urllib.request.urlopen(self.base + "/openapi.json", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("server did not start within 120 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        if self.process and self.process.stdout:
+            self.process.stdout.close()
+
+
+@pytest.fixture
+def server_env(tmp_path: Path, settings: Settings) -> dict[str, str]:
+    service = DEFAULT_SERVICE_FILE.read_text(encoding="utf-8")
+    # one bus with one seat: the second of two overlapping rides cannot fit
+    service = service[: service.index("[[fleet]]")] + (
+        '[[fleet]]\nid = "ONE"\ndepot = "Bernburg (Saale), Busbahnhof"\nseats = 1\n'
+        'wheelchair_places = 0\nshift = ["05:30", "23:30"]\n'
+    )
+    service_file = tmp_path / "one-seat.toml"
+    service_file.write_text(service, encoding="utf-8")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'server.sqlite3'}",
+        "RUFBUS_SERVICE_FILE": str(service_file),
+        "RUFBUS_DATA_DIR": str(settings.data_dir),
+        "RUFBUS_CACHE_DIR": str(settings.cache_dir),
+        "RUFBUS_SECRET_KEY": "server-test",
+    }
+    subprocess.run(
+        [RUFBUS, "users", "add", "disp", "--role", "dispatcher"],
+        input="dispatch-pw\n",
+        text=True,
+        env=env,
+        check=True,
+    )
+    return env
+
+
+@pytest.fixture
+def server(server_env: dict[str, str]) -> Iterator[Server]:
+    s = Server(server_env)
+    s.start()
+    yield s
+    s.stop()
+
+
+def confirm_at_once(base: str, offer_ids: list[str]) -> list[tuple[int, dict]]:
+    """Confirm the offers from parallel threads released by one barrier."""
+    results: list[tuple[int, dict]] = []
+    barrier = threading.Barrier(len(offer_ids))
+
+    def confirm(offer_id: str, name: str) -> None:
+        barrier.wait()
+        body = {"offer_id": offer_id, "name": name, "phone": "03471 99999"}
+        results.append(call(base, "POST", "/bookings", body))
+
+    threads = [
+        threading.Thread(target=confirm, args=(oid, f"Rider {k}"))
+        for k, oid in enumerate(offer_ids)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def future_day(days: int) -> str:
+    return (datetime.now(ZoneInfo("Europe/Berlin")).date() + timedelta(days=days)).isoformat()
+
+
+TRIP = {
+    "origin": "Bernburg (Saale), Busbahnhof",
+    "destination": "Staßfurt, Bahnhof (Bus)",
+    "time": "10:00",
+}
+DISPATCHER = "Basic ZGlzcDpkaXNwYXRjaC1wdw=="  # disp:dispatch-pw
+
+
+def test_last_seat_race_and_restart(server: Server) -> None:
+    confirmed: list[str] = []
+    for days in (2, 3, 4):
+        day = future_day(days)
+        # two riders get an offer for the same seat before either confirms
+        offers = [call(server.base, "POST", "/offers", {**TRIP, "date": day}) for _ in range(2)]
+        ids = [body["offers"][0]["offer_id"] for status, body in offers if status == 200]
+        assert len(ids) == 2
+        results = confirm_at_once(server.base, ids)
+        statuses = sorted(status for status, _ in results)
+        assert statuses == [201, 409], results
+        refusal = next(body for status, body in results if status == 409)
+        assert refusal["error"]["field"] == "offer_id"
+        assert "no longer available" in refusal["error"]["message"]
+        confirmed.append(next(b["bookings"][0]["code"] for s, b in results if s == 201))
+        status, plan = call(server.base, "GET", f"/plans/{day}", auth=DISPATCHER)
+        assert status == 200
+        assert sum(len(v["stops"]) for v in plan["vehicles"]) == 2
+
+    server.stop()
+    server.start()  # same database: every confirmed booking is still there
+    for code in confirmed:
+        status, booking = call(server.base, "GET", f"/bookings/{code}")
+        assert status == 200 and booking["status"] == "confirmed"
