@@ -104,12 +104,21 @@ def route_state(
     cum_wait = [0.0] * (m + 2)
     for k in range(1, m + 2):
         cum_wait[k] = cum_wait[k - 1] + max(0.0, times[k] - arrival[k])
-    # own slack of each position: its window, and the route duration at the end depot
+    # own slack of each position: its window, and (below) the route duration at the end depot
     own = [latest[q] - times[q] for q in range(m + 2)]
-    own[m + 1] = min(own[m + 1], table.max_duration[vehicle] - (times[m + 1] - times[0]))
-    suffix = [math.inf] * (m + 3)
-    for q in range(m + 1, 0, -1):
-        suffix[q] = min(suffix[q + 1], cum_wait[q] + own[q])
+
+    def suffix_minima() -> list[float]:
+        suffix = [math.inf] * (m + 3)
+        for q in range(m + 1, 0, -1):
+            suffix[q] = min(suffix[q + 1], cum_wait[q] + own[q])
+        return suffix
+
+    # the bus may leave the depot later by up to suffix[1] without harm, which turns waiting
+    # on the road into time not spent on duty: the duration that counts is shorter by that
+    depart_later = min(suffix_minima()[1], cum_wait[m + 1])
+    duration = times[m + 1] - times[0] - depart_later
+    own[m + 1] = min(own[m + 1], table.max_duration[vehicle] - duration)
+    suffix = suffix_minima()
     # ride-time slack binds a delay at k only for passengers picked up before k, dropped at/after
     ride_bound = [math.inf] * (m + 2)
     position = {s: k + 1 for k, s in enumerate(stops)}

@@ -1,0 +1,54 @@
+"""Service files: the default loads, broken ones are refused with file, key and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from planner.errors import ServiceFileError
+from planner.service import DEFAULT_SERVICE_FILE, load_service
+
+
+def test_default_service() -> None:
+    service = load_service()
+    assert service.window_s == 15 * 60
+    assert service.min_lead_s == 3600
+    assert (service.first_pickup_s, service.last_dropoff_s) == (5.5 * 3600, 23.5 * 3600)
+    assert len(service.fleet) == 12
+    assert service.fleet[0].id == "BBG-1" and service.fleet[0].seats == 8
+    assert service.max_ride_s(1200) == pytest.approx(1.5 * 1200 + 600)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "reason"),
+    [
+        ('first_pickup = "05:30"', 'first_pickup = "5.30"', "hours.first_pickup",
+         "expected a time"),
+        ("window_min = 15", "window_min = 0", "rides.window_min", "must be between 1 and 120"),
+        ("alpha = 1.5", 'alpha = "fast"', "rides.alpha", "must be a float"),
+        ("seats = 8\nwheelchair_places = 1\nshift", "wheelchair_places = 1\nshift",
+         "fleet[0].seats", "is missing"),
+        ('shift = ["05:30", "23:30"]', 'shift = ["23:30", "05:30"]', "fleet[0].shift",
+         "must end after it starts"),
+        ('name = "Rufbus Salzland"', "name = 5", "name", "must be a str"),
+    ],
+)  # fmt: skip
+def test_broken_service_files(tmp_path: Path, old: str, new: str, key: str, reason: str) -> None:
+    text = DEFAULT_SERVICE_FILE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "broken.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ServiceFileError) as info:
+        load_service(path)
+    assert info.value.field == f"{path}:{key}"
+    assert reason in info.value.reason
+
+
+def test_missing_and_invalid_toml(tmp_path: Path) -> None:
+    with pytest.raises(ServiceFileError, match="service file not found"):
+        load_service(tmp_path / "none.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = [", encoding="utf-8")
+    with pytest.raises(ServiceFileError, match="not valid TOML"):
+        load_service(bad)
