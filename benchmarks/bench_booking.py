@@ -1,0 +1,194 @@
+"""Benchmark: offer latency on a busy day, in-process and over HTTP, and re-optimisation.
+
+A day is filled with ``--bookings`` confirmed bookings (seeded random trips between the
+district's bookable stops, wish times 06:00-20:00) on ``--vehicles`` buses of the default
+service. Then ``--offers`` further offers are timed in-process and over HTTP against
+``rufbus serve`` on 127.0.0.1 (same database), and the day is re-optimised.
+
+Run: ``.venv/bin/python benchmarks/bench_booking.py`` (about 2 minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from tqdm import tqdm
+
+from planner.booking import BookingEngine, TripRequest
+from planner.service import VehicleSpec, load_service
+from planner.stops import build_catalog
+from planner.store import open_store
+from routing.network import default_source, district_area, load_network
+from routing.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_matrix import machine  # noqa: E402
+
+
+def random_trip(rng: random.Random, nodes: list[int], day) -> TripRequest:
+    origin, destination = rng.sample(nodes, 2)
+    minute = rng.randrange(6 * 60, 20 * 60, 5)
+    kind = "pickup" if rng.random() < 0.7 else "arrival"
+    return TripRequest(day, origin, destination, kind, minute * 60, rng.choice([1, 1, 1, 2]))
+
+
+def trip_json(trip: TripRequest) -> dict:
+    return {
+        "origin": trip.origin,
+        "destination": trip.destination,
+        "date": trip.day.isoformat(),
+        "time": f"{trip.time_s // 3600:02d}:{trip.time_s % 3600 // 60:02d}",
+        "kind": trip.kind,
+        "passengers": trip.passengers,
+    }
+
+
+def percentiles(values: list[float]) -> str:
+    ms = np.array(values) * 1000
+    return f"{np.percentile(ms, 50):.1f} / {np.percentile(ms, 95):.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bookings", type=int, default=300)
+    parser.add_argument("--vehicles", type=int, default=15)
+    parser.add_argument("--offers", type=int, default=200)
+    parser.add_argument("--optimize-seconds", type=float, default=60)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    settings = Settings.from_env()
+    area = district_area(settings)
+    network = load_network(default_source(settings), cache_dir=settings.cache_dir, area=area)
+    catalog = build_catalog(network, area)
+    service = load_service()
+    depots = [v.depot for v in service.fleet]
+    fleet = tuple(
+        VehicleSpec(
+            f"BUS-{k + 1}", depots[k % len(depots)], 8, 1, 5 * 3600 + 1800, 23 * 3600 + 1800
+        )
+        for k in range(args.vehicles)
+    )
+    service = dataclasses.replace(service, fleet=fleet, horizon_days=30)
+    workdir = Path(tempfile.mkdtemp(prefix="rufbus-bench-"))
+    url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    engine = BookingEngine(service, catalog, open_store(url))
+    day = datetime.now(ZoneInfo(service.timezone)).date() + timedelta(days=3)
+    rng = random.Random(args.seed)
+    nodes = list(catalog.nodes)
+
+    attempts = 0
+    fill_latency = []
+    with tqdm(total=args.bookings, desc="filling the day") as bar:
+        while bar.n < args.bookings and attempts < 20 * args.bookings:
+            attempts += 1
+            trip = random_trip(rng, nodes, day)
+            start = time.perf_counter()
+            result = engine.offer(trip)
+            fill_latency.append(time.perf_counter() - start)
+            if result.offers:
+                engine.confirm(result.offers[0].id, name="Bench", phone="0000 00000")
+                bar.update()
+    booked = bar.n
+    trips = [random_trip(rng, nodes, day) for _ in range(args.offers)]
+    in_process = []
+    for trip in tqdm(trips, desc="offers in-process"):
+        start = time.perf_counter()
+        engine.offer(trip)
+        in_process.append(time.perf_counter() - start)
+
+    # the same offers over HTTP, against a real server on the same database
+    service_file = workdir / "service.toml"
+    text = Path(service.path).read_text(encoding="utf-8")
+    text = text[: text.index("[[fleet]]")].replace("horizon_days = 14", "horizon_days = 30")
+    for v in fleet:
+        text += (
+            f'[[fleet]]\nid = "{v.id}"\ndepot = "{v.depot}"\nseats = 8\nwheelchair_places = 1\n'
+            'shift = ["05:30", "23:30"]\n'
+        )
+    service_file.write_text(text, encoding="utf-8")
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "RUFBUS_SERVICE_FILE": str(service_file),
+        "RUFBUS_SECRET_KEY": "bench",
+    }
+    port = 8765
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "rufbus"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/openapi.json", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        over_http = []
+        for trip in tqdm(trips, desc="offers over HTTP"):
+            body = json.dumps(trip_json(trip)).encode()
+            request = urllib.request.Request(base + "/offers", data=body, method="POST")
+            request.add_header("Content-Type", "application/json")
+            start = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=30) as response:
+                response.read()
+            over_http.append(time.perf_counter() - start)
+    finally:
+        server.terminate()
+        server.wait()
+
+    started = time.perf_counter()
+    result = engine.optimize(day, time_limit=args.optimize_seconds)
+    optimize_s = time.perf_counter() - started
+    problems = engine.validate_day(day)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    print(f"\n{time.strftime('%Y-%m-%d')}, commit {commit}, {machine()}")
+    print(
+        f"{booked} bookings confirmed on {args.vehicles} vehicles "
+        f"({attempts} requests, {booked / attempts:.0%} accepted)\n"
+    )
+    print("| measure | p50 / p95 (ms) |")
+    print("|---|---:|")
+    print(f"| offer while filling the day (0 to {booked} bookings) | {percentiles(fill_latency)} |")
+    print(f"| offer at {booked} bookings, in-process | {percentiles(in_process)} |")
+    print(f"| offer at {booked} bookings, over HTTP | {percentiles(over_http)} |")
+    before, after = result.get("before", {}), result.get("after", {})
+    print(
+        f"\nre-optimisation ({args.optimize_seconds:.0f} s limit, {optimize_s:.0f} s wall): "
+        f"stored={result['stored']} ({result['reason']})"
+    )
+    print("| KPI | before | after |")
+    print("|---|---:|---:|")
+    for key in (
+        "vehicle_hours",
+        "vehicle_km",
+        "empty_km",
+        "passengers_per_vehicle_hour",
+        "pooling_rate",
+        "mean_ride_min",
+    ):
+        print(f"| {key} | {before.get(key)} | {after.get(key)} |")
+    print(f"\nvalidator on the stored plan: {'no violations' if not problems else problems[:3]}")
+
+
+if __name__ == "__main__":
+    main()
