@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import click
 
@@ -31,12 +34,11 @@ main.add_command(route)
 main.add_command(bench)
 
 
-def planner_errors(func):
+def planner_errors(func: Callable) -> Callable:
     """Like ``routing.cli.user_errors``, for the planner's errors too (exit code 2)."""
-    import functools
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except PlannerError as exc:

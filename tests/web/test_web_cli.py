@@ -1,0 +1,45 @@
+"""The ``rufbus users`` and ``rufbus plan`` commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from routing.settings import Settings
+from web.cli import main
+
+
+def env(tmp_path: Path, settings: Settings) -> dict[str, str]:
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        "RUFBUS_DATA_DIR": str(settings.data_dir),
+        "RUFBUS_CACHE_DIR": str(settings.cache_dir),
+        "RUFBUS_SECRET_KEY": "cli",
+    }
+
+
+def test_users_add(tmp_path: Path, settings: Settings) -> None:
+    runner = CliRunner()
+    e = env(tmp_path, settings)
+    ok = runner.invoke(
+        main, ["users", "add", "anna", "--role", "dispatcher"], "pw-12345678\n", env=e
+    )
+    assert ok.exit_code == 0 and "added dispatcher anna" in ok.output
+    again = runner.invoke(
+        main, ["users", "add", "anna", "--role", "analyst"], "pw-12345678\n", env=e
+    )
+    assert again.exit_code == 2 and "user 'anna' exists already" in again.output
+    short = runner.invoke(main, ["users", "add", "bob", "--role", "analyst"], "short\n", env=e)
+    assert short.exit_code == 2 and "password: must have at least 8 characters" in short.output
+
+
+def test_plan_optimize(tmp_path: Path, settings: Settings) -> None:
+    runner = CliRunner()
+    e = env(tmp_path, settings)
+    empty = runner.invoke(main, ["plan", "optimize", "2026-12-02", "--time-limit", "1"], env=e)
+    assert empty.exit_code == 0, empty.output
+    assert json.loads(empty.output) == {"stored": False, "reason": "no bookings on this day"}
+    bad = runner.invoke(main, ["plan", "optimize", "02.12.2026"], env=e)
+    assert bad.exit_code == 2 and "DAY: expected YYYY-MM-DD" in bad.output
