@@ -500,6 +500,8 @@ class BookingEngine:
                             "latest_dropoff": None if trip.kind == "pickup" else req.latest_dropoff,
                             "max_ride": req.max_ride_time,
                             "vehicle": view.vehicle_id,
+                            "est_pickup": pickup,
+                            "est_arrival": arrival,
                         },
                     )
                 )
@@ -686,6 +688,33 @@ class BookingEngine:
         self._store_plan(session, state, f"booking {code}")
         session.flush()
         return booking
+
+    def offer_details(self, offer_id: str) -> dict[str, Any]:
+        """An offer as JSON with its stops' names, for the confirmation page.
+
+        Raises
+        ------
+        NotFoundError
+            If there is no such offer.
+        """
+        with self.store.session() as session:
+            offer = session.get(Offer, offer_id)
+        if offer is None:
+            raise NotFoundError("offer_id", f"no offer {offer_id!r}")
+        p = offer.payload
+        return {
+            "offer_id": offer.id,
+            "date": offer.day,
+            "origin": self.catalog.describe(p["origin"]),
+            "destination": self.catalog.describe(p["destination"]),
+            "passengers": p["passengers"],
+            "wheelchairs": p["wheelchairs"],
+            "pickup_window": [hhmm(p["window"][0]), hhmm(p["window"][1])],
+            "estimated_pickup": hhmm(p["est_pickup"]) if "est_pickup" in p else None,
+            "estimated_arrival": hhmm(p["est_arrival"]) if "est_arrival" in p else None,
+            "vehicle": p["vehicle"],
+            "used": offer.used,
+        }
 
     def booking(self, code: str) -> Booking:
         """The booking with this code.

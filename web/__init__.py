@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+import xstatic.pkg.leaflet
+from flask import Flask, Response, current_app, send_from_directory
+from flask_wtf.csrf import CSRFProtect
 
 from planner.booking import BookingEngine
 from planner.service import load_service
@@ -72,11 +74,38 @@ def create_app(config: AppConfig | None = None, *, engine: BookingEngine | None 
     engine = engine or build_engine(config, store)
     app.extensions["rufbus"] = Services(config, store, engine)
 
-    from web import api, auth
+    from web import api, auth, dispatch, i18n, resident
 
-    app.register_blueprint(api.bp)
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.bp)  # JSON API: no cookie-borne form posts (SameSite=Lax sessions, Basic auth)
+    i18n.init_app(app)
     auth.init_app(app)
+    for blueprint in (resident.bp, dispatch.bp, api.bp):
+        app.register_blueprint(blueprint)
+    app.add_url_rule("/vendor/leaflet/<path:filename>", "leaflet", _leaflet_file)
+    app.after_request(_security_headers)
     return app
+
+
+def _leaflet_file(filename: str):
+    """Leaflet from the ``xstatic-leaflet`` package: no CDN, works offline."""
+    return send_from_directory(xstatic.pkg.leaflet.BASE_DIR, filename, max_age=86400)
+
+
+#: Content Security Policy: no inline script or style elements; tiles only if ever enabled.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: "
+    "https://tile.openstreetmap.org; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
 
 
 def services() -> Services:

@@ -106,19 +106,19 @@ def cancel_booking(code: str):
 
 
 @bp.post("/bookings/<code>/no-show")
-@role_required("dispatcher")
+@role_required("dispatcher", api=True)
 def no_show(code: str):
     return jsonify(services().engine.no_show(code))
 
 
 @bp.get("/plans/<day>")
-@role_required("dispatcher")
+@role_required("dispatcher", api=True)
 def plan(day: str):
     return jsonify(services().engine.day_plan(parse_day(day)))
 
 
 @bp.post("/plans/<day>/optimize")
-@role_required("dispatcher")
+@role_required("dispatcher", api=True)
 def optimize(day: str):
     body = request.get_json(silent=True) or {}
     limit = body.get("time_limit", 10)
@@ -128,13 +128,13 @@ def optimize(day: str):
 
 
 @bp.get("/kpis/<day>")
-@role_required("dispatcher")
+@role_required("dispatcher", api=True)
 def kpis(day: str):
     return jsonify(services().engine.kpis(parse_day(day)))
 
 
 @bp.post("/standing")
-@role_required("dispatcher")
+@role_required("dispatcher", api=True)
 def standing():
     engine = services().engine
     body = json_body()

@@ -65,6 +65,23 @@ def serve(host: str, port: int, threads: int) -> None:
     waitress_serve(app, host=host, port=port, threads=threads, ident="rufbus")
 
 
+@main.command()
+@click.option("--requests", default=150, show_default=True, help="Ride requests to try.")
+@planner_errors
+def demo(requests: int) -> None:
+    """Book a demo day (today) and create the demo dispatcher account."""
+    from web import build_engine
+    from web.demo import DEMO_PASSWORD, DEMO_USER, ensure_demo_user, seed_demo_day
+
+    config = AppConfig.from_env()
+    engine = build_engine(config, open_store(config.database_url))
+    day = engine.clock().astimezone(engine.tz).date()
+    booked = seed_demo_day(engine, config.settings, day, requests=requests)
+    ensure_demo_user(engine)
+    click.echo(f"demo day {day}: {booked} bookings")
+    click.echo(f"dispatcher login: {DEMO_USER} / {DEMO_PASSWORD}")
+
+
 @main.group()
 def users() -> None:
     """Manage staff accounts."""

@@ -1,0 +1,136 @@
+"""German by default, English on request: a small message catalogue and a locale switch.
+
+German is the source language of every message; ``ENGLISH`` maps it to English. A missing
+entry falls back to German, and a test checks the catalogue covers every template string.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, session
+
+LANGUAGES = ("de", "en")
+
+ENGLISH: dict[str, str] = {
+    "Rufbus Salzland": "Rufbus Salzland (on-demand bus)",
+    "Fahrt buchen": "Book a ride",
+    "Buchung ansehen": "Look up a booking",
+    "Disposition": "Dispatch",
+    "Anmelden": "Log in",
+    "Abmelden": "Log out",
+    "Sprache": "Language",
+    "Von (Haltestelle)": "From (stop)",
+    "Nach (Haltestelle)": "To (stop)",
+    "Name der Haltestelle eingeben, z. B. Bernburg Busbahnhof": (
+        "Type a stop name, e.g. Bernburg Busbahnhof"
+    ),
+    "Datum": "Date",
+    "Uhrzeit": "Time",
+    "Abholen um": "Pick me up at",
+    "Ankommen bis": "Arrive by",
+    "Personen": "People",
+    "davon im Rollstuhl": "of whom in a wheelchair",
+    "Fahrten suchen": "Find rides",
+    "Haltestelle auf der Karte wählen": "Pick a stop on the map",
+    "Karte der Haltestellen": "Map of the stops",
+    "als Start": "as start",
+    "als Ziel": "as destination",
+    "Angebote": "Offers",
+    "Abholung": "Pickup",
+    "an": "at",
+    "Ankunft etwa": "arrival about",
+    "Diese Fahrt buchen": "Book this ride",
+    "Leider kein Angebot": "Sorry, no offer",
+    "Diese Zeiten wären möglich:": "These times would work:",
+    "Neue Suche": "New search",
+    "Ihre Angaben": "Your details",
+    "Name": "Name",
+    "Telefon": "Phone",
+    "Hinweis für den Fahrer (freiwillig)": "Note for the driver (optional)",
+    "Verbindlich buchen": "Confirm booking",
+    "Gebucht!": "Booked!",
+    "Ihr Buchungscode": "Your booking code",
+    "Code kopieren": "Copy code",
+    "Drucken": "Print",
+    "Bitte notieren Sie den Code. Sie brauchen ihn zum Ansehen oder Stornieren.": (
+        "Please keep this code. You need it to look up or cancel the ride."
+    ),
+    "Buchungscode": "Booking code",
+    "Anzeigen": "Show",
+    "Status": "Status",
+    "bestätigt": "confirmed",
+    "storniert": "cancelled",
+    "nicht erschienen": "no-show",
+    "Fahrt stornieren": "Cancel this ride",
+    "Die Fahrt wurde storniert.": "The ride was cancelled.",
+    "Fahrzeug": "Vehicle",
+    "Fehler": "Error",
+    "Benutzername": "User name",
+    "Passwort": "Password",
+    "Tagesansicht": "Day view",
+    "Telefonbuchung": "Phone booking",
+    "Kennzahlen": "Key figures",
+    "Zeit": "Time",
+    "Haltestelle": "Stop",
+    "Einstieg": "Boarding",
+    "Ausstieg": "Alighting",
+    "Besetzung": "Load",
+    "Fahrtenblatt": "Manifest",
+    "als CSV": "as CSV",
+    "Karte aller Touren": "Map of all routes",
+    "Zeitleiste": "Timeline",
+    "Neu optimieren": "Re-optimise",
+    "vorher": "before",
+    "nachher": "after",
+    "Anfragen": "Requests",
+    "bedient": "served",
+    "abgelehnt": "rejected",
+    "Fahrgäste je Fahrzeugstunde": "Passengers per vehicle-hour",
+    "Bündelungsquote": "Pooling rate",
+    "Leerkilometer": "Empty km",
+    "Wartezeit Mittel / 95 %": "Wait mean / 95 %",
+    "Fahrtzeit Mittel / 95 %": "Ride mean / 95 %",
+    "Fahrzeugstunden": "Vehicle-hours",
+    "Keine Fahrten an diesem Tag.": "No rides on this day.",
+    "Nicht erschienen": "No-show",
+    "Stornieren": "Cancel",
+    "Anrufer": "Caller",
+    "Tag wählen": "Choose a day",
+    "Anzeigen für": "Show for",
+    "Abfahrt Depot": "Leaves depot",
+    "Rückkehr": "Returns",
+    "Fahrtenblatt drucken": "Print manifest",
+    "Gespeichert": "Stored",
+    "Nicht gespeichert": "Not stored",
+    "Kartendaten": "Map data",
+    "Fahrplandaten": "Timetable data",
+    "Grenzen": "Boundaries",
+    "Analyse": "Analysis",
+    "Szenarien folgen.": "Scenarios will follow.",
+    "Zu viele Anmeldeversuche. Bitte warten Sie einige Minuten.": (
+        "Too many login attempts. Please wait a few minutes."
+    ),
+    "Benutzername oder Passwort falsch.": "Wrong user name or password.",
+    "Zum Inhalt springen": "Skip to content",
+    "Fahrgast": "Rider",
+    "Personen an Bord": "People on board",
+    "Rollstuhl": "wheelchair",
+    "Uhr": "",
+}
+
+
+def gettext(message: str) -> str:
+    """Translate a German ``message`` into the request's language."""
+    if current_language() == "en":
+        return ENGLISH.get(message, message)
+    return message
+
+
+def current_language() -> str:
+    """The language chosen with the switch; German until someone chooses."""
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else "de"
+
+
+def init_app(app: Flask) -> None:
+    """Make ``_`` and the current language available in every template."""
+    app.jinja_env.globals.update(_=gettext, current_language=current_language)

@@ -1,0 +1,211 @@
+"""Pages for residents (no login): book a ride, look it up, cancel it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from shapely.geometry import mapping
+
+from planner.booking import booking_json, parse_trip_request
+from planner.errors import ConflictError, NotFoundError, PlannerError
+from routing.sources.osm import read_area
+from web import services
+from web.forms import FIELDS, form_defaults, trip_payload
+from web.i18n import LANGUAGES
+from web.i18n import gettext as _
+
+bp = Blueprint("resident", __name__)
+
+STATUS = {"confirmed": "bestätigt", "cancelled": "storniert", "no_show": "nicht erschienen"}
+
+
+def today() -> date:
+    engine = services().engine
+    return engine.clock().astimezone(engine.tz).date()
+
+
+def describe_offers(result_json: dict[str, Any], origin: str, destination: str) -> list[dict]:
+    """Offers in plain words: 'Abholung 08:05-08:20 an Bernburg, Busbahnhof, Ankunft etwa 08:41'."""
+    out = []
+    for offer in result_json["offers"]:
+        start, end = offer["pickup_window"]
+        text = (
+            f"{_('Abholung')} {start}–{end} {_('an')} {origin}, "
+            f"{_('Ankunft etwa')} {offer['estimated_arrival']} ({destination})"
+        )
+        out.append({**offer, "text": text})
+    return out
+
+
+def render_form(values: dict[str, Any], *, staff: bool = False, status: int = 200):
+    template = "resident/book.html"
+    return render_template(template, values=values, staff=staff), status
+
+
+def handle_offers(*, staff: bool):
+    """Shared by the resident form and the dispatcher's phone booking."""
+    engine = services().engine
+    values = {key: request.form.get(key, "") for key in FIELDS}
+    try:
+        trip = parse_trip_request(trip_payload(request.form), engine.catalog, engine.service)
+        result = engine.offer(trip).to_json()
+    except PlannerError as exc:
+        flash(f"{exc.field}: {exc.reason}", "error")
+        return render_form(values, staff=staff, status=400)
+    origin, destination = engine.catalog.name(trip.origin), engine.catalog.name(trip.destination)
+    return render_template(
+        "resident/offers.html",
+        offers=describe_offers(result, origin, destination),
+        result=result,
+        values=values,
+        staff=staff,
+        origin=origin,
+        destination=destination,
+    )
+
+
+@bp.get("/")
+def index():
+    values = form_defaults(today())
+    values.update({k: v for k, v in request.args.items() if k in FIELDS})
+    return render_form(values)
+
+
+@bp.post("/offers")
+def offers():
+    return handle_offers(staff=False)
+
+
+@bp.get("/confirm/<offer_id>")
+def confirm_form(offer_id: str):
+    try:
+        offer = services().engine.offer_details(offer_id)
+    except NotFoundError:
+        abort(404)
+    return render_template("resident/confirm.html", offer=offer, values={}, staff=False)
+
+
+@bp.post("/confirm/<offer_id>")
+def confirm(offer_id: str):
+    engine = services().engine
+    try:
+        (booking,) = engine.confirm(
+            offer_id,
+            name=request.form.get("name", ""),
+            phone=request.form.get("phone", ""),
+            note=request.form.get("note", ""),
+        )
+    except NotFoundError:
+        abort(404)
+    except ConflictError as exc:
+        flash(exc.reason, "error")
+        return redirect(url_for("resident.index"))
+    except PlannerError as exc:
+        flash(f"{exc.field}: {exc.reason}", "error")
+        offer = engine.offer_details(offer_id)
+        return render_template(
+            "resident/confirm.html", offer=offer, values=request.form, staff=False
+        ), 400
+    return redirect(url_for("resident.show", code=booking["code"], new=1))
+
+
+@bp.get("/booking")
+def lookup():
+    code = request.args.get("code", "").strip().replace("-", "").replace(" ", "").upper()
+    if code:
+        return redirect(url_for("resident.show", code=code))
+    return render_template("resident/lookup.html")
+
+
+@bp.get("/booking/<code>")
+def show(code: str):
+    try:
+        booking = booking_json(services().engine.booking(code))
+    except NotFoundError:
+        flash(_("Buchungscode") + f" {code}: " + "unbekannt", "error")
+        return render_template("resident/lookup.html"), 404
+    return render_template(
+        "resident/booking.html",
+        booking=booking,
+        status=_(STATUS[booking["status"]]),
+        new=request.args.get("new") == "1",
+    )
+
+
+@bp.post("/booking/<code>/cancel")
+def cancel(code: str):
+    try:
+        services().engine.cancel(code)
+    except NotFoundError:
+        abort(404)
+    except ConflictError as exc:
+        flash(exc.reason, "error")
+    else:
+        flash(_("Die Fahrt wurde storniert."), "ok")
+    return redirect(url_for("resident.show", code=code))
+
+
+@bp.post("/language")
+def language():
+    lang = request.form.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    target = request.form.get("next") or url_for("resident.index")
+    # only local paths, never an open redirect
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("resident.index")
+    return redirect(target)
+
+
+@bp.get("/stops.geojson")
+def stops_geojson():
+    """Bookable stops as GeoJSON points for the map picker."""
+    catalog = services().engine.catalog
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
+            "properties": {"id": s["id"], "name": s["name"]},
+        }
+        for s in map(catalog.describe, catalog.nodes)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+@bp.get("/basemap.geojson")
+def basemap():
+    """The offline base layer: the project's own network and the district boundary."""
+    engine = services().engine
+    G = engine.catalog.network.graph
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [
+                    [G.nodes[u]["x"], G.nodes[u]["y"]],
+                    [G.nodes[v]["x"], G.nodes[v]["y"]],
+                ],
+            },
+            "properties": {"kind": "road"},
+        }
+        for u, v in G.edges()
+        if u < v or not G.has_edge(v, u)
+    ]
+    settings = services().config.settings
+    boundary = read_area(settings.data_file("boundary"))
+    features.append(
+        {"type": "Feature", "geometry": mapping(boundary), "properties": {"kind": "boundary"}}
+    )
+    return {"type": "FeatureCollection", "features": features}
