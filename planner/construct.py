@@ -8,10 +8,13 @@ first solution that leaves requests out under tight windows and ride times.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
 from dataclasses import dataclass
+
+import numpy as np
 
 from planner.schedule import EPS, StopTable, earliest_schedule
 
@@ -22,22 +25,70 @@ Insertion = tuple[float, int, int]  # (cost increase, pickup position, drop-off 
 
 @dataclass(slots=True)
 class _Route:
+    """A route and the per-position arrays its insertions are screened with.
+
+    Positions are ``0`` (start depot), ``1..m`` (stops) and ``m + 1`` (end depot).
+    """
+
     stops: list[int]
-    times: list[float]
-    cost: float
-    latest: list[float]
+    locs: np.ndarray  # location per position
+    times: np.ndarray  # earliest feasible service start per position
+    latest: np.ndarray  # latest start keeping later windows reachable (ride times ignored)
+    service: np.ndarray  # service time per position
+    passengers: np.ndarray  # on board after each position
+    wheelchairs: np.ndarray
+    drive: np.ndarray  # cumulative service + travel time up to each position (no waiting)
+    ride_slack: np.ndarray  # per gap k -> k+1: least (max ride - no-wait ride) on board
+
+    @classmethod
+    def build(cls, table: StopTable, vehicle: int, stops: list[int]) -> _Route | None:
+        times = earliest_schedule(table, vehicle, stops)
+        if times is None:
+            return None
+        loc, travel, svc = table.location, table.travel, table.service
+        locs = [table.start[vehicle], *(loc[s] for s in stops), table.end[vehicle]]
+        service = [0.0, *(svc[s] for s in stops), 0.0]
+        latest = [
+            table.shift_end[vehicle],
+            *(table.latest[s] for s in stops),
+            table.shift_end[vehicle],
+        ]
+        for k in range(len(locs) - 2, -1, -1):
+            latest[k] = min(latest[k], latest[k + 1] - service[k] - travel[locs[k]][locs[k + 1]])
+        pas = np.cumsum([0, *(table.passengers[s] for s in stops), 0])
+        wch = np.cumsum([0, *(table.wheelchairs[s] for s in stops), 0])
+        drive = [0.0]
+        for k in range(len(locs) - 1):
+            drive.append(drive[-1] + service[k] + travel[locs[k]][locs[k + 1]])
+        slack = [math.inf] * (len(locs) - 1)
+        pickup_at = {}
+        for b, s in enumerate(stops, 1):
+            if not s & 1:
+                pickup_at[s] = b
+            elif s - 1 in pickup_at:
+                a = pickup_at[s - 1]
+                room = table.max_ride[s >> 1] - (drive[b] - drive[a] - service[a])
+                for g in range(a, b):
+                    slack[g] = min(slack[g], room)
+        return cls(
+            list(stops),
+            np.array(locs),
+            np.array(times),
+            np.array(latest),
+            np.array(service),
+            pas,
+            wch,
+            np.array(drive),
+            np.array(slack),
+        )
 
 
-def _latest_starts(table: StopTable, vehicle: int, stops: list[int]) -> list[float]:
-    """Return, per position (depots included), the latest service start that keeps every
-    later time window reachable (ride times ignored: a necessary condition only)."""
-    loc, travel, svc = table.location, table.travel, table.service
-    locs = [table.start[vehicle], *(loc[s] for s in stops), table.end[vehicle]]
-    latest = [table.shift_end[vehicle], *(table.latest[s] for s in stops), table.shift_end[vehicle]]
-    for k in range(len(locs) - 2, -1, -1):
-        own = svc[stops[k - 1]] if 0 < k <= len(stops) else 0.0
-        latest[k] = min(latest[k], latest[k + 1] - own - travel[locs[k]][locs[k + 1]])
-    return latest
+@functools.cache
+def _upper(n: int) -> np.ndarray:
+    """Strictly upper triangular boolean ``n x n`` mask (cached, read-only)."""
+    mask = np.triu(np.ones((n, n), dtype=bool), 1)
+    mask.setflags(write=False)
+    return mask
 
 
 def _best_insertion(
@@ -49,80 +100,93 @@ def _best_insertion(
     fixed_cost: float,
     max_checks: int,
 ) -> Insertion | None:
-    """Return the cheapest feasible insertion of ``request`` into ``route``, or ``None``."""
-    dist, loc = table.distance, table.location
+    """Return the cheapest feasible insertion of ``request`` into ``route``, or ``None``.
+
+    All pickup/drop-off position pairs are screened at once (numpy) with necessary
+    conditions: the time windows along the pushed-forward schedule (push-forward shrinks by
+    the waiting it meets), the latest starts of the rest of the route, and the loads. The
+    survivors are checked exactly, cheapest first, by :func:`earliest_schedule`.
+    """
     p, d = 2 * request, 2 * request + 1
-    lp, ld = loc[p], loc[d]
-    stops = route.stops
-    m = len(stops)
-    locs = [table.start[vehicle], *(loc[s] for s in stops), table.end[vehicle]]
-    times = route.times
-    latest_p = table.latest[p]
-    travel, svc = table.travel, table.service
-    # Candidate pickup positions: before stop index i (0..m). The current earliest schedule
-    # is a lower bound on the new one, so once the pickup cannot be reached, stop.
-    pick_delta = []
-    for i in range(m + 1):
-        prev = locs[i]
-        prev_svc = svc[stops[i - 1]] if i > 0 else 0.0
-        if times[i] + prev_svc + travel[prev][lp] > latest_p + EPS:
-            break
-        pick_delta.append(dist[prev][lp] + dist[lp][locs[i + 1]] - dist[prev][locs[i + 1]])
-    if not pick_delta:
+    lp, ld = table.location[p], table.location[d]
+    e_p, l_p, e_d, l_d = table.earliest[p], table.latest[p], table.earliest[d], table.latest[d]
+    sp, sd = table.service[p], table.service[d]
+    travel, dist = table.travel_matrix, table.distance_matrix
+    locs, times, latest, svc = route.locs, route.times, route.latest, route.service
+    m = len(route.stops)
+    prev, nxt = locs[:-1], locs[1:]
+    # pickup right after position i (i = 0..m)
+    tp = np.maximum(e_p, times[:-1] + svc[:-1] + travel[prev, lp])
+    ok_p = tp <= l_p + EPS
+    ok_p &= route.passengers[:-1] + table.passengers[p] <= table.seats[vehicle]
+    ok_p &= route.wheelchairs[:-1] + table.wheelchairs[p] <= table.wheelchair_places[vehicle]
+    if not ok_p.any():
         return None
-    drop_delta = [
-        dist[locs[j]][ld] + dist[ld][locs[j + 1]] - dist[locs[j]][locs[j + 1]] for j in range(m + 1)
-    ]
-    candidates = []
-    for i, dp in enumerate(pick_delta):
-        prev, nxt = locs[i], locs[i + 1]
-        candidates.append((dist[prev][lp] + dist[lp][ld] + dist[ld][nxt] - dist[prev][nxt], i, i))
-        candidates.extend((dp + drop_delta[j], i, j) for j in range(i + 1, m + 1))
-    candidates.sort()
+    # detours (time) must fit the ride-time room of the passengers on board across the gap
+    t_prev_next = travel[prev, nxt]
+    detour_p = travel[prev, lp] + sp + travel[lp, nxt] - t_prev_next
+    detour_d = travel[prev, ld] + sd + travel[ld, nxt] - t_prev_next
+    room = route.ride_slack + EPS
+    ok_p &= detour_p <= room
+    ride_max = table.max_ride[request] + EPS
+    d_prev_next = dist[prev, nxt]
+    dp = dist[prev, lp] + dist[lp, nxt] - d_prev_next
+    dd = dist[prev, ld] + dist[ld, nxt] - d_prev_next
+    # drop-off right after the pickup (i == j)
+    td0 = np.maximum(e_d, tp + sp + travel[lp, ld])
+    ok0 = ok_p & (td0 <= l_d + EPS) & (td0 + sd + travel[ld, nxt] <= latest[1:] + EPS)
+    ok0 &= travel[prev, lp] + sp + travel[lp, ld] + sd + travel[ld, nxt] - t_prev_next <= room
+    cost0 = dist[prev, lp] + dist[lp, ld] + dist[ld, nxt] - d_prev_next
+    if m:
+        # push-forward at position i + 1, then along the route, absorbed by waiting
+        push1 = np.maximum(0.0, tp + sp + travel[lp, nxt] - times[1:])
+        wait = times[1:] - (times[:-1] + svc[:-1] + travel[prev, nxt])
+        cum_wait = np.concatenate(([0.0], np.cumsum(wait)))  # up to position k
+        k = np.arange(m + 2)
+        rows = np.arange(m + 1)[:, None]
+        push = np.maximum(0.0, push1[:, None] - (cum_wait[None, :] - cum_wait[1:][:, None]))
+        before = k[None, :] <= rows
+        ok_time = np.logical_and.accumulate(
+            before | (times[None, :] + push <= latest[None, :] + EPS), axis=1
+        )
+        q_p, q_w = table.passengers[p], table.wheelchairs[p]
+        fits = (route.passengers + q_p <= table.seats[vehicle]) & (
+            route.wheelchairs + q_w <= table.wheelchair_places[vehicle]
+        )
+        ok_load = np.logical_and.accumulate((k[None, :] < rows) | fits[None, :], axis=1)
+        # drop-off right after position j (j = i + 1..m)
+        td = np.maximum(e_d, times[None, :-1] + push[:, :-1] + svc[None, :-1] + travel[prev, ld])
+        ok_d = (td <= l_d + EPS) & (td + sd + travel[ld, nxt][None, :] <= latest[None, 1:] + EPS)
+        ok_d &= (detour_d <= room)[None, :]
+        # the new passenger's own ride without any waiting
+        drive = route.drive
+        own = (
+            travel[lp, nxt][:, None]
+            + (drive[None, :-1] - drive[1:, None])
+            + svc[None, :-1]
+            + travel[prev, ld][None, :]
+        )
+        ok_d &= own <= ride_max
+        ok = _upper(m + 1) & ok_p[:, None] & ok_time[:, :-1] & ok_load[:, :-1] & ok_d
+        ii, jj = np.nonzero(ok)
+        costs = dp[ii] + dd[jj]
+    else:
+        ii = jj = np.zeros(0, dtype=int)
+        costs = np.zeros(0)
+    i0 = np.nonzero(ok0)[0]
+    all_i = np.concatenate((i0, ii))
+    all_j = np.concatenate((i0, jj))
+    all_c = np.concatenate((cost0[i0], costs))
+    if not len(all_c):
+        return None
+    order = np.argsort(all_c, kind="stable")[:max_checks]
+    stops = route.stops
     extra = fixed_cost if m == 0 else 0.0
-    # Necessary conditions first (cheap): windows along the shifted schedule against the
-    # latest start times of the remaining route, and the loads; then the exact check.
-    slack = route.latest
-    earliest, latest = table.earliest, table.latest
-    sp, sd = svc[p], svc[d]
-    checks = 0
-    for delta, i, j in candidates:
-        prev_svc = svc[stops[i - 1]] if i > 0 else 0.0
-        tp = max(earliest[p], times[i] + prev_svc + travel[locs[i]][lp])
-        if tp > latest[p] + EPS:
-            continue
-        if i == j:
-            td = max(earliest[d], tp + sp + travel[lp][ld])
-            if td > latest[d] + EPS:
-                continue
-            if td + sd + travel[ld][locs[i + 1]] > slack[i + 1] + EPS:
-                continue
-        else:
-            t = tp + sp + travel[lp][locs[i + 1]]
-            ok = True
-            k = i + 1  # position in locs / times of the old stop stops[k - 1]
-            while k <= j:
-                t = max(t, times[k])
-                if t > slack[k] + EPS:
-                    ok = False
-                    break
-                t += svc[stops[k - 1]] + (travel[locs[k]][locs[k + 1]] if k < j else 0.0)
-                k += 1
-            if not ok:
-                continue
-            td = max(earliest[d], t + travel[locs[j]][ld])
-            if td > latest[d] + EPS:
-                continue
-            if td + sd + travel[ld][locs[j + 1]] > slack[j + 1] + EPS:
-                continue
+    for o in order.tolist():
+        i, j = int(all_i[o]), int(all_j[o])
         new = stops[:i] + [p] + stops[i:j] + [d] + stops[j:]
-        if not table.loads_fit(vehicle, new):
-            continue
-        checks += 1
         if earliest_schedule(table, vehicle, new) is not None:
-            return (delta + extra, i, j)
-        if checks >= max_checks:
-            break
+            return (float(all_c[o]) + extra, i, j)
     return None
 
 
@@ -167,13 +231,10 @@ def regret_insertion(
     todo = list(range(num_requests)) if requests is None else list(requests)
     state = []
     for v in range(num_vehicles):
-        stops = list(routes[v]) if routes else []
-        times = earliest_schedule(table, v, stops)
-        if times is None:
+        route = _Route.build(table, v, list(routes[v]) if routes else [])
+        if route is None:
             raise ValueError(f"starting route of vehicle {v} is infeasible")
-        state.append(
-            _Route(stops, times, table.route_distance(v, stops), _latest_starts(table, v, stops))
-        )
+        state.append(route)
     rng = random.Random(seed) if seed is not None else None
     # cache[r][v] = best insertion of request r into vehicle v (recomputed when v changes)
     cache: dict[int, list[Insertion | None]] = {}
@@ -235,13 +296,10 @@ def regret_insertion(
         assert ins is not None
         _, i, j = ins
         p, d = 2 * best_r, 2 * best_r + 1
-        rt = state[v]
-        rt.stops = rt.stops[:i] + [p] + rt.stops[i:j] + [d] + rt.stops[j:]
-        times = earliest_schedule(table, v, rt.stops)
-        assert times is not None
-        rt.times = times
-        rt.cost = table.route_distance(v, rt.stops)
-        rt.latest = _latest_starts(table, v, rt.stops)
+        old = state[v].stops
+        rt = _Route.build(table, v, old[:i] + [p] + old[i:j] + [d] + old[j:])
+        assert rt is not None
+        state[v] = rt
         todo.remove(best_r)
         del cache[best_r]
         stale = {v} | {u for u in range(num_vehicles) if not state[u].stops}

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 Routes = list[list[int]]
 
 
-def _cost(table: StopTable, routes: Routes, fixed_cost: float) -> float:
+def route_cost(table: StopTable, routes: Routes, fixed_cost: float = 0.0) -> float:
+    """Return the distance of all routes plus the fixed cost of the used vehicles."""
     return math.fsum(
         table.route_distance(v, r) + (fixed_cost if r else 0.0) for v, r in enumerate(routes)
     )
@@ -48,6 +49,58 @@ def _related(table: StopTable, seed_request: int, candidates: list[int], q: int)
     return sorted(candidates, key=score)[:q]
 
 
+def perturb(
+    table: StopTable,
+    routes: Routes,
+    movable: list[int],
+    rng: random.Random,
+    *,
+    fixed_cost: float = 0.0,
+    max_removed: int = 15,
+    max_checks: int = 10,
+) -> Routes | None:
+    """Ruin and recreate once: remove a few movable requests and re-insert them.
+
+    Returns the new routes, or ``None`` if the removal broke a route (possible when the
+    remaining stops must wait too long) or a removed request fits nowhere.
+    """
+    q = rng.randint(2, max(2, min(max_removed, len(movable) // 4 + 2)))
+    move = rng.random()
+    if move < 0.45:
+        removed = rng.sample(movable, min(q, len(movable)))
+    elif move < 0.9:
+        removed = _related(table, rng.choice(movable), movable, q)
+    else:
+        used = [v for v, r in enumerate(routes) if r]
+        allowed = set(movable)
+        v = rng.choice(used)
+        removed = sorted({s >> 1 for s in routes[v] if (s >> 1) in allowed})
+        if not removed:
+            return None
+    gone = {s for r in removed for s in (2 * r, 2 * r + 1)}
+    partial = [[s for s in r if s not in gone] for r in routes]
+    if any(earliest_schedule(table, v, r) is None for v, r in enumerate(partial)):
+        return None
+    rng.shuffle(removed)
+    new, unplaced = regret_insertion(
+        table,
+        requests=removed,
+        routes=partial,
+        regret=rng.choice((1, 2, 3)),
+        fixed_cost=fixed_cost,
+        seed=rng.randrange(1 << 30),
+        max_checks=max_checks,
+    )
+    return None if unplaced else new
+
+
+def movable_requests(routes: Routes, locked: list[list[int]] | None) -> list[int]:
+    """Return the served requests none of whose stops is locked."""
+    locked_stops = {s for prefix in locked or [] for s in prefix}
+    served = sorted({s >> 1 for r in routes for s in r})
+    return [r for r in served if 2 * r not in locked_stops and 2 * r + 1 not in locked_stops]
+
+
 def improve(
     table: StopTable,
     routes: Routes,
@@ -56,6 +109,8 @@ def improve(
     seed: int = 0,
     fixed_cost: float = 0.0,
     locked: list[list[int]] | None = None,
+    temperature: float = 0.0002,
+    max_removed: int = 15,
 ) -> Routes:
     """Improve feasible routes by ruin and recreate until the time limit.
 
@@ -73,6 +128,12 @@ def improve(
         Cost of each used vehicle.
     locked
         Per vehicle, stops at the start of the route that may not move.
+    temperature
+        Start temperature of the simulated annealing as a fraction of the cost: a solution
+        that much worse is accepted with probability 1/2 at the start. It cools linearly to
+        zero by the time limit.
+    max_removed
+        Most requests removed by one ruin step.
 
     Returns
     -------
@@ -81,47 +142,21 @@ def improve(
     """
     rng = random.Random(seed)
     deadline = time.perf_counter() + time_limit
-    locked_stops = {s for prefix in locked or [] for s in prefix}
     current = [list(r) for r in routes]
     best = [list(r) for r in routes]
-    cur_cost = best_cost = _cost(table, current, fixed_cost)
-    movable = sorted({s >> 1 for r in current for s in r if s not in locked_stops})
-    movable = [r for r in movable if 2 * r not in locked_stops and 2 * r + 1 not in locked_stops]
+    cur_cost = best_cost = route_cost(table, current, fixed_cost)
+    movable = movable_requests(current, locked)
     if len(movable) < 2:
         return best
-    temperature = 0.005 * cur_cost / max(1, len(movable))
-    start_temperature = temperature
+    start_temperature = temperature * cur_cost / math.log(2)
+    temperature = start_temperature
     iterations = accepted = 0
     while time.perf_counter() < deadline:
         iterations += 1
-        q = rng.randint(2, max(2, min(15, len(movable) // 4 + 2)))
-        move = rng.random()
-        if move < 0.45:
-            removed = rng.sample(movable, min(q, len(movable)))
-        elif move < 0.9:
-            removed = _related(table, rng.choice(movable), movable, q)
-        else:
-            used = [v for v, r in enumerate(current) if r]
-            v = rng.choice(used)
-            removed = sorted({s >> 1 for s in current[v] if (s >> 1) in set(movable)})
-            if not removed:
-                continue
-        gone = {s for r in removed for s in (2 * r, 2 * r + 1)}
-        partial = [[s for s in r if s not in gone] for r in current]
-        if any(earliest_schedule(table, v, r) is None for v, r in enumerate(partial)):
+        new = perturb(table, current, movable, rng, fixed_cost=fixed_cost, max_removed=max_removed)
+        if new is None:
             continue
-        rng.shuffle(removed)
-        new, unplaced = regret_insertion(
-            table,
-            requests=removed,
-            routes=partial,
-            regret=rng.choice((1, 2, 3)),
-            fixed_cost=fixed_cost,
-            seed=rng.randrange(1 << 30),
-        )
-        if unplaced:
-            continue
-        cost = _cost(table, new, fixed_cost)
+        cost = route_cost(table, new, fixed_cost)
         if cost < cur_cost - 1e-9 or rng.random() < math.exp(
             -(cost - cur_cost) / max(temperature, 1e-12)
         ):

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from planner.model import Instance
 
 EPS = 1e-9
@@ -30,7 +32,10 @@ EPS = 1e-9
 
 @dataclass(frozen=True, slots=True)
 class StopTable:
-    """Flat per-stop arrays of an instance, as Python lists for fast scalar access."""
+    """Flat per-stop arrays of an instance, as Python lists for fast scalar access.
+
+    The matrices are also kept as (read-only) numpy arrays for vectorised evaluation.
+    """
 
     location: list[int]
     earliest: list[float]
@@ -48,6 +53,8 @@ class StopTable:
     max_duration: list[float]
     seats: list[int]
     wheelchair_places: list[int]
+    travel_matrix: np.ndarray
+    distance_matrix: np.ndarray
 
     @classmethod
     def from_instance(
@@ -88,6 +95,8 @@ class StopTable:
             max_duration=[v.max_route_duration for v in vehicles],
             seats=[v.seats for v in vehicles],
             wheelchair_places=[v.wheelchair_places for v in vehicles],
+            travel_matrix=instance.travel_times,
+            distance_matrix=instance.distances,
         )
 
     def loads_fit(self, vehicle: int, stops: list[int]) -> bool:
@@ -134,27 +143,37 @@ def earliest_schedule(table: StopTable, vehicle: int, stops: list[int]) -> list[
         ``None`` if no schedule meets the windows, ride times and route duration.
     """
     loc, travel, svc_of = table.location, table.travel, table.service
-    m = len(stops)
-    locs = [table.start[vehicle], *(loc[s] for s in stops), table.end[vehicle]]
-    svc = [0.0, *(svc_of[s] for s in stops), 0.0]
-    arc = [travel[locs[k]][locs[k + 1]] + svc[k] for k in range(m + 1)]
+    earliest_of, latest_of, max_ride = table.earliest, table.latest, table.max_ride
     lo_shift, hi_shift = table.shift_start[vehicle], table.shift_end[vehicle]
-    times = [lo_shift, *(table.earliest[s] for s in stops), lo_shift]
-    latest = [hi_shift, *(table.latest[s] for s in stops), hi_shift]
-    position = {s: k + 1 for k, s in enumerate(stops)}
-    backward = []  # (pickup position, dropoff position, limit on B[drop] - B[pick])
-    for k, s in enumerate(stops):
-        if s & 1 and (s - 1) in position:
-            i = position[s - 1]
-            backward.append((i, k + 1, table.max_ride[s >> 1] + svc[i]))
+    m = len(stops)
+    times = [lo_shift] * (m + 2)
+    latest = [hi_shift] * (m + 2)
+    arc = [0.0] * (m + 1)  # B[k + 1] >= B[k] + arc[k]
+    backward = []  # (pickup position, drop-off position, limit on B[drop] - B[pick])
+    pickup_at: dict[int, int] = {}
+    prev_loc, prev_svc = table.start[vehicle], 0.0
+    for k, s in enumerate(stops, 1):
+        here = loc[s]
+        arc[k - 1] = travel[prev_loc][here] + prev_svc
+        times[k] = earliest_of[s]
+        latest[k] = latest_of[s]
+        if s & 1:
+            i = pickup_at.get(s - 1)
+            if i is not None:
+                backward.append((i, k, max_ride[s >> 1] + svc_of[s - 1]))
+        else:
+            pickup_at[s] = k
+        prev_loc, prev_svc = here, svc_of[s]
+    arc[m] = travel[prev_loc][table.end[vehicle]] + prev_svc
     max_duration = table.max_duration[vehicle]
     for _ in range(m + 3):
+        if times[0] > latest[0] + EPS:
+            return None
         for k in range(m + 1):
             t = times[k] + arc[k]
             if t > times[k + 1]:
                 times[k + 1] = t
-        for k in range(m + 2):
-            if times[k] > latest[k] + EPS:
+            if times[k + 1] > latest[k + 1] + EPS:
                 return None
         changed = False
         for i, j, limit in backward:

@@ -90,6 +90,7 @@ class SolveParams:
     tighten_windows: bool = True
     precision: float = 1e-4
     lns_fraction: float = 0.0
+    lns_temperature: float = 0.0002
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:
@@ -198,6 +199,7 @@ def _search(job: _Job) -> list[list[int]]:
             seed=job.seed,
             fixed_cost=params.vehicle_fixed_cost,
             locked=[list(p) for p in job.locked],
+            temperature=params.lns_temperature,
         )
         params = replace(params, time_limit=params.time_limit * (1 - params.lns_fraction))
     scale = 1.0 / params.precision
@@ -309,29 +311,76 @@ def _search(job: _Job) -> list[list[int]]:
         routing_enums_pb2.LocalSearchMetaheuristic, job.metaheuristic.upper()
     )
     search.time_limit.FromMilliseconds(max(1, round(params.time_limit * 1000)))
+    import os
+
+    exp = os.environ.get("EXP", "")
+    if "ils" in exp:
+        search.use_iterated_local_search = True
+        ils = search.iterated_local_search_parameters
+        rr = ils.ruin_recreate_parameters
+        rs = rr.ruin_strategies.add()
+        if "rw" in exp:
+            rs.random_walk.num_removed_visits = int(os.environ.get("NRM", "10"))
+        elif "scr" in exp:
+            rs.spatially_close_routes.num_ruined_routes = int(os.environ.get("NRM", "2"))
+        else:
+            rs.sisr.max_removed_sequence_size = int(os.environ.get("SEQ", "10"))
+            rs.sisr.avg_num_removed_visits = int(os.environ.get("NRM", "10"))
+            rs.sisr.bypass_factor = 0.01
+        if "gci" in exp:
+            rr.recreate_strategy.heuristic = (
+                routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+            )
+        sa = ils.reference_solution_acceptance_strategy.simulated_annealing
+        if "auto" in exp:
+            sa.automatic_temperatures = True
+        else:
+            sa.initial_temperature = float(os.environ.get("T0", "100"))
+            sa.final_temperature = float(os.environ.get("T1", "0.01"))
+        if "noimp" in exp:
+            ils.improve_perturbed_solution = False
+    if "log" in exp:
+        search.log_search = True
+    if "ops" in exp:
+        ops = search.local_search_operators
+        keep = set(
+            os.environ.get(
+                "KEEP",
+                "use_relocate,use_relocate_pair,use_light_relocate_pair,use_exchange_pair,use_relocate_subtrip,use_exchange_subtrip,use_two_opt,use_or_opt,use_relocate_neighbors,use_exchange",
+            ).split(",")
+        )
+        for f in ops.DESCRIPTOR.fields_by_name:
+            setattr(ops, f, 3 if f in keep else 2)
+    if "nbr" in exp:
+        search.ls_operator_neighbors_ratio = float(os.environ.get("NBR", "0.3"))
+        search.ls_operator_min_neighbors = 10
     routing.CloseModelWithParameters(search)
-    solution = None
-    if any(initial):
+
+    def extract(solution: pywrapcp.Assignment) -> list[list[int]]:
+        routes = []
+        for v in range(num_vehicles):
+            index = solution.Value(routing.NextVar(routing.Start(v)))
+            route = []
+            while not routing.IsEnd(index):
+                route.append(stops[manager.IndexToNode(index) - offset])
+                index = solution.Value(routing.NextVar(index))
+            routes.append(route)
+        return routes
+
+    def descend(routes: list[list[int]], parameters) -> list[list[int]] | None:
         start = routing.ReadAssignmentFromRoutes(
-            [[manager.NodeToIndex(node_of[s]) for s in route] for route in initial], True
+            [[manager.NodeToIndex(node_of[s]) for s in route] for route in routes], True
         )
         if start is None:
-            log.warning("initial routes rejected by OR-Tools; searching from scratch")
-        else:
-            solution = routing.SolveFromAssignmentWithParameters(start, search)
-    if solution is None:
+            return None
+        solution = routing.SolveFromAssignmentWithParameters(start, parameters)
+        return None if solution is None else extract(solution)
+
+    result = descend(initial, search) if any(initial) else None
+    if result is None:
         solution = routing.SolveWithParameters(search)
-    if solution is None:
-        return initial
-    routes = []
-    for v in range(num_vehicles):
-        index = solution.Value(routing.NextVar(routing.Start(v)))
-        route = []
-        while not routing.IsEnd(index):
-            route.append(stops[manager.IndexToNode(index) - offset])
-            index = solution.Value(routing.NextVar(index))
-        routes.append(route)
-    return routes
+        result = extract(solution) if solution is not None else initial
+    return result
 
 
 def _stop_index(instance: Instance, ref: StopRef, where: str) -> int:
