@@ -8,10 +8,13 @@ Pipeline of :func:`solve`:
 3. initial routes come from the warm-start plan and/or :func:`planner.construct.
    regret_insertion` (feasible by construction), since OR-Tools' own first solutions are
    weak under tight windows and ride times;
-4. OR-Tools improves them (guided local search by default) on a model with pickup and
+4. :func:`planner.lns.improve` (ruin and recreate with the same exact insertion) spends
+   most of the budget: OR-Tools' single-pair moves are nearly all infeasible on tight
+   dial-a-ride instances, so its local search stalls near its starting point;
+5. OR-Tools polishes the result (guided local search by default) on a model with pickup and
    delivery pairs, a time dimension with windows, ride-time limits per pair and route
    duration spans, seat and wheelchair dimensions and optional requests with a penalty;
-5. the routes are re-timed by :func:`planner.schedule.earliest_schedule` (not read from the
+6. the routes are re-timed by :func:`planner.schedule.earliest_schedule` (not read from the
    solver's cumul variables) and the plan is checked by :func:`planner.validate.validate`.
 
 With ``workers > 1`` several independent searches (different seeds of the construction
@@ -20,13 +23,14 @@ and different metaheuristics) run in parallel processes and the best plan wins.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import multiprocessing
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -36,6 +40,7 @@ from planner.lns import improve
 from planner.model import Instance
 from planner.result import Plan, Rejection, Route, StopKind, Visit
 from planner.schedule import StopTable, earliest_schedule
+from planner.validate import check
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +55,8 @@ class SolveParams:
     Attributes
     ----------
     time_limit
-        Wall-clock limit of the search in seconds (per worker; workers run in parallel).
+        Wall-clock budget of :func:`solve` in seconds (construction, LNS and OR-Tools;
+        workers run in parallel within it).
     workers
         Number of parallel searches; the best plan wins.
     seed
@@ -74,8 +80,11 @@ class SolveParams:
     precision
         Time and distance resolution of the integer model, in the instance's units.
     lns_fraction
-        Share of the time limit spent in :func:`planner.lns.improve` (Python ruin and
-        recreate) before OR-Tools; 0 disables it.
+        Share of the time left after construction spent in :func:`planner.lns.improve`
+        (ruin and recreate with exact dial-a-ride insertion) before OR-Tools polishes the
+        result; 0 gives OR-Tools all the time.
+    lns_temperature
+        Start temperature of the LNS acceptance, as a fraction of the cost.
     """
 
     time_limit: float = 10.0
@@ -89,7 +98,7 @@ class SolveParams:
     construction: bool = True
     tighten_windows: bool = True
     precision: float = 1e-4
-    lns_fraction: float = 0.0
+    lns_fraction: float = 0.85
     lns_temperature: float = 0.0002
 
     def __post_init__(self) -> None:
@@ -169,12 +178,17 @@ class _Job:
     locked: tuple[tuple[int, ...], ...]
     metaheuristic: str
     seed: int
+    deadline: float  # wall clock (time.time()) by which the search must end
 
 
 def _search(job: _Job) -> list[list[int]]:
     """Build the OR-Tools model, run the search and return stop sequences per vehicle."""
     instance, params = job.instance, job.params
     table = StopTable.from_instance(instance)
+    if params.objective == "time":  # heuristics minimise what the table calls distance
+        table = dataclasses.replace(
+            table, distance=table.travel, distance_matrix=table.travel_matrix
+        )
     num_vehicles = instance.num_vehicles
     initial = [list(r) for r in job.initial]
     if params.construction or not any(initial):
@@ -191,17 +205,17 @@ def _search(job: _Job) -> list[list[int]]:
                 fixed_cost=params.vehicle_fixed_cost,
                 seed=job.seed if job.seed else None,
             )
-    if params.lns_fraction > 0:
+    if params.lns_fraction > 0 and any(initial):
+        budget = max(0.0, job.deadline - time.time()) * params.lns_fraction
         initial = improve(
             table,
             initial,
-            time_limit=params.time_limit * params.lns_fraction,
+            time_limit=budget,
             seed=job.seed,
             fixed_cost=params.vehicle_fixed_cost,
             locked=[list(p) for p in job.locked],
             temperature=params.lns_temperature,
         )
-        params = replace(params, time_limit=params.time_limit * (1 - params.lns_fraction))
     scale = 1.0 / params.precision
     depots = sorted(set(table.start) | set(table.end))
     depot_node = {loc: k for k, loc in enumerate(depots)}
@@ -310,50 +324,8 @@ def _search(job: _Job) -> list[list[int]]:
     search.local_search_metaheuristic = getattr(
         routing_enums_pb2.LocalSearchMetaheuristic, job.metaheuristic.upper()
     )
-    search.time_limit.FromMilliseconds(max(1, round(params.time_limit * 1000)))
-    import os
-
-    exp = os.environ.get("EXP", "")
-    if "ils" in exp:
-        search.use_iterated_local_search = True
-        ils = search.iterated_local_search_parameters
-        rr = ils.ruin_recreate_parameters
-        rs = rr.ruin_strategies.add()
-        if "rw" in exp:
-            rs.random_walk.num_removed_visits = int(os.environ.get("NRM", "10"))
-        elif "scr" in exp:
-            rs.spatially_close_routes.num_ruined_routes = int(os.environ.get("NRM", "2"))
-        else:
-            rs.sisr.max_removed_sequence_size = int(os.environ.get("SEQ", "10"))
-            rs.sisr.avg_num_removed_visits = int(os.environ.get("NRM", "10"))
-            rs.sisr.bypass_factor = 0.01
-        if "gci" in exp:
-            rr.recreate_strategy.heuristic = (
-                routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-            )
-        sa = ils.reference_solution_acceptance_strategy.simulated_annealing
-        if "auto" in exp:
-            sa.automatic_temperatures = True
-        else:
-            sa.initial_temperature = float(os.environ.get("T0", "100"))
-            sa.final_temperature = float(os.environ.get("T1", "0.01"))
-        if "noimp" in exp:
-            ils.improve_perturbed_solution = False
-    if "log" in exp:
-        search.log_search = True
-    if "ops" in exp:
-        ops = search.local_search_operators
-        keep = set(
-            os.environ.get(
-                "KEEP",
-                "use_relocate,use_relocate_pair,use_light_relocate_pair,use_exchange_pair,use_relocate_subtrip,use_exchange_subtrip,use_two_opt,use_or_opt,use_relocate_neighbors,use_exchange",
-            ).split(",")
-        )
-        for f in ops.DESCRIPTOR.fields_by_name:
-            setattr(ops, f, 3 if f in keep else 2)
-    if "nbr" in exp:
-        search.ls_operator_neighbors_ratio = float(os.environ.get("NBR", "0.3"))
-        search.ls_operator_min_neighbors = 10
+    # the model is built: OR-Tools gets what is left of the wall-clock budget
+    search.time_limit.FromMilliseconds(max(1, round((job.deadline - time.time()) * 1000)))
     routing.CloseModelWithParameters(search)
 
     def extract(solution: pywrapcp.Assignment) -> list[list[int]]:
@@ -509,9 +481,13 @@ def solve(
     Raises
     ------
     InvalidPlanError
-        If the warm start or locked prefix does not fit the instance.
+        If the warm start or locked prefix does not fit the instance (or, which would be a
+        bug, the plan fails :func:`planner.validate.check`).
     """
     params = params or SolveParams()
+    started = time.perf_counter()
+    # leave a little of the budget for re-timing and assembling the plan
+    deadline = time.time() + params.time_limit * 0.98 - 0.1
     table = StopTable.from_instance(instance)
     reasons = _reject_alone(table, instance)
     initial = _routes_of_plan(instance, initial_plan) if initial_plan else None
@@ -537,10 +513,10 @@ def solve(
             tuple(tuple(p) for p in locked_routes),
             METAHEURISTICS[k % len(METAHEURISTICS)] if k else params.metaheuristic,
             params.seed + k,
+            deadline,
         )
         for k in range(params.workers)
     ]
-    started = time.perf_counter()
     if params.workers == 1:
         results = [_search(jobs[0])]
     else:
@@ -556,6 +532,7 @@ def solve(
         ),
     )
     plan = build_plan(instance, best, reasons=reasons, table=table)
+    check(instance, plan)  # never trust the search: recomputed from the instance alone
     log.info(
         "%s: %d served, distance %.2f in %.1fs",
         instance.name,
