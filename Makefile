@@ -1,10 +1,15 @@
 # Rufbus: `make run` and `make test` do all set-up on a fresh machine.
-PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PYTHON   ?= python3
+VENV     := .venv
+BIN      := $(VENV)/bin
+STAMP    := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
+HOST     ?= 127.0.0.1
+PORT     ?= 8000
+# apt-get needs root; use sudo when we are not
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,15 +17,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The browser tests drive Debian's Chromium (never a downloaded browser).
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
 run: $(STAMP)
 	$(BIN)/rufbus graph info
-	$(BIN)/rufbus route "Bernburg, Busbahnhof" "Schönebeck, Bahnhof"
+	$(BIN)/rufbus demo
+	@echo "Open http://$(HOST):$(PORT)/ (dispatcher: http://$(HOST):$(PORT)/dispatch/)"
+	$(BIN)/rufbus serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+test: lint $(CHROMIUM)
 	$(BIN)/pytest -q
 
 format: $(STAMP)
@@ -29,6 +41,11 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_matrix.py
+	$(BIN)/python benchmarks/bench_booking.py
+
+# Re-make the README's screenshots from the end-to-end run.
+screenshots: $(STAMP) $(CHROMIUM)
+	RUFBUS_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q tests/e2e
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -12,13 +12,6 @@ from routing.settings import Settings
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Real data folder (``RUFBUS_DATA_DIR`` or the default) and a fresh cache folder."""
-    real = Settings.from_env()
-    return Settings(data_dir=real.data_dir, cache_dir=tmp_path_factory.mktemp("cache"))
-
-
-@pytest.fixture(scope="session")
 def gtfs_network(settings: Settings) -> Network:
     """The default offline network of the district, snapping limited to the district."""
     source = Source("gtfs", str(settings.data_file("gtfs")))

@@ -61,6 +61,7 @@ if (mapElement && window.L) {
       },
     }).addTo(map);
     map.fitBounds(layer.getBounds());
+    mapElement.dataset.loaded = String(layer.getLayers().length);
   });
 }
 
