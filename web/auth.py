@@ -156,9 +156,10 @@ def logout():
 
 def init_app(app: Flask) -> None:
     """Secure session cookies, the per-app login limiter and ``g.user`` for every request."""
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", True)
+    # set, not setdefault: Flask's defaults already define these keys (Secure off, no SameSite)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=True
+    )
     app.extensions["rufbus_login_limiter"] = LoginLimiter()
     app.before_request(load_user)
     app.register_blueprint(bp)

@@ -32,6 +32,8 @@ class AppConfig:
         ``RUFBUS_SERVICE_FILE``; default ``fixtures/services/salzland.toml``.
     max_body_bytes
         Larger request bodies are refused with 413.
+    optimize_seconds
+        Solver time limit of the dispatcher's re-optimise button.
     testing
         Flask's testing mode.
     """
@@ -41,6 +43,7 @@ class AppConfig:
     secret_key: str
     service_file: Path = DEFAULT_SERVICE_FILE
     max_body_bytes: int = 64 * 1024
+    optimize_seconds: float = 10.0
     testing: bool = False
 
     @classmethod

@@ -228,7 +228,7 @@ def no_show(code: str):
 @role_required("dispatcher")
 def optimize():
     when = chosen_day()
-    result = services().engine.optimize(when, time_limit=10)
+    result = services().engine.optimize(when, time_limit=services().config.optimize_seconds)
     rows = []
     if "before" in result:
         before, after = kpi_rows(result["before"]), kpi_rows(result["after"])

@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 def live_server(settings: Settings, engine: BookingEngine, db_url: str) -> Iterator[str]:
     """The app under waitress on a free port of 127.0.0.1; yields its base URL."""
-    config = AppConfig(settings=settings, database_url=db_url, secret_key="e2e")
+    config = AppConfig(settings=settings, database_url=db_url, secret_key="e2e", optimize_seconds=2)
     add_user(engine.store, "disp", "dispatcher", "dispatch-pw")
     app = create_app(config, engine=engine)
     server = create_server(app, host="127.0.0.1", port=0, threads=4)

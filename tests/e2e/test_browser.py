@@ -96,6 +96,14 @@ def test_booking_page_accessible_and_screenshot(page: Page, live_server: str) ->
         assert overflow <= 0, (width, overflow)
 
 
+def test_typeahead_suggests_stops(page: Page, live_server: str) -> None:
+    page.goto(live_server + "/")
+    page.get_by_label("Von (Haltestelle)").press_sequentially("Staßfurt, Bahn")
+    expect(page.locator("#origin-list option").first).to_have_attribute(
+        "value", "Staßfurt, Bahnhof (Bus)"
+    )
+
+
 def test_english_switch(page: Page, live_server: str) -> None:
     page.goto(live_server + "/")
     page.get_by_role("button", name="English").click()
@@ -126,6 +134,12 @@ def test_dispatcher_day_phone_booking_and_manifest(
     expect(page.locator("svg.gantt rect").first).to_be_attached()
     assert serious_violations(page) == []
     screenshot(page, "dispatch-day", height=1500)
+
+    page.get_by_role("button", name="Neu optimieren").click()
+    expect(page.get_by_role("status")).to_contain_text("Gespeichert")  # or "Nicht gespeichert"
+    expect(page.get_by_role("columnheader", name="vorher")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="nachher")).to_be_visible()
+    page.get_by_role("link", name="Tagesansicht").click()
 
     page.get_by_role("link", name="Telefonbuchung").click()
     page.get_by_label("Von (Haltestelle)").fill(STASSFURT)

@@ -15,7 +15,10 @@ from web.config import AppConfig
 
 @pytest.fixture
 def app(settings: Settings, engine: BookingEngine, db_url: str) -> Flask:
-    config = AppConfig(settings=settings, database_url=db_url, secret_key="test", testing=True)
+    config = AppConfig(
+        settings=settings, database_url=db_url, secret_key="test", testing=True,
+        optimize_seconds=2,
+    )  # fmt: skip
     add_user(engine.store, "disp", "dispatcher", "dispatch-pw")
     add_user(engine.store, "ana", "analyst", "analyst-pw")
     return create_app(config, engine=engine)

@@ -1,0 +1,67 @@
+"""Server-rendered pages through the test client: security headers, CSRF, login limits."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from web.auth import MAX_FAILED_LOGINS
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    html = client.get(path).get_data(as_text=True)
+    marker = 'name="csrf_token" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
+
+
+def test_security_headers_and_cookie_flags(app: Flask) -> None:
+    client = app.test_client()
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    token = csrf_token(client, "/auth/login")
+    login = client.post(
+        "/auth/login", data={"name": "disp", "password": "dispatch-pw", "csrf_token": token}
+    )
+    assert login.status_code == 302
+    cookie = login.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_login_rate_limit(client: FlaskClient) -> None:
+    token = csrf_token(client, "/auth/login")
+    for _ in range(MAX_FAILED_LOGINS):
+        wrong = client.post(
+            "/auth/login", data={"name": "disp", "password": "nope", "csrf_token": token}
+        )
+        assert wrong.status_code == 401
+    # even the right password is refused until the window has passed
+    blocked = client.post(
+        "/auth/login", data={"name": "disp", "password": "dispatch-pw", "csrf_token": token}
+    )
+    assert blocked.status_code == 429
+    assert "Zu viele Anmeldeversuche" in blocked.get_data(as_text=True)
+
+
+def test_pages_need_the_right_role(client: FlaskClient) -> None:
+    assert client.get("/dispatch/").headers["Location"].startswith("/auth/login")
+    token = csrf_token(client, "/auth/login")
+    client.post("/auth/login", data={"name": "ana", "password": "analyst-pw", "csrf_token": token})
+    assert client.get("/dispatch/").status_code == 403
+    assert client.get("/dispatch/analysis").status_code == 200
+
+
+def test_form_errors_name_the_field(client: FlaskClient) -> None:
+    token = csrf_token(client, "/")
+    response = client.post(
+        "/offers",
+        data={"origin": "Atlantis", "destination": "Staßfurt, Bahnhof (Bus)", "date": "2026-12-02",
+              "time": "08:10", "passengers": "1", "wheelchairs": "0", "csrf_token": token},
+    )  # fmt: skip
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "origin: no bookable stop named &#39;Atlantis&#39;" in page
+    assert 'value="Atlantis"' in page  # what the rider typed is kept
