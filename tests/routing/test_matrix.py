@@ -92,10 +92,13 @@ def test_path_geometry_follows_nodes(gtfs_network: Network) -> None:
 
 def test_matrix_cache_roundtrip(gtfs_network: Network) -> None:
     nodes = list(gtfs_network.graph.nodes)[:50]
+    folder = gtfs_network.cache_dir / "matrices"
+    before = set(folder.glob(f"{gtfs_network.key}-*.pickle"))
     first = gtfs_network.matrices(nodes)
-    cached = list((gtfs_network.cache_dir / "matrices").glob(f"{gtfs_network.key}-*.pickle"))
-    assert len(cached) == 1
+    written = set(folder.glob(f"{gtfs_network.key}-*.pickle")) - before
+    assert len(written) == 1  # one file for this node list
     again = gtfs_network.matrices(nodes)
+    assert set(folder.glob(f"{gtfs_network.key}-*.pickle")) - before == written
     np.testing.assert_array_equal(first[0], again[0])
     np.testing.assert_array_equal(first[1], again[1])
 
