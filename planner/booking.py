@@ -424,8 +424,11 @@ class BookingEngine:
         end = min(start + self.service.window_s, req.latest_pickup)
         return start, max(end, pickup), pickup, arrival
 
-    def offer(self, trip: TripRequest) -> OfferResult:
+    def offer(self, trip: TripRequest, *, with_alternatives: bool = True) -> OfferResult:
         """Find up to three offers for ``trip`` and hold them for ``offer_ttl_s``.
+
+        ``with_alternatives=False`` skips the search for alternative times when nothing fits
+        (simulations, whose riders do not ask again).
 
         Returns
         -------
@@ -469,7 +472,8 @@ class BookingEngine:
                 "fully_booked",
                 "no bus can take this trip near the wished time",
             )
-            return OfferResult((), reason, message, self.alternatives(trip))
+            alternatives = self.alternatives(trip) if with_alternatives else ()
+            return OfferResult((), reason, message, alternatives)
         expires = self.clock() + timedelta(seconds=s.offer_ttl_s)
         views = []
         with self.store.session() as session:
