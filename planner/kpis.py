@@ -32,7 +32,8 @@ def plan_kpis(instance: Instance, plan: Plan, *, wish: dict[str, float] | None =
         ``vehicle_hours``, ``vehicle_km``, ``empty_km``, ``passengers_per_vehicle_hour``,
         ``pooling_rate`` (share of passenger-km travelled with another booking on board),
         ``mean_wait_min``/``p95_wait_min`` (pickup after the wish or window start),
-        ``mean_ride_min``/``p95_ride_min``, ``mean_detour`` (ride over direct time).
+        ``mean_ride_min``/``p95_ride_min``, ``mean_detour``/``p95_detour`` (ride over direct
+        time), ``mean_occupancy`` (passenger-km per vehicle-km).
     """
     requests = {r.id: r for r in instance.requests}
     dist = instance.distances
@@ -94,4 +95,6 @@ def plan_kpis(instance: Instance, plan: Plan, *, wish: dict[str, float] | None =
         "mean_ride_min": round(float(np.mean(rides)), 1) if rides else 0.0,
         "p95_ride_min": round(_percentile(rides, 95), 1),
         "mean_detour": round(float(np.mean(detours)), 2) if detours else 0.0,
+        "p95_detour": round(_percentile(detours, 95), 2),
+        "mean_occupancy": round(pax_m / vehicle_m, 2) if vehicle_m else 0.0,
     }

@@ -14,6 +14,7 @@ import click
 
 from planner.cli import bench
 from planner.errors import PlannerError
+from planner.scenarios_cli import scenarios
 from planner.store import open_store
 from routing.cli import graph, route, user_errors
 from web.config import AppConfig
@@ -32,6 +33,7 @@ def main(verbose: bool) -> None:
 main.add_command(graph)
 main.add_command(route)
 main.add_command(bench)
+main.add_command(scenarios)
 
 
 def planner_errors(func: Callable) -> Callable:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tqdm import tqdm
 
 from planner.booking import BookingEngine
-from planner.demand import read_places, sample_trips
+from planner.demand import DemandParams, read_places, sample_demand
 from planner.errors import ConflictError
 from planner.store import Booking
 from routing.settings import Settings
@@ -41,7 +41,7 @@ def seed_demo_day(
     booking_engine = BookingEngine(engine.service, engine.catalog, engine.store,
                                    clock=lambda: evening_before)  # fmt: skip
     places = read_places(settings.data_file("places"), engine.catalog)
-    trips = sample_trips(places, day, requests, seed=seed)
+    trips = [r.trip for r in sample_demand(places, day, DemandParams(requests=requests), seed=seed)]
     booked = 0
     for k, trip in enumerate(_progress(trips)):
         result = booking_engine.offer(trip)

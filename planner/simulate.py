@@ -1,0 +1,209 @@
+"""Simulate a service day with the booking engine itself: requests arrive in booking order,
+riders take an offer or not, the dispatcher re-optimises now and then."""
+
+from __future__ import annotations
+
+import logging
+import time as timer
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+
+from planner.booking import BookingEngine
+from planner.demand import DemandRequest
+from planner.errors import BookingError
+from planner.service import Service
+from planner.stops import StopCatalog
+from planner.store import open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationParams:
+    """How riders choose and how often the day is re-optimised.
+
+    Attributes
+    ----------
+    rider_tolerance_min
+        A rider takes the best offer if its pickup window starts within this many minutes of
+        the wish (arrive-by: if it arrives at most this much earlier); otherwise declines.
+    reoptimize_every_min
+        Re-optimise the day this often while bookings come in (0: never).
+    reoptimize_seconds
+        Solver time limit of each re-optimisation.
+    """
+
+    rider_tolerance_min: int = 30
+    reoptimize_every_min: int = 120
+    reoptimize_seconds: float = 5.0
+
+
+@dataclass
+class SimClock:
+    """The simulation's clock: the engine reads it, the simulation sets it."""
+
+    now: datetime = field(default_factory=lambda: datetime(2000, 1, 1, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """KPIs of the day, one row per request, the final plan and its validation."""
+
+    kpis: dict[str, Any]
+    requests: pd.DataFrame
+    plan: dict[str, Any]
+    problems: list[str]
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _choose(offers: list[dict], request: DemandRequest, tolerance_min: int) -> dict | None:
+    """The rider's choice: the first (nearest) offer, if close enough to the wish."""
+    if not offers:
+        return None
+    best = offers[0]
+    wish = request.trip.time_s // 60
+    if request.trip.kind == "pickup":
+        deviation = abs(_minutes(best["pickup_window"][0]) - wish)
+    else:
+        deviation = wish - _minutes(best["estimated_arrival"])
+    return best if deviation <= tolerance_min else None
+
+
+def simulate_day(
+    service: Service,
+    catalog: StopCatalog,
+    demand: list[DemandRequest],
+    *,
+    day: date,
+    params: SimulationParams,
+    db_url: str,
+) -> SimulationResult:
+    """Run one service day.
+
+    Parameters
+    ----------
+    service
+        The service (fleet, rules).
+    catalog
+        Bookable stops and matrices.
+    demand
+        Requests in booking-time order.
+    day
+        The service day.
+    params
+        Rider choice and re-optimisation.
+    db_url
+        An empty database for this run (a SQLite file in the run's folder).
+
+    Returns
+    -------
+    result
+        KPIs (including ``solver_seconds``), the request table and the validated final plan.
+    """
+    clock = SimClock()
+    engine = BookingEngine(service, catalog, open_store(db_url), clock=clock)
+    every_s = params.reoptimize_every_min * 60
+    solver_s = 0.0
+    rows = []
+    next_reopt = None
+    booked = 0
+
+    def reoptimize(at: datetime) -> None:
+        nonlocal solver_s
+        clock.now = at
+        started = timer.perf_counter()
+        engine.optimize(day, time_limit=params.reoptimize_seconds)
+        solver_s += timer.perf_counter() - started
+
+    for request in demand:
+        at = engine.local(day, request.booked_at_s)
+        if every_s and next_reopt is None:
+            next_reopt = engine.local(day, request.booked_at_s + every_s)
+        while every_s and next_reopt is not None and at >= next_reopt:
+            if booked:
+                reoptimize(next_reopt)
+            next_reopt = next_reopt + pd.Timedelta(seconds=every_s)
+        clock.now = at
+        trip = request.trip
+        row = {
+            "group": request.group,
+            "kind": trip.kind,
+            "wish_min": trip.time_s // 60,
+            "people": trip.passengers + trip.wheelchairs,
+            "origin": trip.origin,
+            "destination": trip.destination,
+            "booked_at_min": request.booked_at_s // 60,
+        }
+        try:
+            result = engine.offer(trip, with_alternatives=False).to_json()
+        except BookingError as exc:
+            rows.append({**row, "outcome": "rejected", "reason": exc.field})
+            continue
+        choice = _choose(result["offers"], request, params.rider_tolerance_min)
+        if choice is None:
+            reason = result.get("reason") or "declined"
+            rows.append({**row, "outcome": "rejected", "reason": reason})
+            continue
+        (confirmed,) = engine.confirm(choice["offer_id"], name="Simulation", phone="0000 00000")
+        booked += 1
+        rows.append({**row, "outcome": "served", "reason": "", "code": confirmed["code"]})
+    if every_s and booked:
+        # the last re-optimisation before the day starts
+        reoptimize(max(clock.now, engine.local(day, -3600)))
+    table = pd.DataFrame(rows)
+    plan = engine.day_plan(day)
+    kpis = engine.kpis(day)
+    problems = engine.validate_day(day)
+    kpis.update(request_kpis(table))
+    kpis.update(wish_kpis(table, plan))
+    kpis["solver_seconds"] = round(solver_s, 2)
+    return SimulationResult(kpis, table, plan, problems)
+
+
+def wish_kpis(table: pd.DataFrame, plan: dict[str, Any]) -> dict[str, Any]:
+    """How far service is from the wish: pickup after the wished time ("pick me up at"), or
+    arrival before it ("arrive by"), in minutes, from the final plan."""
+    times: dict[tuple[str, str], int] = {}
+    for vehicle in plan["vehicles"]:
+        for stop in vehicle["stops"]:
+            times[(stop["code"], stop["kind"])] = _minutes(stop["service_start"])
+    gaps = []
+    for row in table[table["outcome"] == "served"].itertuples():
+        if row.kind == "pickup":
+            gaps.append(abs(times[(row.code, "pickup")] - row.wish_min))
+        else:
+            gaps.append(row.wish_min - times[(row.code, "dropoff")])
+    if not gaps:
+        return {}
+    return {
+        "mean_wait_min": round(float(pd.Series(gaps).mean()), 1),
+        "p95_wait_min": round(float(pd.Series(gaps).quantile(0.95)), 1),
+    }
+
+
+def request_kpis(table: pd.DataFrame) -> dict[str, Any]:
+    """Requests and rejections, by reason and by rider group."""
+    out: dict[str, Any] = {"requests": len(table)}
+    if table.empty:
+        return out
+    rejected = table[table["outcome"] == "rejected"]
+    out["served"] = int((table["outcome"] == "served").sum())
+    out["rejected"] = len(rejected)
+    out["rejection_rate"] = round(len(rejected) / len(table), 3)
+    for reason, count in rejected["reason"].value_counts().items():
+        out[f"rejected_{reason}"] = int(count)
+    for group in ("single", "group", "wheelchair"):
+        mine = table[table["group"] == group]
+        share = (mine["outcome"] == "rejected").mean() if len(mine) else 0.0
+        out[f"rejection_rate_{group}"] = round(float(share), 3)
+    return out
