@@ -3,11 +3,11 @@
 Origins and destinations are GeoNames places drawn by a gravity model,
 ``P(o, d) ~ pop(o) * mass(d) * exp(-km(o, d) / gravity_km)``, where a destination's mass is
 its population, times ``attractor_weight`` for the four towns (Bernburg, Schönebeck,
-Aschersleben, Staßfurt: shops, doctors, offices). Each trip end is one of the place's nearest
-bookable stops, and at the destination rail stations and hospitals weigh ``attractor_weight``
-times more than other stops. Wish times follow a daily profile; each request also gets the
-time it is booked (the evening before, or at short notice). Defaults and their sources are
-in ``docs/scenarios.md``.
+Aschersleben, Staßfurt: shops, doctors, offices). Each trip end is one of the place's
+bookable stops (those nearer to it than to any other place), and at the destination rail
+stations and hospitals weigh ``attractor_weight`` times more than other stops. Wish times
+follow a daily profile; each request also gets the time it is booked (the evening before,
+or at short notice). Defaults and their sources are in ``docs/scenarios.md``.
 """
 
 from __future__ import annotations
@@ -33,9 +33,6 @@ HOURLY_PROFILE = {
 
 TOWNS = ("Bernburg", "Schönebeck", "Aschersleben", "Staßfurt")
 ATTRACTOR_WORDS = ("Bahnhof", "Klinikum", "Krankenhaus")
-
-#: Stops per place among which a trip end is drawn.
-STOPS_PER_PLACE = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,26 +78,32 @@ class PlaceStops:
 
 
 def read_places(path: Path, catalog: StopCatalog) -> PlaceStops:
-    """Read ``places.csv`` (name, lat, lon, population) and attach the nearest stops."""
+    """Read ``places.csv`` (name, lat, lon, population) and give each place its stops.
+
+    Every bookable stop belongs to its nearest place, so a town's trips spread over all of
+    its stops (including its rail station and hospital); a place no stop is nearest to gets
+    its single nearest stop.
+    """
     places = pd.read_csv(path)
     G = catalog.network.graph
     nodes = np.array(catalog.nodes)
     lon = np.array([G.nodes[n]["x"] for n in nodes])
     lat = np.array([G.nodes[n]["y"] for n in nodes])
+    plon = places["lon"].to_numpy(dtype=float)
+    plat = places["lat"].to_numpy(dtype=float)
+    scale = math.cos(math.radians(float(plat.mean())))
+    d2 = ((lon[:, None] - plon[None, :]) * scale) ** 2 + (lat[:, None] - plat[None, :]) ** 2
+    owner = d2.argmin(axis=1)
     stops, attractors = [], []
-    for plon, plat in zip(places["lon"], places["lat"], strict=True):
-        dx = (lon - plon) * math.cos(math.radians(plat))
-        dy = lat - plat
-        nearest = [int(n) for n in nodes[np.argsort(dx * dx + dy * dy)[:STOPS_PER_PLACE]]]
-        stops.append(tuple(nearest))
-        attractors.append(
-            tuple(any(w in catalog.name(n) for w in ATTRACTOR_WORDS) for n in nearest)
-        )
+    for p in range(len(places)):
+        mine = [int(n) for n in nodes[owner == p]] or [int(nodes[d2[:, p].argmin()])]
+        stops.append(tuple(mine))
+        attractors.append(tuple(any(w in catalog.name(n) for w in ATTRACTOR_WORDS) for n in mine))
     return PlaceStops(
         tuple(places["name"]),
         places["population"].to_numpy(dtype=float),
-        places["lon"].to_numpy(dtype=float),
-        places["lat"].to_numpy(dtype=float),
+        plon,
+        plat,
         tuple(stops),
         tuple(attractors),
     )

@@ -1,0 +1,134 @@
+"""Scenario files, the batch runner (processes and Dask), failures and re-runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from dask.distributed import LocalCluster
+
+import planner.batch
+from planner.batch import TIMING_COLUMNS, run_batch
+from planner.scenario import ScenarioError, load_scenario
+from routing.settings import Settings
+from web.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = REPO / "fixtures" / "scenarios" / "tiny.yaml"
+FLEET_SWEEP = REPO / "fixtures" / "scenarios" / "fleet-sweep.yaml"
+
+
+def test_sweep_expands_to_cross_product_times_seeds(tmp_path: Path) -> None:
+    runs = load_scenario(FLEET_SWEEP)
+    assert len(runs) == 4 * 3
+    assert {dict(r.swept)["overrides.fleet_size"] for r in runs} == {4, 8, 12, 16}
+    assert {r.section("demand")["requests"] for r in runs} == {200, 400, 800}
+    assert len({r.key() for r in runs}) == 12
+    seeded = tmp_path / "seeded.yaml"
+    seeded.write_text(TINY.read_text().replace("seeds: 1", "seeds: 3"))
+    assert [r.seed for r in load_scenario(seeded)] == [1, 2, 3, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "reason"),
+    [
+        ("name: tiny", "name", "is required"),
+        ("  requests: 30", "demand.requests", "must be between 1 and 100000"),
+        ("  fleet_size: 2", "overrides.fleet", "unknown key"),
+        ("  overrides.fleet_size: [1, 2]", "sweep.overrides.fleet_size", "must be a non-empty"),
+        ("service: salzland.toml", "service", "not found"),
+        ("seeds: 1", "seeds", "must be a whole number"),
+    ],
+)
+def test_bad_scenario_files(tmp_path: Path, change: str, key: str, reason: str) -> None:
+    replacement = {
+        "name: tiny": "name: ''",
+        "  requests: 30": "  requests: 0",
+        "  fleet_size: 2": "  fleet: 2",
+        "  overrides.fleet_size: [1, 2]": "  overrides.fleet_size: []",
+        "service: salzland.toml": "service: nowhere.toml",
+        "seeds: 1": "seeds: many",
+    }[change]
+    text = TINY.read_text()
+    assert change in text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace(change, replacement, 1))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(bad)
+    assert info.value.field == f"{bad}:{key}"
+    assert reason in info.value.reason
+
+
+def comparable(table: pd.DataFrame) -> pd.DataFrame:
+    return table.drop(columns=[c for c in TIMING_COLUMNS if c in table]).sort_values("run")
+
+
+def test_process_pool_and_dask_give_identical_kpis(tmp_path: Path, settings: Settings) -> None:
+    runs = load_scenario(TINY)
+    pooled = run_batch(runs, tmp_path / "pool", settings=settings, workers=2, progress=False)
+    assert (pooled["status"] == "ok").all(), pooled["error"].tolist()
+    assert pooled["requests"].tolist() == [30, 30]
+    # one bus rejects more than two
+    assert pooled["rejection_rate"].iloc[0] > pooled["rejection_rate"].iloc[1]
+    with LocalCluster(n_workers=2, processes=True, dashboard_address=None) as cluster:
+        on_dask = run_batch(runs, tmp_path / "dask", settings=settings,
+                            dask_address=cluster.scheduler_address, progress=False)  # fmt: skip
+    pd.testing.assert_frame_equal(
+        comparable(pooled).reset_index(drop=True), comparable(on_dask).reset_index(drop=True)
+    )
+    written = pd.read_parquet(tmp_path / "pool" / "kpis.parquet")
+    assert len(written) == 2
+    run = tmp_path / "pool" / "runs" / runs[0].key()
+    assert {"result.json", "plan.geojson", "stops.csv", "requests.csv"} <= {
+        p.name for p in run.iterdir()
+    }
+    geojson = json.loads((run / "plan.geojson").read_text())
+    assert geojson["features"] and geojson["type"] == "FeatureCollection"
+
+
+def test_failing_run_is_recorded_and_rerun_skips_finished(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = load_scenario(TINY)[:1]
+    broken = dataclasses.replace(good[0], day="2026-13-45")  # not a date: the run fails
+    out = tmp_path / "batch"
+    table = run_batch([*good, broken], out, settings=settings, progress=False)
+    assert table["status"].tolist() == ["ok", "error"]
+    assert "ValueError" in table["error"].iloc[1]
+    assert (out / "runs" / broken.key() / "error.json").is_file()
+
+    calls = []
+    real = planner.batch.run_one
+
+    def counting(spec, **kwargs):
+        calls.append(spec.key())
+        return real(spec, **kwargs)
+
+    monkeypatch.setattr(planner.batch, "run_one", counting)
+    again = run_batch([*good, broken], out, settings=settings, progress=False)
+    # the finished run is skipped; the failed one is tried again
+    assert calls == [broken.key()]
+    assert again["status"].tolist() == ["ok", "error"]
+    assert again.iloc[0].to_dict() == table.iloc[0].to_dict()
+
+
+def test_cli_run_and_compare(tmp_path: Path, settings: Settings) -> None:
+    env = {"RUFBUS_DATA_DIR": str(settings.data_dir), "RUFBUS_CACHE_DIR": str(settings.cache_dir)}
+    runner = CliRunner()
+    out = tmp_path / "tiny"
+    result = runner.invoke(main, ["scenarios", "run", str(TINY), "--out", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "2 runs (0 failed)" in result.output
+    report = (out / "report.html").read_text()
+    assert "figures/kpis.png" in report and "figures/map.png" in report
+    assert all((out / "figures" / f).is_file() for f in ("kpis.png", "rejections.png",
+                                                          "timeline.png", "map.png"))  # fmt: skip
+    compared = runner.invoke(main, ["scenarios", "compare", str(out), str(out)], env=env)
+    assert compared.exit_code == 0 and "rejection_rate" in compared.output
+    bad = runner.invoke(main, ["scenarios", "run", str(tmp_path / "none.yaml"), "--out",
+                               str(out)], env=env)  # fmt: skip
+    assert bad.exit_code == 2 and "scenario file not found" in bad.output
