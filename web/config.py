@@ -34,6 +34,8 @@ class AppConfig:
         Larger request bodies are refused with 413.
     optimize_seconds
         Solver time limit of the dispatcher's re-optimise button.
+    scenario_dir
+        ``RUFBUS_SCENARIO_DIR``: folder of scenario batches shown to analysts.
     testing
         Flask's testing mode.
     """
@@ -44,6 +46,7 @@ class AppConfig:
     service_file: Path = DEFAULT_SERVICE_FILE
     max_body_bytes: int = 64 * 1024
     optimize_seconds: float = 10.0
+    scenario_dir: Path = PROJECT_ROOT / "var" / "scenarios"
     testing: bool = False
 
     @classmethod
@@ -59,4 +62,5 @@ class AppConfig:
             database_url=env.get("DATABASE_URL") or default_database_url(PROJECT_ROOT / "var"),
             secret_key=secret,
             service_file=Path(env.get("RUFBUS_SERVICE_FILE") or DEFAULT_SERVICE_FILE),
+            scenario_dir=Path(env.get("RUFBUS_SCENARIO_DIR") or PROJECT_ROOT / "var" / "scenarios"),
         )

@@ -7,6 +7,7 @@ import io
 from datetime import date
 from typing import Any
 
+import pandas as pd
 from flask import (
     Blueprint,
     Response,
@@ -16,6 +17,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     url_for,
 )
 
@@ -302,4 +304,32 @@ def manifest_csv(vehicle_id: str):
 @bp.get("/analysis")
 @role_required("analyst")
 def analysis():
-    return render_template("dispatch/analysis.html")
+    """The scenario batches under ``RUFBUS_SCENARIO_DIR``, newest first."""
+    root = services().config.scenario_dir
+    batches = []
+    if root.is_dir():
+        for folder in sorted(root.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
+            table = folder / "kpis.csv"
+            if table.is_file():
+                kpis = pd.read_csv(table)
+                batches.append(
+                    {
+                        "name": folder.name,
+                        "runs": len(kpis),
+                        "failed": int((kpis["status"] == "error").sum()),
+                        "report": (folder / "report.html").is_file(),
+                    }
+                )
+    return render_template("dispatch/analysis.html", batches=batches, root=root)
+
+
+@bp.get("/analysis/<name>/")
+@role_required("analyst")
+def batch_report(name: str):
+    return send_from_directory(services().config.scenario_dir / name, "report.html")
+
+
+@bp.get("/analysis/<name>/figures/<path:filename>")
+@role_required("analyst")
+def batch_figure(name: str, filename: str):
+    return send_from_directory(services().config.scenario_dir / name / "figures", filename)

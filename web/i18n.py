@@ -105,7 +105,7 @@ ENGLISH: dict[str, str] = {
     "Fahrplandaten": "Timetable data",
     "Grenzen": "Boundaries",
     "Analyse": "Analysis",
-    "Szenarien folgen.": "Scenarios will follow.",
+    "Noch keine Szenarien.": "No scenario batches yet.",
     "Zu viele Anmeldeversuche. Bitte warten Sie einige Minuten.": (
         "Too many login attempts. Please wait a few minutes."
     ),

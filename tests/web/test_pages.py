@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from flask.testing import FlaskClient
 
-from web.auth import MAX_FAILED_LOGINS
+from planner.batch import run_batch
+from planner.booking import BookingEngine
+from planner.report import write_report
+from planner.scenario import load_scenario
+from routing.settings import Settings
+from web import create_app
+from web.auth import MAX_FAILED_LOGINS, add_user
+from web.config import AppConfig
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:
@@ -65,3 +76,25 @@ def test_form_errors_name_the_field(client: FlaskClient) -> None:
     page = response.get_data(as_text=True)
     assert "origin: no bookable stop named &#39;Atlantis&#39;" in page
     assert 'value="Atlantis"' in page  # what the rider typed is kept
+
+
+def test_analyst_sees_batches_and_reports(
+    tmp_path: Path, settings: Settings, engine: BookingEngine, db_url: str
+) -> None:
+    runs = load_scenario(REPO / "fixtures" / "scenarios" / "tiny.yaml")[:1]
+    batch = tmp_path / "scenarios" / "tiny-batch"
+    table = run_batch(runs, batch, settings=settings, progress=False)
+    write_report(table, batch, boundary_file=settings.data_file("boundary"), title="tiny")
+    config = AppConfig(settings=settings, database_url=db_url, secret_key="t", testing=True,
+                       scenario_dir=tmp_path / "scenarios")  # fmt: skip
+    add_user(engine.store, "ana", "analyst", "analyst-pw")
+    client = create_app(config, engine=engine).test_client()
+    token = csrf_token(client, "/auth/login")
+    client.post("/auth/login", data={"name": "ana", "password": "analyst-pw", "csrf_token": token})
+    listing = client.get("/dispatch/analysis").get_data(as_text=True)
+    assert "tiny-batch" in listing and "/dispatch/analysis/tiny-batch/" in listing
+    with client.get("/dispatch/analysis/tiny-batch/") as report:
+        assert report.status_code == 200 and b"figures/kpis.png" in report.data
+    with client.get("/dispatch/analysis/tiny-batch/figures/kpis.png") as figure:
+        assert figure.status_code == 200 and figure.data[:4] == b"\x89PNG"
+    assert client.get("/dispatch/analysis/tiny-batch/../../etc/passwd").status_code == 404
