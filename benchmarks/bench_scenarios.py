@@ -1,0 +1,67 @@
+"""Benchmark: wall time of one simulated day, and batch throughput with 1 and 2 workers.
+
+One day: 500 requests on 12 vehicles of the default service (the scenario defaults otherwise,
+re-optimising every 2 hours for 5 s). Throughput: the same 4 runs (2 fleets x 2 seeds, 200
+requests each) with 1 worker and with 2 worker processes, side by side.
+
+Run: ``.venv/bin/python benchmarks/bench_scenarios.py`` (about 3 minutes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from planner.batch import run_batch, run_one
+from planner.scenario import load_scenario
+from routing.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_matrix import machine  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def with_section(spec, name: str, **changes):
+    values = {**spec.section(name), **changes}
+    return dataclasses.replace(spec, **{name: tuple(sorted(values.items()))})
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    base = load_scenario(REPO / "fixtures" / "scenarios" / "tiny.yaml")[0]
+    day = with_section(
+        with_section(
+            with_section(base, "overrides", fleet_size=12), "demand", requests=500
+        ),
+        "simulation", reoptimize_every_min=120, reoptimize_seconds=5.0,
+    )  # fmt: skip
+    out = Path(tempfile.mkdtemp(prefix="rufbus-bench-"))
+    started = time.perf_counter()
+    row = run_one(day, settings=settings, out_dir=out / "day")
+    one_day = time.perf_counter() - started
+    runs = [
+        dataclasses.replace(with_section(with_section(base, "overrides", fleet_size=f),
+                                         "demand", requests=200), seed=s)
+        for f in (6, 10) for s in (1, 2)
+    ]  # fmt: skip
+    timings = {}
+    for workers in (1, 2):
+        started = time.perf_counter()
+        table = run_batch(runs, out / f"w{workers}", settings=settings, workers=workers)
+        timings[workers] = time.perf_counter() - started
+        assert (table["status"] == "ok").all(), table["error"].tolist()
+    print(f"\n{time.strftime('%Y-%m-%d')}, {machine()}")
+    print(f"one day, 500 requests, 12 vehicles: {one_day:.1f} s wall "
+          f"(solver {row['solver_seconds']} s), served {row['served']}, "
+          f"rejection rate {row['rejection_rate']}, status {row['status']}")  # fmt: skip
+    for workers, seconds in timings.items():
+        print(f"batch of {len(runs)} runs (200 requests each), {workers} worker(s): "
+              f"{seconds:.1f} s = {len(runs) / seconds * 60:.1f} runs/min")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
