@@ -24,8 +24,8 @@ from planner.booking import TripRequest
 from planner.stops import StopCatalog
 
 #: Relative number of trips starting in each hour (06-21 h): a school and work peak in the
-#: morning, a broad afternoon peak, few trips at night; after the daily profile of regional
-#: bus demand in rural Germany (MiD 2017, "Mobilität in Deutschland", trips by start hour).
+#: morning, a broad afternoon peak, few trips at night. The shape follows the usual weekday
+#: pattern of trip start times; the exact weights are an assumption.
 HOURLY_PROFILE = {
     6: 6, 7: 10, 8: 9, 9: 6, 10: 5, 11: 5, 12: 6, 13: 7,
     14: 7, 15: 8, 16: 8, 17: 7, 18: 5, 19: 4, 20: 3, 21: 2,
