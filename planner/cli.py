@@ -75,10 +75,11 @@ def _gap_line(records: list[dict[str, object]], key: str = "gap_pct") -> str:
     return f"mean gap {statistics.fmean(gaps):.2f} %, max gap {max(gaps):.2f} %"
 
 
-def _write(out: Path | None, payload: object) -> None:
+def _write(out: Path | None, payload: object, *, quiet: bool = False) -> None:
     if out is not None:
         out.write_text(json.dumps(payload, indent=1))
-        click.echo(f"wrote {out}")
+        if not quiet:
+            click.echo(f"wrote {out}")
 
 
 _files = click.argument(
@@ -129,6 +130,7 @@ def darp(
         plan = solve(instance, params=params)
         seconds = time.perf_counter() - started
         records.append(_record(instance, plan, bks.get(instance.name), seconds))
+        _write(out, records, quiet=True)  # after each instance: a crash loses nothing
     click.echo(
         f"{'instance':10} {'cost':>10} {'bks':>10} {'gap %':>7} {'served':>8} {'veh':>4} "
         f"{'s':>6} ok"
@@ -183,6 +185,7 @@ def pdptw(
                 for k in ("cost", "gap_pct", "served", "vehicles_used", "seconds", "valid")
             }
         records.append(record)
+        _write(out, records, quiet=True)
     click.echo(
         f"{'instance':8} {'bks veh':>7} {'bks dist':>9} | {'veh':>3} {'dist':>9} {'gap %':>6} "
         f"{'s':>5} ok | {'vroom veh':>9} {'dist':>9} {'gap %':>6} {'s':>5} ok"

@@ -24,12 +24,14 @@ and different metaheuristics) run in parallel processes and the best plan wins.
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import logging
 import math
 import multiprocessing
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -183,6 +185,7 @@ class _Job:
 
 def _search(job: _Job) -> list[list[int]]:
     """Build the OR-Tools model, run the search and return stop sequences per vehicle."""
+    faulthandler.enable()  # a native crash in a worker process then leaves a trace
     instance, params = job.instance, job.params
     table = StopTable.from_instance(instance)
     if params.objective == "time":  # heuristics minimise what the table calls distance
@@ -520,9 +523,18 @@ def solve(
     if params.workers == 1:
         results = [_search(jobs[0])]
     else:
+        results = []
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=params.workers, mp_context=ctx) as pool:
-            results = list(pool.map(_search, jobs))
+            futures = [pool.submit(_search, job) for job in jobs]
+            for k, future in enumerate(futures):
+                try:
+                    results.append(future.result())
+                except BrokenProcessPool as exc:  # a worker died (e.g. a native crash)
+                    log.warning("%s: worker %d failed (%s)", instance.name, k, exc)
+        if not results:
+            log.warning("%s: every worker failed; using the initial routes", instance.name)
+            results = [initial]
     best = min(
         results,
         key=lambda routes: (
