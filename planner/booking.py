@@ -21,11 +21,13 @@ import numpy as np
 from sqlalchemy import select
 
 from planner import kpis as kpi_module
+from planner.connections import hhmm
 from planner.errors import BookingError, ConflictError, NotFoundError
 from planner.insertion import Insertion, RouteState, best_insertions, route_state
 from planner.model import Instance, Request, Vehicle
 from planner.result import Plan
 from planner.schedule import StopTable, earliest_schedule
+from planner.scheduled import Feeder, ScheduledCheck, check_scheduled, departs
 from planner.service import Service, parse_clock
 from planner.solver import SolveParams, build_plan, solve
 from planner.stops import StopCatalog
@@ -39,6 +41,7 @@ from planner.store import (
     utcnow,
 )
 from planner.validate import validate
+from routing.timetable import TimetableCache
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +62,10 @@ ALTERNATIVE_RANGE_MIN = 180
 MAX_OFFERS = 3
 
 
-def hhmm(seconds: float) -> str:
-    """Seconds after midnight as ``HH:MM`` (rounded down to the minute)."""
-    minutes = int(seconds // 60)
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
 @dataclass(frozen=True, slots=True)
 class TripRequest:
-    """What a rider asks for: from, to, day, a pickup or arrival time, party size."""
+    """What a rider asks for: from, to, day, a pickup or arrival time, party size, and the
+    scheduled departure a feeder trip must reach (then ``kind`` is ``arrival``)."""
 
     day: date
     origin: int
@@ -76,6 +74,7 @@ class TripRequest:
     time_s: int
     passengers: int = 1
     wheelchairs: int = 0
+    connection: Feeder | None = None
 
 
 def parse_trip_request(payload: Any, catalog: StopCatalog, service: Service) -> TripRequest:
@@ -85,6 +84,10 @@ def parse_trip_request(payload: Any, catalog: StopCatalog, service: Service) -> 
     (``YYYY-MM-DD``), ``time`` (``HH:MM``), ``kind`` (``pickup`` or ``arrival``, default
     ``pickup``), ``passengers`` (default 1), ``wheelchairs`` (default 0).
 
+    A feeder trip names ``connection``: ``{"stop", "line", "departure"}``, a scheduled
+    departure at a hub. Then ``destination`` defaults to that stop, ``time`` and ``kind``
+    are left out, and the trip must arrive by the departure minus the transfer buffer.
+
     Raises
     ------
     BookingError
@@ -92,6 +95,22 @@ def parse_trip_request(payload: Any, catalog: StopCatalog, service: Service) -> 
     """
     if not isinstance(payload, dict):
         raise BookingError("body", "must be a JSON object")
+    feeder = None
+    if payload.get("connection") is not None:
+        feeder = _parse_feeder(payload["connection"], catalog)
+        if payload.get("kind", "arrival") != "arrival":
+            raise BookingError("kind", "a feeder trip is 'arrival' (arrive by the connection)")
+        payload = {
+            "destination": feeder.stop,
+            **payload,
+            "kind": "arrival",
+            "time": hhmm(feeder.departure_s - service.timetable.transfer_buffer_s),
+        }
+        if (
+            payload["destination"] != feeder.stop
+            and catalog.resolve(payload["destination"], field="destination") != feeder.stop
+        ):
+            raise BookingError("destination", "a feeder trip goes to the connection's stop")
     for key in ("origin", "destination", "date", "time"):
         if key not in payload:
             raise BookingError(key, "is required")
@@ -121,7 +140,23 @@ def parse_trip_request(payload: Any, catalog: StopCatalog, service: Service) -> 
     destination = catalog.resolve(payload["destination"], field="destination")
     if origin == destination:
         raise BookingError("destination", "is the same stop as the origin")
-    return TripRequest(day, origin, destination, kind, time_s, **counts)
+    return TripRequest(day, origin, destination, kind, time_s, **counts, connection=feeder)
+
+
+def _parse_feeder(value: Any, catalog: StopCatalog) -> Feeder:
+    if not isinstance(value, dict):
+        raise BookingError("connection", "must be an object {stop, line, departure}")
+    for key in ("stop", "line", "departure"):
+        if key not in value:
+            raise BookingError(f"connection.{key}", "is required")
+    if not isinstance(value["line"], str):
+        raise BookingError("connection.line", "must be the line's name, e.g. '140'")
+    try:
+        departure = parse_clock(value["departure"], field="connection.departure")
+    except ValueError as exc:
+        raise BookingError("connection.departure", getattr(exc, "reason", str(exc))) from None
+    stop = catalog.resolve(value["stop"], field="connection.stop")
+    return Feeder(stop, value["line"].strip(), departure)
 
 
 def check_contact(name: str, phone: str, note: str = "") -> tuple[str, str, str]:
@@ -174,11 +209,17 @@ class OfferResult:
     reason: str | None = None
     message: str | None = None
     alternatives: tuple[str, ...] = ()
+    scheduled: tuple[dict[str, Any], ...] = ()
+    feeders: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"offers": [o.to_json() for o in self.offers]}
         if self.reason:
             out.update(reason=self.reason, message=self.message, alternatives=self.alternatives)
+        if self.scheduled:
+            out["scheduled"] = list(self.scheduled)
+        if self.feeders:
+            out["feeders"] = list(self.feeders)
         return out
 
 
@@ -201,6 +242,7 @@ def booking_json(b: Booking, *, personal: bool = True) -> dict[str, Any]:
         "vehicle": b.vehicle_id,
         "linked_code": b.linked_code,
         "standing_id": b.standing_id,
+        "connection": b.connection,
     }
     if personal:
         out.update(name=b.name, phone=b.phone, note=b.note)
@@ -236,6 +278,9 @@ class BookingEngine:
         The database.
     clock
         Returns the current time (timezone-aware); tests pass a fixed clock.
+    timetable
+        The scheduled lines; when given (and the service's ``timetable.check`` is on), a
+        line near the wish replaces the bus, and feeder connections are checked.
     """
 
     def __init__(
@@ -245,11 +290,13 @@ class BookingEngine:
         store: Store,
         *,
         clock: Callable[[], datetime] = utcnow,
+        timetable: TimetableCache | None = None,
     ) -> None:
         self.service = service
         self.catalog = catalog
         self.store = store
         self.clock = clock
+        self.timetable = timetable
         self.tz = ZoneInfo(service.timezone)
         self.depots = [catalog.resolve(v.depot, field="fleet.depot") for v in service.fleet]
         # converted once: every day state reuses them instead of converting per request
@@ -435,7 +482,15 @@ class BookingEngine:
         result
             Offers nearest the wish first; or no offers, a ``reason`` (``horizon``,
             ``outside_hours``, ``lead_time``, ``night_deadline``, ``no_capacity``,
-            ``fully_booked``) and up to three alternative wish times that would work.
+            ``fully_booked``, ``too_short``, ``scheduled_line``) and up to three
+            alternative wish times that would work. With the timetable on, ``scheduled``
+            holds the scheduled connections near the wish (they replace the bus:
+            ``scheduled_line``) and ``feeders`` combinations of the bus and a line.
+
+        Raises
+        ------
+        BookingError
+            If the wish is in the past, or a feeder's connection does not exist.
         """
         s = self.service
         if self.local(trip.day, trip.time_s) < self.clock():
@@ -444,6 +499,71 @@ class BookingEngine:
             v.wheelchair_places for v in s.fleet
         ):
             return OfferResult((), "no_capacity", "no bus of the fleet has room for this party")
+        row = self.catalog.row
+        distance = float(self.catalog.distance_m[row[trip.origin], row[trip.destination]])
+        if distance < s.min_trip_m:
+            return OfferResult((), "too_short", (
+                f"the stops are {distance:.0f} m apart; the bus takes trips of at least "
+                f"{s.min_trip_m / 1000:.1f} km"
+            ))  # fmt: skip
+        scheduled = self._check_timetable(trip)
+        if scheduled is not None and scheduled.replaces_bus:
+            first = scheduled.connections[0]
+            return OfferResult(
+                (),
+                "scheduled_line",
+                f"line {' + '.join(leg.line for leg in first.legs)} leaves at "
+                f"{hhmm(first.legs[0].departure_s)} and arrives at {hhmm(first.arrival_s)}; "
+                "the on-demand bus runs only where and when no scheduled line does",
+                scheduled=self._connections_json(scheduled),
+            )
+        result = self._offer_bus(trip, with_alternatives=with_alternatives)
+        if scheduled is not None and scheduled.feeders:
+            names = self._stop_names()
+            feeders = tuple(f.to_json(names) for f in scheduled.feeders)
+            result = replace(result, feeders=feeders)
+        return result
+
+    def _stop_names(self) -> dict[int, str]:
+        return self.timetable.names if self.timetable else {}
+
+    def _connections_json(self, check: ScheduledCheck) -> tuple[dict[str, Any], ...]:
+        names = self._stop_names()
+        return tuple(c.to_json(names) for c in check.connections)
+
+    def _check_timetable(self, trip: TripRequest) -> ScheduledCheck | None:
+        """The scheduled-lines-first rule for ``trip``, or None without a timetable."""
+        if self.timetable is None or not self.service.timetable.check:
+            return None
+        tt = self.timetable.get(trip.day)
+        if trip.connection is not None and not departs(tt, trip.connection):
+            c = trip.connection
+            raise BookingError(
+                "connection",
+                f"line {c.line} does not leave {self.catalog.name(c.stop)} at "
+                f"{hhmm(c.departure_s)} on {trip.day.isoformat()}",
+            )
+        row = self.catalog.row
+        travel = self.catalog.travel_s[row[trip.origin]]
+        direct = float(travel[row[trip.destination]])
+        return check_scheduled(
+            tt,
+            trip.origin,
+            trip.destination,
+            kind=trip.kind,
+            time_s=trip.time_s,
+            rule=self.service.timetable,
+            ride_promise_s=self.service.max_ride_s(direct),
+            not_before_s=self.now_s(trip.day),
+            bus_s=None
+            if trip.connection
+            else dict(zip(self.catalog.nodes, travel.tolist(), strict=True)),
+            boarding_s=self.service.boarding_s,
+        )
+
+    def _offer_bus(self, trip: TripRequest, *, with_alternatives: bool) -> OfferResult:
+        """Up to three on-demand offers for ``trip`` (see :meth:`offer`)."""
+        s = self.service
         shifts = PICKUP_SHIFTS_MIN if trip.kind == "pickup" else ARRIVAL_SHIFTS_MIN
         day = trip.day.isoformat()
         candidates = [self._candidate(trip, f"offer-{k}", m * 60) for k, m in enumerate(shifts)]
@@ -506,11 +626,15 @@ class BookingEngine:
                             "vehicle": view.vehicle_id,
                             "est_pickup": pickup,
                             "est_arrival": arrival,
+                            "connection": self._feeder_json(trip.connection),
                         },
                     )
                 )
                 views.append(view)
         return OfferResult(tuple(views))
+
+    def _feeder_json(self, feeder: Feeder | None) -> dict[str, Any] | None:
+        return None if feeder is None else feeder.to_json(self.catalog.name(feeder.stop))
 
     def alternatives(self, trip: TripRequest, *, limit: int = 3) -> tuple[str, ...]:
         """Wish times nearest ``trip.time_s`` (15-minute steps, up to 3 h away) that fit."""
@@ -684,6 +808,7 @@ class BookingEngine:
             note=note,
             created_by=created_by,
             standing_id=standing_id,
+            connection=p.get("connection"),
         )
         session.add(booking)
         offer.used = True
@@ -785,6 +910,7 @@ class BookingEngine:
                         "departure": hhmm(visit.departure),
                         "load": visit.passengers_on_board + visit.wheelchairs_on_board,
                         "window": [hhmm(b.window_start_s), hhmm(b.window_end_s)],
+                        "connection": b.connection if visit.kind == "dropoff" else None,
                     }
                 )
             vehicles.append(

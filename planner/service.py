@@ -45,6 +45,35 @@ class VehicleSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class TimetableRule:
+    """How the on-demand bus gives way to scheduled lines (times in s).
+
+    A scheduled connection leaving within ``before_s`` before to ``after_s`` after a pickup
+    wish (for an arrive-by wish: arriving within ``after_s`` before the deadline) is offered
+    instead of the bus, if it takes at most ``max_duration_factor`` times the bus's
+    ride-time promise.
+    """
+
+    check: bool = False
+    before_s: int = 15 * 60
+    after_s: int = 45 * 60
+    walk_max_m: float = 400.0
+    min_transfer_s: int = 2 * 60
+    transfer_buffer_s: int = 5 * 60
+    max_duration_factor: float = 1.5
+    feeds: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("before_s", "after_s", "min_transfer_s", "transfer_buffer_s"):
+            if getattr(self, name) < 0:
+                raise ServiceFileError(name, "must not be negative")
+        if self.walk_max_m < 0:
+            raise ServiceFileError("walk_max_m", "must not be negative")
+        if self.max_duration_factor <= 0:
+            raise ServiceFileError("max_duration_factor", "must be positive")
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     """Everything the booking engine needs to know about a service (times in s, local)."""
 
@@ -70,6 +99,8 @@ class Service:
     ride_time_weight: float
     fleet: tuple[VehicleSpec, ...]
     path: str = ""
+    min_trip_m: float = 1000.0
+    timetable: TimetableRule = TimetableRule()
 
     def max_ride_s(self, direct_s: float) -> float:
         """The ride-time promise for a trip whose direct time is ``direct_s``."""
@@ -143,6 +174,23 @@ def _fleet(path: Path, entries: Any) -> tuple[VehicleSpec, ...]:
     return tuple(vehicles)
 
 
+def _timetable(r: _Reader) -> TimetableRule:
+    feeds = r.get("feeds", list, [])
+    if not all(isinstance(f, str) and f for f in feeds):
+        raise ServiceFileError(r.field("feeds"), "must be a list of GTFS file paths")
+    minutes = 24 * 60
+    return TimetableRule(
+        check=r.get("check", bool, False),
+        before_s=r.number("rule_before_min", int, 15, low=0, high=minutes) * 60,
+        after_s=r.number("rule_after_min", int, 45, low=0, high=minutes) * 60,
+        walk_max_m=r.number("walk_max_m", float, 400.0, low=0.0, high=2000.0),
+        min_transfer_s=r.number("min_transfer_min", int, 2, low=0, high=60) * 60,
+        transfer_buffer_s=r.number("transfer_buffer_min", int, 5, low=0, high=60) * 60,
+        max_duration_factor=r.number("max_duration_factor", float, 1.5, low=0.1, high=10.0),
+        feeds=tuple(feeds),
+    )
+
+
 def load_service(path: Path | str = DEFAULT_SERVICE_FILE) -> Service:
     """Read and check a service file.
 
@@ -197,6 +245,8 @@ def load_service(path: Path | str = DEFAULT_SERVICE_FILE) -> Service:
         ride_time_weight=objective.number("ride_time_weight", float, 0.1, low=0.0, high=1000.0),
         fleet=_fleet(path, data.get("fleet")),
         path=str(path),
+        min_trip_m=booking.number("min_trip_m", float, 1000.0, low=0.0, high=100_000.0),
+        timetable=_timetable(top.sub("timetable")),
     )
     if service.stops_source != "gtfs-in-area":
         raise ServiceFileError(f"{path}:stops.source", "only 'gtfs-in-area' is supported")

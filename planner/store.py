@@ -91,6 +91,8 @@ class Booking(Base):
     created_by: Mapped[str] = mapped_column(String(80), default="web")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: a feeder trip's guaranteed connection: ``{"stop": {id, name}, "line", "departure"}``
+    connection: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class Offer(Base):

@@ -12,6 +12,7 @@ from planner.stops import StopCatalog, build_catalog
 from planner.store import Store, open_store
 from routing.network import default_source, district_area, load_network
 from routing.settings import Settings
+from routing.timetable import TimetableCache
 from tests.web.helpers import Clock
 
 
@@ -28,6 +29,12 @@ def catalog(settings: Settings) -> StopCatalog:
     area = district_area(settings)
     network = load_network(default_source(settings), cache_dir=settings.cache_dir, area=area)
     return build_catalog(network, area)
+
+
+@pytest.fixture(scope="session")
+def timetable(settings: Settings) -> TimetableCache:
+    """The KVG Salzland timetable (built per date on first use), walking up to 400 m."""
+    return TimetableCache([settings.data_file("gtfs")], walk_max_m=400)
 
 
 @pytest.fixture

@@ -64,6 +64,46 @@ def parse_gtfs_time(values: pd.Series) -> pd.Series:
     return parts[0] * 3600 + parts[1] * 60 + parts[2]
 
 
+def merge_stop_places(stops: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Merge the platforms (stop ids) of ``stops.txt`` that share name and coordinates.
+
+    Every reader of a feed uses this one merge, so that stop places get the same node ids
+    in the road network and in the timetable.
+
+    Parameters
+    ----------
+    stops
+        ``stops.txt`` with ``stop_id``, ``stop_name``, ``stop_lat`` and ``stop_lon``.
+
+    Returns
+    -------
+    places
+        One row per stop place, indexed by ``node`` (0..n-1, in order of name and
+        coordinates), with ``name``, ``y`` (lat), ``x`` (lon) and ``stop_ids`` (joined with
+        ``;``).
+    node_of_stop
+        Stop id -> node.
+    """
+    table = pd.DataFrame(
+        {
+            "stop_id": stops["stop_id"].astype(str).to_numpy(),
+            "stop_name": stops["stop_name"].astype(str).to_numpy(),
+            "stop_lat": stops["stop_lat"].astype(float).to_numpy(),
+            "stop_lon": stops["stop_lon"].astype(float).to_numpy(),
+        }
+    )
+    key = ["stop_name", "stop_lat", "stop_lon"]
+    grouped = table.groupby(key, sort=True)["stop_id"].agg(lambda ids: ";".join(sorted(ids)))
+    places = grouped.reset_index().rename(
+        columns={"stop_name": "name", "stop_lat": "y", "stop_lon": "x", "stop_id": "stop_ids"}
+    )
+    places.index.name = "node"
+    node_of_stop = {
+        stop_id: node for node, ids in places["stop_ids"].items() for stop_id in ids.split(";")
+    }
+    return places, node_of_stop
+
+
 def read_stop_network(path: Path) -> StopNetwork:
     """Read the stop places and scheduled stop-to-stop links of a GTFS zip file.
 
@@ -103,19 +143,7 @@ def read_stop_network(path: Path) -> StopNetwork:
             {"trip_id": str, "stop_id": str, "arrival_time": str, "departure_time": str},
         )
 
-    stops["stop_lat"] = stops["stop_lat"].astype(float)
-    stops["stop_lon"] = stops["stop_lon"].astype(float)
-    key = ["stop_name", "stop_lat", "stop_lon"]
-    grouped = stops.groupby(key, sort=True)["stop_id"].agg(lambda ids: ";".join(sorted(ids)))
-    places = grouped.reset_index().rename(
-        columns={"stop_name": "name", "stop_lat": "y", "stop_lon": "x", "stop_ids": "stop_ids"}
-    )
-    places = places.rename(columns={"stop_id": "stop_ids"})
-    places.index.name = "node"
-    node_of_stop = {
-        stop_id: node for node, ids in places["stop_ids"].items() for stop_id in ids.split(";")
-    }
-
+    places, node_of_stop = merge_stop_places(stops)
     st = stop_times.assign(
         stop_sequence=stop_times["stop_sequence"].astype(int),
         arrival_s=parse_gtfs_time(stop_times["arrival_time"]),
