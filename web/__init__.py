@@ -10,11 +10,12 @@ from flask import Flask, Response, current_app, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
 from planner.booking import BookingEngine
-from planner.service import load_service
-from planner.stops import build_catalog
+from planner.service import Service, load_service
+from planner.stops import StopCatalog, build_catalog
 from planner.store import Store, open_store
 from routing.network import default_source, load_network
 from routing.sources.osm import read_area
+from routing.timetable import TimetableCache
 from web.config import AppConfig
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,8 @@ class Services:
     engine: BookingEngine
 
 
-def build_engine(config: AppConfig, store: Store) -> BookingEngine:
-    """Load the service, the network and the bookable stops, and make the booking engine."""
-    service = load_service(config.service_file)
+def load_catalog(config: AppConfig, service: Service) -> StopCatalog:
+    """Load the network and the service's bookable stops."""
     settings = config.settings
     area_path = (
         settings.data_file("boundary") if service.boundary == "district" else service.boundary
@@ -43,7 +43,25 @@ def build_engine(config: AppConfig, store: Store) -> BookingEngine:
         area=area,
         area_name="the service area",
     )
-    return BookingEngine(service, build_catalog(network, area), store)
+    return build_catalog(network, area)
+
+
+def load_timetable(config: AppConfig, service: Service) -> TimetableCache:
+    """The scheduled lines: the district's feed plus the service's ``timetable.feeds``
+    (paths relative to the data folder, or absolute)."""
+    settings = config.settings
+    extra = [settings.data_dir / f for f in service.timetable.feeds]
+    return TimetableCache(
+        [settings.data_file("gtfs"), *extra], walk_max_m=service.timetable.walk_max_m
+    )
+
+
+def build_engine(config: AppConfig, store: Store) -> BookingEngine:
+    """Load the service, the network, the bookable stops and (if the service checks it) the
+    timetable, and make the booking engine."""
+    service = load_service(config.service_file)
+    timetable = load_timetable(config, service) if service.timetable.check else None
+    return BookingEngine(service, load_catalog(config, service), store, timetable=timetable)
 
 
 def create_app(config: AppConfig | None = None, *, engine: BookingEngine | None = None) -> Flask:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
@@ -48,6 +50,13 @@ def planner_errors(func: Callable) -> Callable:
             raise SystemExit(2) from None
 
     return user_errors(wrapper)
+
+
+def _parse_date(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise PlannerError(field, f"expected YYYY-MM-DD, got {text!r}") from None
 
 
 @main.command()
@@ -119,11 +128,84 @@ def plan_optimize(day: str, time_limit: float) -> None:
     """Re-optimise DAY (YYYY-MM-DD), keeping every promise; store it if better."""
     from web import build_engine
 
-    try:
-        when = date.fromisoformat(day)
-    except ValueError:
-        raise PlannerError("DAY", f"expected YYYY-MM-DD, got {day!r}") from None
+    when = _parse_date(day, "DAY")
     config = AppConfig.from_env()
     engine = build_engine(config, open_store(config.database_url))
     result = engine.optimize(when, time_limit=time_limit)
     click.echo(json.dumps(result, indent=2))
+
+
+@main.group()
+def export() -> None:
+    """Export the service (GTFS-Flex) or a day's plan (GeoJSON, CSV, GTFS)."""
+
+
+@export.command("gtfs-flex")
+@click.option(
+    "--service",
+    "service_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Service file (default: RUFBUS_SERVICE_FILE or the Salzland service).",
+)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="The feed (.zip).")
+@click.option("--start", default=None, help="First date of the calendar (default: today).")
+@click.option("--days", default=365, show_default=True, type=int, help="Calendar length.")
+@click.option("--agency-url", default="", help="Operator web site (default: booking_url).")
+@planner_errors
+def export_gtfs_flex(
+    service_file: Path | None, out: Path, start: str | None, days: int, agency_url: str
+) -> None:
+    """Write the on-demand service as a GTFS feed with the Flex extension."""
+    from planner.export import check_flex, gtfs_flex_tables, write_gtfs
+    from planner.service import load_service
+    from web import load_catalog
+
+    config = AppConfig.from_env({"RUFBUS_SECRET_KEY": "not-used", **os.environ})
+    service = load_service(service_file or config.service_file)
+    first = _parse_date(start, "--start") if start else date.today()
+    if not 1 <= days <= 3660:
+        raise PlannerError("--days", "must be from 1 to 3660")
+    if out.suffix != ".zip":
+        raise PlannerError("--out", "must be a .zip file")
+    last = first + timedelta(days=days - 1)
+    catalog = load_catalog(config, service)
+    tables = gtfs_flex_tables(service, catalog, start=first, end=last, agency_url=agency_url)
+    problems = check_flex(tables, hours=(service.first_pickup_s, service.last_dropoff_s))
+    if problems:
+        raise PlannerError("feed", "; ".join(problems[:3]))
+    write_gtfs(tables, out)
+    num_stops, num_trips = len(tables["stops.txt"]), len(tables["trips.txt"])
+    click.echo(f"wrote {out}: {num_stops} stops in one location group, {num_trips} trips, "
+               f"{first} to {last}")  # fmt: skip
+
+
+@export.command("plan")
+@click.argument("day")
+@click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "gtfs"]), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--agency-url", default="", help="For --format gtfs (default: booking_url).")
+@planner_errors
+def export_plan(day: str, fmt: str, out: Path, agency_url: str) -> None:
+    """Export DAY's (YYYY-MM-DD) current plan: routes and stops, without rider details."""
+    from planner.export import plan_csv, plan_geojson, plan_gtfs_tables, write_gtfs
+    from web import build_engine
+
+    when = _parse_date(day, "DAY")
+    config = AppConfig.from_env({"RUFBUS_SECRET_KEY": "not-used", **os.environ})
+    engine = build_engine(config, open_store(config.database_url))
+    plan = engine.day_plan(when)
+    depots = {v.id: d for v, d in zip(engine.service.fleet, engine.depots, strict=True)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "geojson":
+        network = engine.catalog.network
+        data = plan_geojson(plan, network.graph, network.csr, depots)
+        out.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    elif fmt == "csv":
+        out.write_text(plan_csv(plan), encoding="utf-8")
+    else:
+        tables = plan_gtfs_tables(plan, engine.service, engine.catalog, depots,
+                                  agency_url=agency_url)  # fmt: skip
+        write_gtfs(tables, out)
+    num_stops = sum(len(v["stops"]) for v in plan["vehicles"])
+    click.echo(f"wrote {out}: {len(plan['vehicles'])} vehicles, {num_stops} stops ({fmt})")

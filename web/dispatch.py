@@ -22,7 +22,7 @@ from flask import (
 )
 
 from planner.errors import ConflictError, NotFoundError, PlannerError
-from routing.matrix import path_geometry, shortest_path
+from planner.export import plan_geojson
 from web import services
 from web.auth import role_required
 from web.forms import form_defaults
@@ -130,42 +130,9 @@ def routes_geojson():
     """The day's routes as lines along the network, and their stops as points."""
     engine = services().engine
     plan = engine.day_plan(chosen_day())
-    G, csr = engine.catalog.network.graph, engine.catalog.network.csr
+    network = engine.catalog.network
     depots = {v.id: d for v, d in zip(engine.service.fleet, engine.depots, strict=True)}
-    features = []
-    for k, vehicle in enumerate(plan["vehicles"]):
-        nodes = [depots[vehicle["vehicle"]]] + [s["stop"]["id"] for s in vehicle["stops"]]
-        nodes.append(depots[vehicle["vehicle"]])
-        coords: list[list[float]] = []
-        for u, v in zip(nodes[:-1], nodes[1:], strict=True):
-            if u != v:
-                coords += [list(c) for c in path_geometry(G, shortest_path(csr, u, v)).coords]
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": coords},
-                "properties": {"vehicle": vehicle["vehicle"], "index": k},
-            }
-        )
-        for s in vehicle["stops"]:
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": {
-                        "type": "Point",
-                        "coordinates": [s["stop"]["lon"], s["stop"]["lat"]],
-                    },
-                    "properties": {
-                        "vehicle": vehicle["vehicle"],
-                        "index": k,
-                        "code": s["code"],
-                        "kind": s["kind"],
-                        "time": s["service_start"],
-                        "stop": s["stop"]["name"],
-                    },
-                }
-            )
-    return {"type": "FeatureCollection", "features": features}
+    return plan_geojson(plan, network.graph, network.csr, depots)
 
 
 @bp.get("/book")
