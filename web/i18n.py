@@ -114,6 +114,21 @@ ENGLISH: dict[str, str] = {
     "Fahrgast": "Rider",
     "Personen an Bord": "People on board",
     "Rollstuhl": "wheelchair",
+    "Linie": "Line",
+    "ab": "from",
+    "Ankunft": "arrival",
+    "dann": "then",
+    "Fußweg": "walk",
+    "Min.": "min",
+    "Mit dem Linienbus": "By scheduled bus",
+    "Zu dieser Zeit fährt ein Linienbus. Der Rufbus fährt nur, wo und wann keine Linie fährt.": (
+        "A scheduled bus runs at this time. The on-demand bus runs only where and when no "
+        "scheduled line does."
+    ),
+    "Oder kombiniert mit einer Linie:": "Or combined with a scheduled line:",
+    "Rufbus bis": "On-demand bus to",
+    "Ankunft bis": "arriving by",
+    "Anschluss": "Connection",
     "Uhr": "",
 }
 

@@ -48,6 +48,33 @@ def describe_offers(result_json: dict[str, Any], origin: str, destination: str) 
     return out
 
 
+def describe_connections(result_json: dict[str, Any]) -> list[str]:
+    """Scheduled connections in plain words: 'Linie 146: ab Aschersleben, Busbahnhof 06:40,
+    Ankunft Staßfurt, Bahnhof (Bus) 07:06'."""
+    out = []
+    for c in result_json.get("scheduled", ()):
+        legs = [
+            f"{_('Linie')} {leg['line']}: {_('ab')} {leg['from']['name']} {leg['departure']}, "
+            f"{_('Ankunft')} {leg['to']['name']} {leg['arrival']}"
+            for leg in c["legs"]
+        ]
+        walk = c["walk_start_min"] + c["walk_end_min"]
+        text = f"; {_('dann')} ".join(legs)
+        out.append(text + (f" ({_('Fußweg')} {walk} {_('Min.')})" if walk else ""))
+    return out
+
+
+def describe_feeders(result_json: dict[str, Any]) -> list[str]:
+    """Bus-and-line combinations: 'Rufbus bis Alsleben (Saale), Schule (Ankunft bis 14:50),
+    dann Linie 116 ab 14:55, Ankunft 15:24'."""
+    return [
+        f"{_('Rufbus bis')} {f['hub']['name']} ({_('Ankunft bis')} {f['arrive_by']}), "
+        f"{_('dann')} {_('Linie')} {f['line']} {_('ab')} {f['departure']}, "
+        f"{_('Ankunft')} {f['arrival']}"
+        for f in result_json.get("feeders", ())
+    ]
+
+
 def render_form(values: dict[str, Any], *, staff: bool = False, status: int = 200):
     template = "resident/book.html"
     return render_template(template, values=values, staff=staff), status
@@ -67,6 +94,8 @@ def handle_offers(*, staff: bool):
     return render_template(
         "resident/offers.html",
         offers=describe_offers(result, origin, destination),
+        scheduled=describe_connections(result),
+        feeders=describe_feeders(result),
         result=result,
         values=values,
         staff=staff,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from flask.testing import FlaskClient
+
 #: Tuesday 1 December 2026, 07:00 in Berlin: the tests book rides for the next day.
 START = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 DAY = "2026-12-02"
@@ -25,3 +27,11 @@ class Clock:
 
 DISPATCHER = {"Authorization": "Basic ZGlzcDpkaXNwYXRjaC1wdw=="}  # disp:dispatch-pw
 ANALYST = {"Authorization": "Basic YW5hOmFuYWx5c3QtcHc="}  # ana:analyst-pw
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the form on the page at ``path``."""
+    html = client.get(path).get_data(as_text=True)
+    marker = 'name="csrf_token" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]

@@ -12,18 +12,12 @@ from planner.booking import BookingEngine
 from planner.report import write_report
 from planner.scenario import load_scenario
 from routing.settings import Settings
+from tests.web.helpers import csrf_token
 from web import create_app
 from web.auth import MAX_FAILED_LOGINS, add_user
 from web.config import AppConfig
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def csrf_token(client: FlaskClient, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    marker = 'name="csrf_token" value="'
-    start = html.index(marker) + len(marker)
-    return html[start : html.index('"', start)]
 
 
 def test_security_headers_and_cookie_flags(app: Flask) -> None:
