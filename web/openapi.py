@@ -87,8 +87,20 @@ def openapi_spec() -> dict[str, Any]:
                 },
                 "OfferRequest": {
                     "type": "object",
-                    "required": ["origin", "destination", "date", "time"],
+                    "description": "A feeder trip names `connection` instead of "
+                    "`destination`, `time` and `kind`: it must arrive by the departure minus "
+                    "the transfer buffer.",
+                    "required": ["origin", "date"],
                     "properties": {
+                        "connection": {
+                            "type": "object",
+                            "required": ["stop", "line", "departure"],
+                            "properties": {
+                                "stop": _STOP_REF,
+                                "line": {"type": "string"},
+                                "departure": {"type": "string"},
+                            },
+                        },
                         "origin": _STOP_REF,
                         "destination": _STOP_REF,
                         "date": {"type": "string", "format": "date"},
@@ -105,6 +117,17 @@ def openapi_spec() -> dict[str, Any]:
                         "reason": {"type": "string"},
                         "message": {"type": "string"},
                         "alternatives": {"type": "array", "items": {"type": "string"}},
+                        "scheduled": {
+                            "type": "array",
+                            "items": obj,
+                            "description": "scheduled connections near the wish; with "
+                            "reason `scheduled_line` they replace the bus",
+                        },
+                        "feeders": {
+                            "type": "array",
+                            "items": obj,
+                            "description": "the bus to a hub, then a scheduled line",
+                        },
                     },
                 },
                 "Confirm": {
