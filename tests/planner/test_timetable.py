@@ -18,7 +18,7 @@ WEDNESDAY, SATURDAY, SUNDAY = date(2026, 12, 2), date(2026, 12, 5), date(2026, 1
 
 def test_calendars_decide_the_trips_of_a_day(timetable: TimetableCache) -> None:
     wednesday, saturday, sunday = (timetable.get(d) for d in (WEDNESDAY, SATURDAY, SUNDAY))
-    # KVG runs about 1,100 trips on a school-term weekday, far fewer at the weekend
+    # KVG runs about 1,100 trips on a weekday, far fewer at the weekend
     assert len(wednesday.trips) == 1099
     assert len(saturday.trips) == 196
     assert len(sunday.trips) == 109

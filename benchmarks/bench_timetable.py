@@ -1,0 +1,124 @@
+"""Benchmark: offer latency with the timetable check on, at ``--bookings`` bookings.
+
+A weekday (Wednesday 2 December 2026, KVG school-term timetable) is filled with confirmed
+bookings (seeded random trips as in ``bench_booking.py``; trips a scheduled line serves are
+refused by the rule and do not count). Then ``--offers`` further offers are timed in-process
+with the timetable on (warm: the day's timetable is cached) and off, and the first offer of a
+fresh engine (reading the feed and building the day) is timed.
+
+Run: ``.venv/bin/python benchmarks/bench_timetable.py`` (about 1 minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from tqdm import tqdm
+
+from planner.booking import BookingEngine
+from planner.service import VehicleSpec, load_service
+from planner.stops import build_catalog
+from planner.store import open_store
+from routing.network import default_source, district_area, load_network
+from routing.settings import Settings
+from routing.timetable import TimetableCache
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_booking import percentiles, random_trip  # noqa: E402
+from bench_matrix import machine  # noqa: E402
+
+DAY = date(2026, 12, 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bookings", type=int, default=300)
+    parser.add_argument("--vehicles", type=int, default=15)
+    parser.add_argument("--offers", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    settings = Settings.from_env()
+    area = district_area(settings)
+    network = load_network(default_source(settings), cache_dir=settings.cache_dir, area=area)
+    catalog = build_catalog(network, area)
+    service = load_service()
+    depots = [v.depot for v in service.fleet]
+    fleet = tuple(
+        VehicleSpec(
+            f"BUS-{k + 1}", depots[k % len(depots)], 8, 1, 5 * 3600 + 1800, 23 * 3600 + 1800
+        )
+        for k in range(args.vehicles)
+    )
+    service = dataclasses.replace(service, fleet=fleet)
+    evening_before = datetime(2026, 12, 1, 18, 0, tzinfo=ZoneInfo(service.timezone))
+    workdir = Path(tempfile.mkdtemp(prefix="rufbus-bench-tt-"))
+    store = open_store(f"sqlite:///{workdir / 'bench.sqlite3'}")
+    paths = [settings.data_file("gtfs")]
+    walk = service.timetable.walk_max_m
+
+    cold = []
+    for _ in range(3):
+        engine = BookingEngine(service, catalog, store, clock=lambda: evening_before,
+                               timetable=TimetableCache(paths, walk_max_m=walk))  # fmt: skip
+        trip = random_trip(random.Random(0), list(catalog.nodes), DAY)
+        start = time.perf_counter()
+        engine.offer(trip)
+        cold.append(time.perf_counter() - start)
+
+    on = BookingEngine(service, catalog, store, clock=lambda: evening_before,
+                       timetable=TimetableCache(paths, walk_max_m=walk))  # fmt: skip
+    off = BookingEngine(service, catalog, store, clock=lambda: evening_before)
+    rng = random.Random(args.seed)
+    nodes = list(catalog.nodes)
+    reasons: collections.Counter[str] = collections.Counter()
+    fill = []
+    attempts = 0
+    with tqdm(total=args.bookings, desc="filling the day") as bar:
+        while bar.n < args.bookings and attempts < 20 * args.bookings:
+            attempts += 1
+            trip = random_trip(rng, nodes, DAY)
+            start = time.perf_counter()
+            result = on.offer(trip, with_alternatives=False)
+            fill.append(time.perf_counter() - start)
+            reasons[result.reason or "offered"] += 1
+            if result.offers:
+                on.confirm(result.offers[0].id, name="Bench", phone="0000 00000")
+                bar.update()
+    trips = [random_trip(rng, nodes, DAY) for _ in range(args.offers)]
+    timed = {}
+    for label, engine in (("on", on), ("off", off)):
+        latency = []
+        for trip in tqdm(trips, desc=f"offers, timetable {label}"):
+            start = time.perf_counter()
+            engine.offer(trip)
+            latency.append(time.perf_counter() - start)
+        timed[label] = latency
+    scheduled = sum(on.offer(t, with_alternatives=False).reason == "scheduled_line" for t in trips)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    print(f"\n{time.strftime('%Y-%m-%d')}, commit {commit}, {machine()}")
+    print(f"{bar.n} bookings on {args.vehicles} vehicles, {DAY} ({attempts} requests: "
+          + ", ".join(f"{k} {v}" for k, v in reasons.most_common()) + ")\n")  # fmt: skip
+    print("| measure | p50 / p95 (ms) |")
+    print("|---|---:|")
+    print(f"| first offer of a fresh engine (read feed, build the day) | {percentiles(cold)} |")
+    print(f"| offer while filling the day, timetable on | {percentiles(fill)} |")
+    print(f"| offer at {bar.n} bookings, timetable on | {percentiles(timed['on'])} |")
+    print(f"| offer at {bar.n} bookings, timetable off | {percentiles(timed['off'])} |")
+    print(f"\n{scheduled} of {len(trips)} timed requests were answered with a scheduled line")
+
+
+if __name__ == "__main__":
+    main()
