@@ -15,6 +15,7 @@ import time
 import traceback
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,11 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from planner.demand import DemandParams, read_places, sample_demand
+from planner.demand import DemandParams, PlaceStops, read_places, sample_demand
 from planner.scenario import RunSpec
 from planner.service import Service, VehicleSpec, load_service, parse_clock
 from planner.simulate import SimulationParams, SimulationResult, simulate_day
-from planner.stops import build_catalog
+from planner.stops import StopCatalog, build_catalog
 from routing.network import default_source, district_area, load_network
 from routing.settings import Settings
 
@@ -98,8 +99,37 @@ def plan_geojson(result: SimulationResult) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def run_one(spec: RunSpec, *, settings: Settings, out_dir: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class World:
+    """What every run of a batch shares: the bookable stops and the places with their stops."""
+
+    catalog: StopCatalog
+    places: PlaceStops
+
+
+def load_world(settings: Settings) -> World:
+    """Load the default network's bookable stops and the places (from the on-disk caches)."""
+    area = district_area(settings)
+    network = load_network(default_source(settings), cache_dir=settings.cache_dir, area=area)
+    catalog = build_catalog(network, area)
+    return World(catalog, read_places(settings.data_file("places"), catalog))
+
+
+def run_one(
+    spec: RunSpec, *, settings: Settings, out_dir: Path, world: World | None = None
+) -> dict[str, Any]:
     """Run one simulation and write its files; never raises (errors become the result).
+
+    Parameters
+    ----------
+    spec
+        The run.
+    settings
+        Data and cache folders.
+    out_dir
+        The batch folder.
+    world
+        Stops and places, if already loaded (runs of one chunk share them).
 
     Returns
     -------
@@ -113,10 +143,8 @@ def run_one(spec: RunSpec, *, settings: Settings, out_dir: Path) -> dict[str, An
     started = time.perf_counter()
     try:
         service = apply_overrides(load_service(spec.service_file), spec)
-        area = district_area(settings)
-        network = load_network(default_source(settings), cache_dir=settings.cache_dir, area=area)
-        catalog = build_catalog(network, area)
-        places = read_places(settings.data_file("places"), catalog)
+        world = world or load_world(settings)
+        catalog, places = world.catalog, world.places
         day = date.fromisoformat(spec.day)
         demand = sample_demand(places, day, DemandParams(**spec.section("demand")), seed=spec.seed)
         db = folder / "simulation.sqlite3"
@@ -158,6 +186,18 @@ def run_one(spec: RunSpec, *, settings: Settings, out_dir: Path) -> dict[str, An
     return row
 
 
+def run_chunk(specs: Sequence[RunSpec], *, settings: Settings, out_dir: Path) -> list[dict]:
+    """Run several runs in one worker, loading the stops and places once."""
+    world = load_world(settings)
+    return [run_one(spec, settings=settings, out_dir=out_dir, world=world) for spec in specs]
+
+
+def chunks(specs: Sequence[RunSpec], workers: int) -> list[list[RunSpec]]:
+    """Split runs into about two chunks per worker (balance against start-up cost)."""
+    count = max(1, min(len(specs), 2 * workers))
+    return [list(specs[k::count]) for k in range(count) if specs[k::count]]
+
+
 def finished(spec: RunSpec, out_dir: Path) -> dict[str, Any] | None:
     """The stored row of a run that finished earlier, or None."""
     path = out_dir / "runs" / spec.key() / "result.json"
@@ -174,20 +214,28 @@ def _execute(
         from dask.distributed import as_completed as dask_completed
 
         with Client(dask_address) as client:
-            futures = client.map(run_one, pending, settings=settings, out_dir=out_dir, pure=False)
+            workers = max(1, len(client.scheduler_info()["workers"]))
+            futures = client.map(run_chunk, chunks(pending, workers), settings=settings,
+                                 out_dir=out_dir, pure=False)  # fmt: skip
             for future in dask_completed(futures):
-                bar.update()
-                yield future.result()
+                rows = future.result()
+                bar.update(len(rows))
+                yield from rows
     elif workers > 1:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [pool.submit(run_one, s, settings=settings, out_dir=out_dir) for s in pending]
+            futures = [
+                pool.submit(run_chunk, chunk, settings=settings, out_dir=out_dir)
+                for chunk in chunks(pending, workers)
+            ]
             for future in as_completed(futures):
-                bar.update()
-                yield future.result()
-    else:
+                rows = future.result()
+                bar.update(len(rows))
+                yield from rows
+    elif pending:
+        world = load_world(settings)
         for spec in pending:
-            yield run_one(spec, settings=settings, out_dir=out_dir)
+            yield run_one(spec, settings=settings, out_dir=out_dir, world=world)
             bar.update()
     bar.close()
 

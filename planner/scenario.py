@@ -60,8 +60,8 @@ DEMAND: dict[str, tuple[Any, type, float, float]] = {
 }
 SIMULATION: dict[str, tuple[Any, type, float, float]] = {
     "rider_tolerance_min": (30, int, 0, 240),
-    "reoptimize_every_min": (120, int, 0, 1440),
-    "reoptimize_seconds": (5.0, float, 0.5, 600.0),
+    "reoptimize_every_min": (180, int, 0, 1440),
+    "reoptimize_seconds": (3.0, float, 0.5, 600.0),
 }
 SECTIONS = {"overrides": OVERRIDES, "demand": DEMAND, "simulation": SIMULATION}
 TOP_LEVEL = {"name", "description", "service", "day", "shift", "sweep", "seeds", *SECTIONS}

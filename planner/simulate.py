@@ -37,8 +37,8 @@ class SimulationParams:
     """
 
     rider_tolerance_min: int = 30
-    reoptimize_every_min: int = 120
-    reoptimize_seconds: float = 5.0
+    reoptimize_every_min: int = 180
+    reoptimize_seconds: float = 3.0
 
 
 @dataclass
