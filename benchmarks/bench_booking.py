@@ -28,8 +28,8 @@ import numpy as np
 from tqdm import tqdm
 
 from planner.booking import BookingEngine, TripRequest
-from planner.service import VehicleSpec, load_service
-from planner.stops import build_catalog
+from planner.service import Service, VehicleSpec, load_service
+from planner.stops import StopCatalog, build_catalog
 from planner.store import open_store
 from routing.network import default_source, district_area, load_network
 from routing.settings import Settings
@@ -61,15 +61,9 @@ def percentiles(values: list[float]) -> str:
     return f"{np.percentile(ms, 50):.1f} / {np.percentile(ms, 95):.1f}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bookings", type=int, default=300)
-    parser.add_argument("--vehicles", type=int, default=15)
-    parser.add_argument("--offers", type=int, default=200)
-    parser.add_argument("--optimize-seconds", type=float, default=60)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-
+def bench_setup(vehicles: int) -> tuple[Settings, StopCatalog, Service]:
+    """Settings from the environment, the district's bookable stops, and the default
+    service with ``vehicles`` minibuses (8 seats, 1 wheelchair place) spread over its depots."""
     settings = Settings.from_env()
     area = district_area(settings)
     network = load_network(default_source(settings), cache_dir=settings.cache_dir, area=area)
@@ -80,9 +74,23 @@ def main() -> None:
         VehicleSpec(
             f"BUS-{k + 1}", depots[k % len(depots)], 8, 1, 5 * 3600 + 1800, 23 * 3600 + 1800
         )
-        for k in range(args.vehicles)
+        for k in range(vehicles)
     )
-    service = dataclasses.replace(service, fleet=fleet, horizon_days=30)
+    return settings, catalog, dataclasses.replace(service, fleet=fleet)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bookings", type=int, default=300)
+    parser.add_argument("--vehicles", type=int, default=15)
+    parser.add_argument("--offers", type=int, default=200)
+    parser.add_argument("--optimize-seconds", type=float, default=60)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    settings, catalog, service = bench_setup(args.vehicles)
+    fleet = service.fleet
+    service = dataclasses.replace(service, horizon_days=30)
     workdir = Path(tempfile.mkdtemp(prefix="rufbus-bench-"))
     url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     engine = BookingEngine(service, catalog, open_store(url))

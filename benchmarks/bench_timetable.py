@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import dataclasses
 import random
 import subprocess
 import sys
@@ -26,15 +25,11 @@ from zoneinfo import ZoneInfo
 from tqdm import tqdm
 
 from planner.booking import BookingEngine
-from planner.service import VehicleSpec, load_service
-from planner.stops import build_catalog
 from planner.store import open_store
-from routing.network import default_source, district_area, load_network
-from routing.settings import Settings
 from routing.timetable import TimetableCache
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_booking import percentiles, random_trip  # noqa: E402
+from bench_booking import bench_setup, percentiles, random_trip  # noqa: E402
 from bench_matrix import machine  # noqa: E402
 
 DAY = date(2026, 12, 2)
@@ -48,19 +43,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    settings = Settings.from_env()
-    area = district_area(settings)
-    network = load_network(default_source(settings), cache_dir=settings.cache_dir, area=area)
-    catalog = build_catalog(network, area)
-    service = load_service()
-    depots = [v.depot for v in service.fleet]
-    fleet = tuple(
-        VehicleSpec(
-            f"BUS-{k + 1}", depots[k % len(depots)], 8, 1, 5 * 3600 + 1800, 23 * 3600 + 1800
-        )
-        for k in range(args.vehicles)
-    )
-    service = dataclasses.replace(service, fleet=fleet)
+    settings, catalog, service = bench_setup(args.vehicles)
     evening_before = datetime(2026, 12, 1, 18, 0, tzinfo=ZoneInfo(service.timezone))
     workdir = Path(tempfile.mkdtemp(prefix="rufbus-bench-tt-"))
     store = open_store(f"sqlite:///{workdir / 'bench.sqlite3'}")
@@ -79,6 +62,7 @@ def main() -> None:
     on = BookingEngine(service, catalog, store, clock=lambda: evening_before,
                        timetable=TimetableCache(paths, walk_max_m=walk))  # fmt: skip
     off = BookingEngine(service, catalog, store, clock=lambda: evening_before)
+    on.timetable.get(DAY)  # built once, as timed in the first row
     rng = random.Random(args.seed)
     nodes = list(catalog.nodes)
     reasons: collections.Counter[str] = collections.Counter()
