@@ -40,8 +40,13 @@ def live_server(settings: Settings, engine: BookingEngine, db_url: str) -> Itera
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    server.task_dispatcher.shutdown()
+    # closing every channel (listener, connections, trigger) empties the socket map, which
+    # ends waitress's event loop
+    for channel in list(server._map.values()):  # noqa: SLF001
+        channel.close()
     thread.join(timeout=5)
+    assert not thread.is_alive()
 
 
 @pytest.fixture(scope="session")
