@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from routing.errors import DataMissingError, RoutingError
+from routing.snap import EARTH_RADIUS_M
 from routing.sources.gtfs import merge_stop_places, parse_gtfs_time
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,6 @@ WALK_SPEED_MPS = 1.2
 
 #: Dates whose timetables a :class:`TimetableCache` keeps.
 CACHED_DATES = 4
-
-EARTH_RADIUS_M = 6_371_009.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from planner.errors import ConflictError, NotFoundError, PlannerError
 from planner.export import plan_geojson
 from web import services
 from web.auth import role_required
-from web.forms import form_defaults
+from web.forms import confirm_from_form, form_defaults
 from web.i18n import gettext as _
 from web.resident import handle_offers, render_form, today
 
@@ -152,13 +152,7 @@ def offers():
 def confirm(offer_id: str):
     engine = services().engine
     try:
-        (booking,) = engine.confirm(
-            offer_id,
-            name=request.form.get("name", ""),
-            phone=request.form.get("phone", ""),
-            note=request.form.get("note", ""),
-            created_by=g.user.name,
-        )
+        booking = confirm_from_form(engine, offer_id, request.form, created_by=g.user.name)
     except NotFoundError:
         abort(404)
     except PlannerError as exc:

@@ -7,6 +7,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from planner.booking import BookingEngine
 from planner.errors import BookingError
 
 FIELDS = ("origin", "destination", "date", "time", "kind", "passengers", "wheelchairs")
@@ -50,3 +51,15 @@ def trip_payload(form: MultiDict) -> dict[str, Any]:
     payload["passengers"] = _whole_number(form, "passengers", 1)
     payload["wheelchairs"] = _whole_number(form, "wheelchairs", 0)
     return payload
+
+
+def confirm_from_form(engine: BookingEngine, offer_id: str, form: MultiDict, *, created_by: str):
+    """Confirm an offer with the name, phone and note of a submitted form."""
+    (booking,) = engine.confirm(
+        offer_id,
+        name=form.get("name", ""),
+        phone=form.get("phone", ""),
+        note=form.get("note", ""),
+        created_by=created_by,
+    )
+    return booking

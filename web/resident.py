@@ -21,7 +21,7 @@ from planner.booking import booking_json, parse_trip_request
 from planner.errors import ConflictError, NotFoundError, PlannerError
 from routing.sources.osm import read_area
 from web import services
-from web.forms import FIELDS, form_defaults, trip_payload
+from web.forms import FIELDS, confirm_from_form, form_defaults, trip_payload
 from web.i18n import LANGUAGES
 from web.i18n import gettext as _
 
@@ -129,12 +129,7 @@ def confirm_form(offer_id: str):
 def confirm(offer_id: str):
     engine = services().engine
     try:
-        (booking,) = engine.confirm(
-            offer_id,
-            name=request.form.get("name", ""),
-            phone=request.form.get("phone", ""),
-            note=request.form.get("note", ""),
-        )
+        booking = confirm_from_form(engine, offer_id, request.form, created_by="web")
     except NotFoundError:
         abort(404)
     except ConflictError as exc:
