@@ -4,6 +4,7 @@ VENV     := .venv
 BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
+INITDB   ?= /usr/lib/postgresql/15/bin/initdb
 HOST     ?= 127.0.0.1
 PORT     ?= 8000
 # apt-get needs root; use sudo when we are not
@@ -22,6 +23,11 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
+# The store's PostgreSQL tests start a throwaway server of Debian's postgresql.
+$(INITDB):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql
+
 run: $(STAMP)
 	$(BIN)/rufbus graph info
 	$(BIN)/rufbus demo
@@ -32,7 +38,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint $(CHROMIUM)
+test: lint $(CHROMIUM) $(INITDB)
 	$(BIN)/pytest -q
 
 format: $(STAMP)

@@ -32,6 +32,8 @@ from sqlalchemy import (
     event,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -166,6 +168,11 @@ class Store:
     read_engine: Engine
     write_engine: Engine
 
+    def close(self) -> None:
+        """Close every pooled connection (at shutdown, or before the server goes away)."""
+        self.read_engine.dispose()
+        self.write_engine.dispose()
+
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
@@ -184,18 +191,13 @@ class Store:
         changes the day. The commit is durable (``synchronous=FULL``) before this returns.
         """
         with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
+            # create the day's row if it is the first write of the day; a concurrent creator
+            # makes this wait on the unique key instead of failing
+            insert = postgresql_insert if not self.is_sqlite else sqlite_insert
+            session.execute(insert(ServiceDay).values(day=day, version=0).on_conflict_do_nothing())
             row = session.execute(
                 select(ServiceDay).where(ServiceDay.day == day).with_for_update()
-            ).scalar_one_or_none()
-            if row is None:
-                row = ServiceDay(day=day, version=0)
-                session.add(row)
-                session.flush()
-                if not self.is_sqlite:
-                    # another transaction may have created it meanwhile: lock the real row
-                    session.execute(
-                        select(ServiceDay).where(ServiceDay.day == day).with_for_update()
-                    )
+            ).scalar_one()
             yield session, row
 
 

@@ -1,0 +1,103 @@
+"""The store on a real PostgreSQL server: migrations, bookings, and the last-seat race."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from planner.booking import BookingEngine, parse_trip_request
+from planner.errors import ConflictError
+from planner.service import VehicleSpec, load_service
+from planner.stops import StopCatalog
+from planner.store import open_store
+from tests.web.helpers import Clock
+
+PG_BIN = Path(os.environ.get("RUFBUS_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def as_postgres(*args: str) -> list[str]:
+    """PostgreSQL refuses to run as root: run its tools as the ``postgres`` user then."""
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else list(args)
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a free port of 127.0.0.1 (trust authentication)."""
+    if not (PG_BIN / "initdb").exists():
+        pytest.fail(f"PostgreSQL not found in {PG_BIN} (make test installs Debian's postgresql)")
+    folder = Path(tempfile.mkdtemp(prefix="rufbus-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    data = folder / "data"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run(as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U",
+                               "rufbus"), check=True, capture_output=True)  # fmt: skip
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-w",
+                               "-l", str(folder / "log"), "start"), check=True,
+                   capture_output=True)  # fmt: skip
+    try:
+        yield f"postgresql+psycopg://rufbus@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast",
+                                   "stop"), check=False, capture_output=True)  # fmt: skip
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_migrations_create_the_schema(pg_url: str) -> None:
+    store = open_store(pg_url)
+    tables = set(inspect(store.write_engine).get_table_names())
+    assert {"bookings", "offers", "plan_versions", "service_days", "users",
+            "alembic_version"} <= tables  # fmt: skip
+    store.close()
+    open_store(pg_url).close()  # migrating again is a no-op
+
+
+def test_last_seat_race_on_postgres(pg_url: str, catalog: StopCatalog) -> None:
+    service = load_service()
+    one_seat = VehicleSpec("ONE", "Bernburg (Saale), Busbahnhof", 1, 0, 5 * 3600, 23 * 3600)
+    engine = BookingEngine(
+        dataclasses.replace(service, fleet=(one_seat,)), catalog, open_store(pg_url),
+        clock=Clock(),
+    )  # fmt: skip
+    for day in ("2026-12-03", "2026-12-04", "2026-12-07"):
+        trip = parse_trip_request(
+            {"origin": "Bernburg (Saale), Busbahnhof", "destination": "Staßfurt, Bahnhof (Bus)",
+             "date": day, "time": "10:00"},
+            catalog, engine.service,
+        )  # fmt: skip
+        offers = [engine.offer(trip).offers[0].id for _ in range(2)]
+        outcomes: list[str] = []
+        barrier = threading.Barrier(2)
+
+        def confirm(offer_id: str, outcomes: list[str] = outcomes, barrier=barrier) -> None:
+            barrier.wait()
+            try:
+                engine.confirm(offer_id, name="Racer", phone="03471 12345")
+                outcomes.append("confirmed")
+            except ConflictError as exc:
+                outcomes.append(exc.reason)
+
+        threads = [threading.Thread(target=confirm, args=(oid,)) for oid in offers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == [
+            "confirmed", "this offer is no longer available; please ask again"
+        ], outcomes  # fmt: skip
+        assert engine.validate_day(trip.day) == []
+        assert engine.kpis(trip.day)["served"] == 1
+    engine.store.close()
