@@ -23,8 +23,10 @@ and different metaheuristics) run in parallel processes and the best plan wins.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import faulthandler
+import io
 import logging
 import math
 import multiprocessing
@@ -185,7 +187,10 @@ class _Job:
 
 def _search(job: _Job) -> list[list[int]]:
     """Build the OR-Tools model, run the search and return stop sequences per vehicle."""
-    faulthandler.enable()  # a native crash in a worker process then leaves a trace
+    # a native crash in a worker process then leaves a trace; an in-process stderr without a
+    # file descriptor (click's test runner, some servers) cannot take one, which is fine
+    with contextlib.suppress(AttributeError, ValueError, io.UnsupportedOperation):
+        faulthandler.enable()
     instance, params = job.instance, job.params
     table = StopTable.from_instance(instance)
     if params.objective == "time":  # heuristics minimise what the table calls distance
@@ -210,9 +215,13 @@ def _search(job: _Job) -> list[list[int]]:
             )
     if params.lns_fraction > 0 and any(initial):
         budget = max(0.0, job.deadline - time.time()) * params.lns_fraction
+        served = {s >> 1 for route in initial for s in route}
         initial = improve(
             table,
             initial,
+            pending=[
+                r for r in range(instance.num_requests) if r not in job.skip and r not in served
+            ],
             time_limit=budget,
             seed=job.seed,
             fixed_cost=params.vehicle_fixed_cost,
