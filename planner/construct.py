@@ -304,7 +304,7 @@ def regret_insertion(
         del cache[best_r]
         stale = {v} | {u for u in range(num_vehicles) if not state[u].stops}
     if unplaced:
-        log.info("regret insertion left %d requests unplaced", len(unplaced))
+        log.debug("regret insertion left %d requests unplaced", len(unplaced))
     return [rt.stops for rt in state], unplaced
 
 

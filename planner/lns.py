@@ -58,23 +58,27 @@ def perturb(
     fixed_cost: float = 0.0,
     max_removed: int = 15,
     max_checks: int = 10,
-) -> Routes | None:
+    pending: list[int] | None = None,
+) -> tuple[Routes, list[int]] | None:
     """Ruin and recreate once: remove a few movable requests and re-insert them.
 
-    Returns the new routes, or ``None`` if the removal broke a route (possible when the
-    remaining stops must wait too long) or a removed request fits nowhere.
+    ``pending`` requests (not served yet) are offered for insertion too. Returns the new
+    routes and the pending requests still unplaced, or ``None`` if the removal broke a
+    route (possible when the remaining stops must wait too long) or a removed request fits
+    nowhere.
     """
     q = rng.randint(2, max(2, min(max_removed, len(movable) // 4 + 2)))
     move = rng.random()
-    if move < 0.45:
+    if not movable:
+        removed = []  # nothing to ruin: only retry the pending requests
+    elif move < 0.45:
         removed = rng.sample(movable, min(q, len(movable)))
     elif move < 0.9:
         removed = _related(table, rng.choice(movable), movable, q)
     else:
         used = [v for v, r in enumerate(routes) if r]
         allowed = set(movable)
-        v = rng.choice(used)
-        removed = sorted({s >> 1 for s in routes[v] if (s >> 1) in allowed})
+        removed = sorted({s >> 1 for s in routes[rng.choice(used)] if (s >> 1) in allowed})
         if not removed:
             return None
     gone = {s for r in removed for s in (2 * r, 2 * r + 1)}
@@ -82,16 +86,19 @@ def perturb(
     if any(earliest_schedule(table, v, r) is None for v, r in enumerate(partial)):
         return None
     rng.shuffle(removed)
+    waiting = [r for r in pending or [] if r not in removed]
     new, unplaced = regret_insertion(
         table,
-        requests=removed,
+        requests=removed + waiting,
         routes=partial,
         regret=rng.choice((1, 2, 3)),
         fixed_cost=fixed_cost,
         seed=rng.randrange(1 << 30),
         max_checks=max_checks,
     )
-    return None if unplaced else new
+    if set(unplaced) - set(waiting):
+        return None
+    return new, unplaced
 
 
 def movable_requests(routes: Routes, locked: list[list[int]] | None) -> list[int]:
@@ -111,6 +118,7 @@ def improve(
     locked: list[list[int]] | None = None,
     temperature: float = 0.0002,
     max_removed: int = 15,
+    pending: list[int] | None = None,
 ) -> Routes:
     """Improve feasible routes by ruin and recreate until the time limit.
 
@@ -119,7 +127,7 @@ def improve(
     table
         The instance's stop table.
     routes
-        Feasible stop sequences per vehicle; unserved requests stay unserved.
+        Feasible stop sequences per vehicle.
     time_limit
         Seconds to spend.
     seed
@@ -134,6 +142,9 @@ def improve(
         zero by the time limit.
     max_removed
         Most requests removed by one ruin step.
+    pending
+        Requests not in ``routes`` that should be served: every iteration tries to insert
+        them, and serving more requests beats any saving in cost.
 
     Returns
     -------
@@ -144,28 +155,53 @@ def improve(
     deadline = time.perf_counter() + time_limit
     current = [list(r) for r in routes]
     best = [list(r) for r in routes]
-    cur_cost = best_cost = route_cost(table, current, fixed_cost)
+    waiting = list(pending or [])
+    cur_cost = route_cost(table, current, fixed_cost)
+    cur_key = best_key = (len(waiting), cur_cost)
+    best_waiting = waiting
     movable = movable_requests(current, locked)
-    if len(movable) < 2:
+    if len(movable) < 2 and not waiting:
         return best
     start_temperature = temperature * cur_cost / math.log(2)
     temperature = start_temperature
     iterations = accepted = 0
     while time.perf_counter() < deadline:
         iterations += 1
-        new = perturb(table, current, movable, rng, fixed_cost=fixed_cost, max_removed=max_removed)
-        if new is None:
+        result = perturb(
+            table,
+            current,
+            movable,
+            rng,
+            fixed_cost=fixed_cost,
+            max_removed=max_removed,
+            pending=waiting,
+        )
+        if result is None:
             continue
+        new, still = result
         cost = route_cost(table, new, fixed_cost)
-        if cost < cur_cost - 1e-9 or rng.random() < math.exp(
-            -(cost - cur_cost) / max(temperature, 1e-12)
+        key = (len(still), cost)
+        if key[0] < cur_key[0] or (
+            key[0] == cur_key[0]
+            and (
+                cost < cur_cost - 1e-9
+                or rng.random() < math.exp(-(cost - cur_cost) / max(temperature, 1e-12))
+            )
         ):
-            current, cur_cost = new, cost
+            if key[0] < cur_key[0]:
+                movable = movable_requests(new, locked)
+            current, cur_cost, cur_key, waiting = new, cost, key, still
             accepted += 1
-            if cost < best_cost - 1e-9:
-                best, best_cost = [list(r) for r in new], cost
+            if key[0] < best_key[0] or (key[0] == best_key[0] and cost < best_key[1] - 1e-9):
+                best, best_key, best_waiting = [list(r) for r in new], key, still
         # linear cooling to zero over the time budget
         left = max(0.0, deadline - time.perf_counter())
         temperature = start_temperature * left / time_limit
-    log.info("LNS: %d iterations, %d accepted, best %.2f", iterations, accepted, best_cost)
+    log.info(
+        "LNS: %d iterations, %d accepted, best %.2f with %d unplaced",
+        iterations,
+        accepted,
+        best_key[1],
+        len(best_waiting),
+    )
     return best
