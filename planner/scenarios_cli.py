@@ -8,7 +8,6 @@ import click
 import pandas as pd
 
 from planner.batch import run_batch
-from planner.errors import PlannerError
 from planner.report import write_report
 from planner.scenario import load_scenario
 from routing.cli import user_errors
@@ -17,11 +16,6 @@ from routing.settings import Settings
 #: KPIs shown by ``compare`` (means over the runs of each batch and swept value).
 COMPARE_KPIS = ("rejection_rate", "passengers_per_vehicle_hour", "vehicle_hours",
                 "mean_wait_min", "mean_ride_min", "pooling_rate")  # fmt: skip
-
-
-def _fail(exc: PlannerError) -> None:
-    click.echo(f"error: {exc}", err=True)
-    raise SystemExit(2)
 
 
 @click.group()
@@ -49,10 +43,7 @@ def scenarios() -> None:
 @user_errors
 def run(file: Path, out_dir: Path, workers: int, dask_address: str | None) -> None:  # fmt: skip
     """Run every run of the scenario FILE's sweep and write KPIs and a report."""
-    try:
-        runs = load_scenario(file)
-    except PlannerError as exc:
-        _fail(exc)
+    runs = load_scenario(file)
     settings = Settings.from_env()
     table = run_batch(runs, out_dir, settings=settings, workers=workers,
                       dask_address=dask_address)  # fmt: skip

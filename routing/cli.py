@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 import click
 
-from routing.errors import DataMissingError, RoutingError
 from routing.graph import Source, parse_source
 from routing.matrix import path_totals, shortest_path
 from routing.network import Network, default_source, district_area, load_network
@@ -20,13 +19,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def user_errors(func: F) -> F:
-    """Turn Rufbus input errors into a one-line message on stderr and exit code 2."""
+    """Turn Rufbus input errors into a one-line message on stderr and exit code 2.
+
+    Every package's errors follow one protocol: a ``ValueError`` or ``LookupError`` that carries
+    ``field`` and ``reason``. Anything else is a bug and keeps its traceback.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (RoutingError, DataMissingError) as exc:
+        except (ValueError, LookupError) as exc:
+            if not hasattr(exc, "field") or not hasattr(exc, "reason"):
+                raise
             click.echo(f"error: {exc}", err=True)
             raise SystemExit(2) from None
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -38,20 +35,6 @@ main.add_command(bench)
 main.add_command(scenarios)
 
 
-def planner_errors(func: Callable) -> Callable:
-    """Like ``routing.cli.user_errors``, for the planner's errors too (exit code 2)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except PlannerError as exc:
-            click.echo(f"error: {exc}", err=True)
-            raise SystemExit(2) from None
-
-    return user_errors(wrapper)
-
-
 def _parse_date(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -63,7 +46,7 @@ def _parse_date(text: str, field: str) -> date:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-@planner_errors
+@user_errors
 def serve(host: str, port: int, threads: int) -> None:
     """Run the web app under the waitress WSGI server (schema is migrated on start)."""
     from waitress import serve as waitress_serve
@@ -78,7 +61,7 @@ def serve(host: str, port: int, threads: int) -> None:
 
 @main.command()
 @click.option("--requests", default=150, show_default=True, help="Ride requests to try.")
-@planner_errors
+@user_errors
 def demo(requests: int) -> None:
     """Book a demo day (today) and create the demo dispatcher account."""
     from web import build_engine
@@ -101,7 +84,7 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["dispatcher", "analyst"]), required=True)
-@planner_errors
+@user_errors
 def users_add(name: str, role: str) -> None:
     """Add a staff account; the password is read from standard input."""
     from web.auth import add_user
@@ -123,7 +106,7 @@ def plan() -> None:
 @plan.command("optimize")
 @click.argument("day")
 @click.option("--time-limit", default=30.0, show_default=True, type=float)
-@planner_errors
+@user_errors
 def plan_optimize(day: str, time_limit: float) -> None:
     """Re-optimise DAY (YYYY-MM-DD), keeping every promise; store it if better."""
     from web import build_engine
@@ -152,7 +135,7 @@ def export() -> None:
 @click.option("--start", default=None, help="First date of the calendar (default: today).")
 @click.option("--days", default=365, show_default=True, type=int, help="Calendar length.")
 @click.option("--agency-url", default="", help="Operator web site (default: booking_url).")
-@planner_errors
+@user_errors
 def export_gtfs_flex(
     service_file: Path | None, out: Path, start: str | None, days: int, agency_url: str
 ) -> None:
@@ -185,7 +168,7 @@ def export_gtfs_flex(
 @click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "gtfs"]), required=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 @click.option("--agency-url", default="", help="For --format gtfs (default: booking_url).")
-@planner_errors
+@user_errors
 def export_plan(day: str, fmt: str, out: Path, agency_url: str) -> None:
     """Export DAY's (YYYY-MM-DD) current plan: routes and stops, without rider details."""
     from planner.export import plan_csv, plan_geojson, plan_gtfs_tables, write_gtfs
