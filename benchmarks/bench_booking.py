@@ -79,13 +79,19 @@ def bench_setup(vehicles: int) -> tuple[Settings, StopCatalog, Service]:
     return settings, catalog, dataclasses.replace(service, fleet=fleet)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def day_arguments(description: str) -> argparse.ArgumentParser:
+    """The options of a busy-day benchmark: bookings, vehicles, timed offers, seed."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--bookings", type=int, default=300)
     parser.add_argument("--vehicles", type=int, default=15)
     parser.add_argument("--offers", type=int, default=200)
-    parser.add_argument("--optimize-seconds", type=float, default=60)
     parser.add_argument("--seed", type=int, default=1)
+    return parser
+
+
+def main() -> None:
+    parser = day_arguments(__doc__.splitlines()[0])
+    parser.add_argument("--optimize-seconds", type=float, default=60)
     args = parser.parse_args()
 
     settings, catalog, service = bench_setup(args.vehicles)

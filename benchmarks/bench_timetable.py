@@ -11,7 +11,6 @@ Run: ``.venv/bin/python benchmarks/bench_timetable.py`` (about 1 minute).
 
 from __future__ import annotations
 
-import argparse
 import collections
 import random
 import subprocess
@@ -29,19 +28,14 @@ from planner.store import open_store
 from routing.timetable import TimetableCache
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_booking import bench_setup, percentiles, random_trip  # noqa: E402
+from bench_booking import bench_setup, day_arguments, percentiles, random_trip  # noqa: E402
 from bench_matrix import machine  # noqa: E402
 
 DAY = date(2026, 12, 2)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bookings", type=int, default=300)
-    parser.add_argument("--vehicles", type=int, default=15)
-    parser.add_argument("--offers", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
+    args = day_arguments(__doc__.splitlines()[0]).parse_args()
 
     settings, catalog, service = bench_setup(args.vehicles)
     evening_before = datetime(2026, 12, 1, 18, 0, tzinfo=ZoneInfo(service.timezone))
