@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from planner import kernels
 from planner.construct import regret_insertion
 from planner.errors import InvalidParamsError, InvalidPlanError
 from planner.lns import improve
@@ -497,6 +498,7 @@ def solve(
         bug, the plan fails :func:`planner.validate.check`).
     """
     params = params or SolveParams()
+    kernels.warm_up()  # the first run on a machine compiles the search (cached on disk)
     started = time.perf_counter()
     # leave a little of the budget for re-timing and assembling the plan
     deadline = time.time() + params.time_limit * 0.98 - 0.1

@@ -1,0 +1,758 @@
+"""Compiled inner loops of the insertion heuristics and the ruin-and-recreate search.
+
+The construction (:mod:`planner.construct`) and the large neighbourhood search
+(:mod:`planner.lns`) spend nearly all their time in two steps: timing a stop sequence and
+finding the cheapest feasible insertion of a request into a route. Written as plain loops
+and compiled with numba they run about two orders of magnitude faster than the same logic
+in Python or vectorised numpy on arrays of a few dozen stops, and the search can afford
+thousands of ruin-and-recreate iterations per second instead of tens.
+
+Conventions are those of :mod:`planner.schedule`: stop ``2r`` is the pickup and ``2r + 1``
+the drop-off of request ``r``; a route of ``m`` stops has positions ``0`` (start depot),
+``1..m`` (stops) and ``m + 1`` (end depot). Routes of a solution are the rows of an integer
+array ``routes[v, :lengths[v]]``. :func:`planner.schedule.earliest_schedule` stays the
+readable reference; the tests check :func:`schedule` against it.
+
+Compiled code is cached on disk (numba's ``cache=True``), so only the first run on a machine
+pays the compilation (about 20 s); :func:`warm_up` triggers it explicitly.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from planner.schedule import EPS, StopTable
+
+INF = np.inf
+_jit = numba.njit(cache=True, nogil=True)
+
+
+class Arrays(NamedTuple):
+    """A :class:`planner.schedule.StopTable` as numpy arrays, as the compiled code takes it."""
+
+    loc: np.ndarray  # per stop
+    earliest: np.ndarray
+    latest: np.ndarray
+    service: np.ndarray
+    passengers: np.ndarray  # signed: + at the pickup, - at the drop-off
+    wheelchairs: np.ndarray
+    mid: np.ndarray  # middle of the window (or its start if open), for related removal
+    max_ride: np.ndarray  # per request
+    travel: np.ndarray  # location x location
+    distance: np.ndarray
+    start: np.ndarray  # per vehicle
+    end: np.ndarray
+    shift_start: np.ndarray
+    shift_end: np.ndarray
+    max_duration: np.ndarray
+    seats: np.ndarray
+    places: np.ndarray
+    kind: np.ndarray  # vehicles of one kind are interchangeable while their routes are empty
+
+
+def arrays(table: StopTable) -> Arrays:
+    """Return the table's data as contiguous numpy arrays."""
+
+    def f(values: object) -> np.ndarray:
+        return np.ascontiguousarray(values, dtype=np.float64)
+
+    def i(values: object) -> np.ndarray:
+        return np.ascontiguousarray(values, dtype=np.int64)
+
+    mid = [
+        e if not math.isfinite(lat) else 0.5 * (e + lat)
+        for e, lat in zip(table.earliest, table.latest, strict=True)
+    ]
+    kinds: dict[tuple[object, ...], int] = {}
+    kind = [
+        kinds.setdefault(key, len(kinds))
+        for key in zip(
+            table.start,
+            table.end,
+            table.shift_start,
+            table.shift_end,
+            table.max_duration,
+            table.seats,
+            table.wheelchair_places,
+            strict=True,
+        )
+    ]
+    return Arrays(
+        loc=i(table.location),
+        earliest=f(table.earliest),
+        latest=f(table.latest),
+        service=f(table.service),
+        passengers=i(table.passengers),
+        wheelchairs=i(table.wheelchairs),
+        mid=f(mid),
+        max_ride=f(table.max_ride),
+        travel=f(table.travel_matrix),
+        distance=f(table.distance_matrix),
+        start=i(table.start),
+        end=i(table.end),
+        shift_start=f(table.shift_start),
+        shift_end=f(table.shift_end),
+        max_duration=f(table.max_duration),
+        seats=i(table.seats),
+        places=i(table.wheelchair_places),
+        kind=i(kind),
+    )
+
+
+def pack(routes: list[list[int]], num_stops: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return routes as a ``(vehicles, num_stops)`` stop array and the route lengths."""
+    out = np.zeros((len(routes), max(num_stops, 1)), dtype=np.int64)
+    lengths = np.zeros(len(routes), dtype=np.int64)
+    for v, route in enumerate(routes):
+        out[v, : len(route)] = route
+        lengths[v] = len(route)
+    return out, lengths
+
+
+def unpack(routes: np.ndarray, lengths: np.ndarray) -> list[list[int]]:
+    """Inverse of :func:`pack`."""
+    return [routes[v, : lengths[v]].tolist() for v in range(len(lengths))]
+
+
+# --- timing and route data -------------------------------------------------------------
+
+
+@_jit
+def schedule(a: Arrays, v: int, stops: np.ndarray, m: int, times: np.ndarray) -> bool:
+    """Write the earliest feasible start times of ``stops[:m]`` into ``times``.
+
+    The same label-correcting computation as :func:`planner.schedule.earliest_schedule`;
+    ``times`` receives ``m + 2`` values (depot departure, stops, depot return). Returns
+    whether the sequence is feasible (windows, ride times, route duration).
+    """
+    latest = np.empty(m + 2)
+    arc = np.empty(m + 1)
+    back_i = np.empty(m, np.int64)
+    back_j = np.empty(m, np.int64)
+    back_limit = np.empty(m)
+    nb = 0
+    times[0] = a.shift_start[v]
+    latest[0] = a.shift_end[v]
+    prev_loc = a.start[v]
+    prev_svc = 0.0
+    for k in range(1, m + 1):
+        s = stops[k - 1]
+        here = a.loc[s]
+        arc[k - 1] = a.travel[prev_loc, here] + prev_svc
+        times[k] = a.earliest[s]
+        latest[k] = a.latest[s]
+        if s & 1:
+            for i in range(k - 1, 0, -1):
+                if stops[i - 1] == s - 1:
+                    back_i[nb] = i
+                    back_j[nb] = k
+                    back_limit[nb] = a.max_ride[s >> 1] + a.service[s - 1]
+                    nb += 1
+                    break
+        prev_loc = here
+        prev_svc = a.service[s]
+    arc[m] = a.travel[prev_loc, a.end[v]] + prev_svc
+    times[m + 1] = a.shift_start[v]
+    latest[m + 1] = a.shift_end[v]
+    max_duration = a.max_duration[v]
+    for _ in range(m + 3):
+        if times[0] > latest[0] + EPS:
+            return False
+        for k in range(m + 1):
+            t = times[k] + arc[k]
+            if t > times[k + 1]:
+                times[k + 1] = t
+            if times[k + 1] > latest[k + 1] + EPS:
+                return False
+        changed = False
+        for b in range(nb):
+            need = times[back_j[b]] - back_limit[b]
+            if need > times[back_i[b]] + EPS:
+                times[back_i[b]] = need
+                changed = True
+        need = times[m + 1] - max_duration
+        if need > times[0] + EPS:
+            times[0] = need
+            changed = True
+        if not changed:
+            return True
+    return False
+
+
+@_jit
+def route_distance(a: Arrays, v: int, stops: np.ndarray, m: int) -> float:
+    """Distance from the start depot through ``stops[:m]`` to the end depot (0 if empty)."""
+    if m == 0:
+        return 0.0
+    prev = a.start[v]
+    total = 0.0
+    for k in range(m):
+        here = a.loc[stops[k]]
+        total += a.distance[prev, here]
+        prev = here
+    return total + a.distance[prev, a.end[v]]
+
+
+class RouteData(NamedTuple):
+    """Per vehicle and position, what insertions are screened with (see :func:`build`)."""
+
+    locs: np.ndarray  # location
+    times: np.ndarray  # earliest feasible start
+    latest: np.ndarray  # latest start keeping later windows reachable (ride times ignored)
+    service: np.ndarray
+    passengers: np.ndarray  # on board after the position
+    wheelchairs: np.ndarray
+    drive: np.ndarray  # cumulative service + travel time, no waiting
+    slack: np.ndarray  # per gap k -> k+1: least (max ride - no-wait ride) of those on board
+
+
+@_jit
+def route_data(num_vehicles: int, num_stops: int) -> RouteData:
+    """Allocate :class:`RouteData` for routes of up to ``num_stops`` stops."""
+    shape = (num_vehicles, num_stops + 2)
+    return RouteData(
+        np.zeros(shape, np.int64),
+        np.zeros(shape),
+        np.zeros(shape),
+        np.zeros(shape),
+        np.zeros(shape, np.int64),
+        np.zeros(shape, np.int64),
+        np.zeros(shape),
+        np.zeros(shape),
+    )
+
+
+@_jit
+def build(a: Arrays, v: int, stops: np.ndarray, m: int, rd: RouteData) -> bool:
+    """Fill row ``v`` of ``rd`` for the route ``stops[:m]``; ``False`` if it is infeasible."""
+    if not schedule(a, v, stops, m, rd.times[v]):
+        return False
+    locs, svc, latest = rd.locs[v], rd.service[v], rd.latest[v]
+    locs[0] = a.start[v]
+    locs[m + 1] = a.end[v]
+    svc[0] = 0.0
+    svc[m + 1] = 0.0
+    latest[0] = a.shift_end[v]
+    latest[m + 1] = a.shift_end[v]
+    pas, wch = rd.passengers[v], rd.wheelchairs[v]
+    pas[0] = 0
+    wch[0] = 0
+    for k in range(1, m + 1):
+        s = stops[k - 1]
+        locs[k] = a.loc[s]
+        svc[k] = a.service[s]
+        latest[k] = a.latest[s]
+        pas[k] = pas[k - 1] + a.passengers[s]
+        wch[k] = wch[k - 1] + a.wheelchairs[s]
+    pas[m + 1] = 0
+    wch[m + 1] = 0
+    for k in range(m, -1, -1):
+        bound = latest[k + 1] - svc[k] - a.travel[locs[k], locs[k + 1]]
+        if bound < latest[k]:
+            latest[k] = bound
+    drive, slack = rd.drive[v], rd.slack[v]
+    drive[0] = 0.0
+    for k in range(m + 1):
+        drive[k + 1] = drive[k] + svc[k] + a.travel[locs[k], locs[k + 1]]
+        slack[k] = INF
+    for b in range(1, m + 1):
+        s = stops[b - 1]
+        if not s & 1:
+            continue
+        for i in range(b - 1, 0, -1):
+            if stops[i - 1] == s - 1:
+                room = a.max_ride[s >> 1] - (drive[b] - drive[i] - svc[i])
+                for g in range(i, b):
+                    if room < slack[g]:
+                        slack[g] = room
+                break
+    return True
+
+
+# --- insertion -------------------------------------------------------------------------
+
+
+@_jit
+def best_insertion(
+    a: Arrays,
+    v: int,
+    stops: np.ndarray,
+    m: int,
+    rd: RouteData,
+    request: int,
+    first: int,
+    max_checks: int,
+) -> tuple[float, int, int]:
+    """Return the cheapest feasible insertion ``(added distance, i, j)`` of ``request``.
+
+    The pickup goes right after position ``i`` and the drop-off right after position ``j``
+    (``j >= i``; ``j == i`` puts the drop-off right after the pickup); ``i >= first`` keeps a
+    locked prefix in place. Returns ``(inf, -1, -1)`` if no insertion is feasible.
+
+    All position pairs are screened with necessary conditions (loads, windows along the
+    pushed-forward schedule, latest starts of the rest of the route, ride-time room of
+    those on board, the new passenger's own ride without waiting); the cheapest survivors
+    are timed exactly by :func:`schedule`, at most ``max_checks`` of them.
+    """
+    p = 2 * request
+    d = p + 1
+    lp, ld = a.loc[p], a.loc[d]
+    e_p, l_p, e_d, l_d = a.earliest[p], a.latest[p], a.earliest[d], a.latest[d]
+    sp, sd = a.service[p], a.service[d]
+    qp, qw = a.passengers[p], a.wheelchairs[p]
+    seats, places = a.seats[v], a.places[v]
+    ride_max = a.max_ride[request] + EPS
+    travel, dist = a.travel, a.distance
+    locs, times, latest, svc = rd.locs[v], rd.times[v], rd.latest[v], rd.service[v]
+    pas, wch, drive, slack = rd.passengers[v], rd.wheelchairs[v], rd.drive[v], rd.slack[v]
+    n_max = (m + 1) * (m + 2) // 2
+    cand_cost = np.empty(n_max)
+    cand_i = np.empty(n_max, np.int64)
+    cand_j = np.empty(n_max, np.int64)
+    n = 0
+    for i in range(first, m + 1):
+        if pas[i] + qp > seats or wch[i] + qw > places:
+            continue
+        here, nxt = locs[i], locs[i + 1]
+        tp = max(e_p, times[i] + svc[i] + travel[here, lp])
+        if tp > l_p + EPS:
+            continue
+        t_gap = travel[here, nxt]
+        room = slack[i] + EPS
+        if travel[here, lp] + sp + travel[lp, nxt] - t_gap > room:
+            continue
+        d_gap = dist[here, nxt]
+        dp = dist[here, lp] + dist[lp, nxt] - d_gap
+        # drop-off right after the pickup
+        td = max(e_d, tp + sp + travel[lp, ld])
+        if (
+            td <= l_d + EPS
+            and td + sd + travel[ld, nxt] <= latest[i + 1] + EPS
+            and travel[here, lp] + sp + travel[lp, ld] + sd + travel[ld, nxt] - t_gap <= room
+        ):
+            cand_cost[n] = dist[here, lp] + dist[lp, ld] + dist[ld, nxt] - d_gap
+            cand_i[n] = i
+            cand_j[n] = i
+            n += 1
+        # drop-off later: the pickup pushes position i + 1 forward, waiting absorbs it
+        push = max(0.0, tp + sp + travel[lp, nxt] - times[i + 1])
+        for j in range(i + 1, m + 1):
+            if times[j] + push > latest[j] + EPS:
+                break
+            if pas[j] + qp > seats or wch[j] + qw > places:
+                break
+            own = travel[lp, nxt] + drive[j] - drive[i + 1]
+            if own > ride_max:
+                break
+            at, after = locs[j], locs[j + 1]
+            td = max(e_d, times[j] + push + svc[j] + travel[at, ld])
+            if (
+                td <= l_d + EPS
+                and td + sd + travel[ld, after] <= latest[j + 1] + EPS
+                and travel[at, ld] + sd + travel[ld, after] - travel[at, after] <= slack[j] + EPS
+                and own + svc[j] + travel[at, ld] <= ride_max
+            ):
+                cand_cost[n] = dp + dist[at, ld] + dist[ld, after] - dist[at, after]
+                cand_i[n] = i
+                cand_j[n] = j
+                n += 1
+            wait = times[j + 1] - times[j] - svc[j] - travel[at, after]
+            push = max(0.0, push - wait)
+    if n == 0:
+        return INF, -1, -1
+    order = np.argsort(cand_cost[:n], kind="mergesort")
+    trial = np.empty(m + 2, np.int64)
+    trial_times = np.empty(m + 4)
+    for o in range(min(n, max_checks)):
+        c = order[o]
+        i, j = cand_i[c], cand_j[c]
+        _insert_into(stops, m, p, i, j, trial)
+        if schedule(a, v, trial, m + 2, trial_times):
+            return cand_cost[c], i, j
+    return INF, -1, -1
+
+
+@_jit
+def _insert_into(stops: np.ndarray, m: int, p: int, i: int, j: int, out: np.ndarray) -> None:
+    """Write ``stops[:m]`` with pickup ``p`` after position ``i``, drop-off after ``j``."""
+    k = 0
+    for x in range(i):
+        out[k] = stops[x]
+        k += 1
+    out[k] = p
+    k += 1
+    for x in range(i, j):
+        out[k] = stops[x]
+        k += 1
+    out[k] = p + 1
+    k += 1
+    for x in range(j, m):
+        out[k] = stops[x]
+        k += 1
+
+
+@_jit
+def _evaluate(
+    a: Arrays,
+    routes: np.ndarray,
+    lengths: np.ndarray,
+    first: np.ndarray,
+    rd: RouteData,
+    request: int,
+    v: int,
+    fixed_cost: float,
+    max_checks: int,
+    out_cost: np.ndarray,
+    out_i: np.ndarray,
+    out_j: np.ndarray,
+) -> None:
+    """Store the best insertion of ``request`` into vehicle ``v`` in the ``out_*`` rows.
+
+    An empty vehicle is only evaluated if it is the first empty one of its kind: the others
+    would give the same answer, and listing them would count one option several times in
+    the regret.
+    """
+    m = lengths[v]
+    if m == 0:
+        for u in range(v):
+            if lengths[u] == 0 and a.kind[u] == a.kind[v]:
+                out_cost[v] = INF
+                return
+    cost, i, j = best_insertion(a, v, routes[v], m, rd, request, first[v], max_checks)
+    out_cost[v] = cost + (fixed_cost if m == 0 and cost < INF else 0.0)
+    out_i[v] = i
+    out_j[v] = j
+
+
+@_jit
+def regret_insert(
+    a: Arrays,
+    routes: np.ndarray,
+    lengths: np.ndarray,
+    first: np.ndarray,
+    rd: RouteData,
+    todo: np.ndarray,
+    regret: int,
+    noise: float,
+    fixed_cost: float,
+    max_checks: int,
+) -> int:
+    """Insert the ``todo`` requests by regret-k into the routes, in place.
+
+    ``rd`` must hold the data of the current routes; it is kept up to date. Each round
+    inserts the request with the largest regret (the summed extra cost of its 2nd to k-th
+    best vehicle over its best one; fewer than ``k`` options count as a very large regret,
+    so that requests about to lose their last options go first), at its cheapest place.
+    With ``noise > 0`` the costs are multiplied by random factors in ``[1, 1 + noise)`` for
+    the ranking. The requests that fit nowhere end up in ``todo[:returned count]``.
+    """
+    num_vehicles = len(lengths)
+    n = len(todo)
+    cost = np.empty((n, num_vehicles))
+    pos_i = np.empty((n, num_vehicles), np.int64)
+    pos_j = np.empty((n, num_vehicles), np.int64)
+    left = np.ones(n, np.bool_)
+    stale = np.ones(num_vehicles, np.bool_)  # vehicles whose options must be re-evaluated
+    remaining = n
+    best_k = np.empty(3)
+    while remaining:
+        for t in range(n):
+            if left[t]:
+                for v in range(num_vehicles):
+                    if stale[v]:
+                        _evaluate(
+                            a,
+                            routes,
+                            lengths,
+                            first,
+                            rd,
+                            todo[t],
+                            v,
+                            fixed_cost,
+                            max_checks,
+                            cost[t],
+                            pos_i[t],
+                            pos_j[t],
+                        )
+        stale[:] = False
+        chosen = -1
+        chosen_reg = -INF
+        chosen_cost = INF
+        chosen_v = -1
+        for t in range(n):
+            if not left[t]:
+                continue
+            count = 0
+            best_v = -1
+            best_k[:] = INF
+            for v in range(num_vehicles):
+                c = cost[t, v]
+                if c == INF:
+                    continue
+                count += 1
+                if noise > 0.0:
+                    c *= 1.0 + noise * np.random.random()
+                if c < best_k[0]:
+                    best_k[2] = best_k[1]
+                    best_k[1] = best_k[0]
+                    best_k[0] = c
+                    best_v = v
+                elif c < best_k[1]:
+                    best_k[2] = best_k[1]
+                    best_k[1] = c
+                elif c < best_k[2]:
+                    best_k[2] = c
+            if count == 0:
+                continue
+            k = min(regret, count)
+            reg = 0.0
+            for x in range(1, k):
+                reg += best_k[x] - best_k[0]
+            if count < regret:
+                reg += (regret - count) * 1e6
+            if reg > chosen_reg or (reg == chosen_reg and best_k[0] < chosen_cost):
+                chosen, chosen_reg, chosen_cost, chosen_v = t, reg, best_k[0], best_v
+        if chosen < 0:
+            break
+        v = chosen_v
+        m = lengths[v]
+        was_empty = m == 0
+        trial = np.empty(m + 2, np.int64)
+        _insert_into(routes[v], m, 2 * todo[chosen], pos_i[chosen, v], pos_j[chosen, v], trial)
+        routes[v, : m + 2] = trial
+        lengths[v] = m + 2
+        build(a, v, routes[v], m + 2, rd)
+        left[chosen] = False
+        remaining -= 1
+        stale[v] = True
+        if was_empty:  # another empty vehicle of its kind now stands for the kind
+            for u in range(num_vehicles):
+                stale[u] |= lengths[u] == 0 and a.kind[u] == a.kind[v]
+    k = 0
+    for t in range(n):
+        if left[t]:
+            todo[k] = todo[t]
+            k += 1
+    return k
+
+
+# --- ruin and recreate -----------------------------------------------------------------
+
+
+@_jit
+def solution_cost(a: Arrays, routes: np.ndarray, lengths: np.ndarray, fixed_cost: float) -> float:
+    """Distance of all routes plus ``fixed_cost`` per used vehicle."""
+    total = 0.0
+    for v in range(len(lengths)):
+        if lengths[v]:
+            total += route_distance(a, v, routes[v], lengths[v]) + fixed_cost
+    return total
+
+
+@_jit
+def _choose_removal(
+    a: Arrays, routes: np.ndarray, lengths: np.ndarray, movable: np.ndarray, max_removed: int
+) -> np.ndarray:
+    """Pick requests to remove: random (45 %), related (Shaw, 45 %) or a whole route."""
+    n_mov = len(movable)
+    if n_mov == 0:
+        return movable
+    q = np.random.randint(2, max(2, min(max_removed, n_mov // 4 + 2)) + 1)
+    q = min(q, n_mov)
+    move = np.random.random()
+    if move < 0.45:
+        return np.random.permutation(movable)[:q]
+    if move < 0.9:
+        seed = movable[np.random.randint(0, n_mov)]
+        p0, d0 = 2 * seed, 2 * seed + 1
+        score = np.empty(n_mov)
+        for x in range(n_mov):
+            p, d = 2 * movable[x], 2 * movable[x] + 1
+            score[x] = (
+                a.distance[a.loc[p0], a.loc[p]]
+                + a.distance[a.loc[d0], a.loc[d]]
+                + 0.2 * (abs(a.mid[p0] - a.mid[p]) + abs(a.mid[d0] - a.mid[d]))
+            )
+        return movable[np.argsort(score, kind="mergesort")[:q]]
+    used = np.nonzero(lengths)[0]
+    if len(used) == 0:
+        return movable[:0]
+    v = used[np.random.randint(0, len(used))]
+    is_movable = np.zeros(len(a.max_ride), np.bool_)
+    is_movable[movable] = True
+    out = np.empty(lengths[v], np.int64)
+    k = 0
+    for x in range(lengths[v]):
+        s = routes[v, x]
+        if not s & 1 and is_movable[s >> 1]:
+            out[k] = s >> 1
+            k += 1
+    return out[:k]
+
+
+@_jit
+def ruin_and_recreate(
+    a: Arrays,
+    routes: np.ndarray,
+    lengths: np.ndarray,
+    first: np.ndarray,
+    movable: np.ndarray,
+    pending: np.ndarray,
+    max_removed: int,
+    fixed_cost: float,
+    max_checks: int,
+) -> int:
+    """One move of the search on copies: returns the number of unplaced pending requests.
+
+    ``routes``/``lengths`` are modified in place; ``pending`` receives the still unplaced
+    requests in front. Returns ``-1`` if the move failed (a removal broke a route, or a
+    removed request fit nowhere); the arrays are then garbage.
+    """
+    num_vehicles = len(lengths)
+    removed = _choose_removal(a, routes, lengths, movable, max_removed)
+    if len(removed) == 0 and len(pending) == 0:
+        return -1
+    gone = np.zeros(len(a.loc), np.bool_)
+    for r in removed:
+        gone[2 * r] = True
+        gone[2 * r + 1] = True
+    rd = route_data(num_vehicles, routes.shape[1])
+    for v in range(num_vehicles):
+        k = 0
+        for x in range(lengths[v]):
+            s = routes[v, x]
+            if not gone[s]:
+                routes[v, k] = s
+                k += 1
+        lengths[v] = k
+        if not build(a, v, routes[v], k, rd):
+            return -1
+    removed = np.random.permutation(removed)
+    todo = np.concatenate((removed, pending))
+    regret = np.random.randint(1, 4)
+    left = regret_insert(a, routes, lengths, first, rd, todo, regret, 0.01, fixed_cost, max_checks)
+    is_removed = np.zeros(len(a.max_ride), np.bool_)
+    is_removed[removed] = True
+    for t in range(left):
+        if is_removed[todo[t]]:
+            return -1
+    pending[:left] = todo[:left]
+    return left
+
+
+@_jit
+def search(
+    a: Arrays,
+    current: np.ndarray,
+    cur_len: np.ndarray,
+    best: np.ndarray,
+    best_len: np.ndarray,
+    first: np.ndarray,
+    movable: np.ndarray,
+    pending: np.ndarray,
+    n_pending: np.ndarray,
+    costs: np.ndarray,
+    iterations: int,
+    temperature: float,
+    max_removed: int,
+    fixed_cost: float,
+    max_checks: int,
+) -> int:
+    """Run ``iterations`` ruin-and-recreate moves with simulated-annealing acceptance.
+
+    State lives in the arrays and survives between calls: ``current``/``cur_len`` and
+    ``best``/``best_len`` routes, ``pending[:n_pending[0]]`` the current solution's
+    unplaced requests (``n_pending[1]`` the best's count), ``costs = [current, best]``.
+    Fewer unplaced requests always win; among equals, a move ``delta`` worse is accepted
+    with probability ``exp(-delta / temperature)``. Returns the number of accepted moves.
+    """
+    accepted = 0
+    for _ in range(iterations):
+        routes = current.copy()
+        lengths = cur_len.copy()
+        waiting = pending[: n_pending[0]].copy()
+        left = ruin_and_recreate(
+            a, routes, lengths, first, movable, waiting, max_removed, fixed_cost, max_checks
+        )
+        if left < 0:
+            continue
+        cost = solution_cost(a, routes, lengths, fixed_cost)
+        if left < n_pending[0]:
+            take = True
+        elif left == n_pending[0]:
+            delta = cost - costs[0]
+            take = delta < -1e-9 or (
+                temperature > 0.0 and np.random.random() < math.exp(-delta / temperature)
+            )
+        else:
+            take = False
+        if not take:
+            continue
+        accepted += 1
+        current[:] = routes
+        cur_len[:] = lengths
+        pending[:left] = waiting[:left]
+        n_pending[0] = left
+        costs[0] = cost
+        if left < n_pending[1] or (left == n_pending[1] and cost < costs[1] - 1e-9):
+            best[:] = routes
+            best_len[:] = lengths
+            n_pending[1] = left
+            costs[1] = cost
+    return accepted
+
+
+@_jit
+def seed(value: int) -> None:
+    """Seed the random numbers of the compiled code (numba keeps its own generator)."""
+    np.random.seed(value)
+
+
+@functools.cache
+def warm_up() -> None:
+    """Compile (or load from the disk cache) every kernel, once per process.
+
+    Runs them on a two-request toy instance; callers with a time budget call this before
+    starting their clock, so that the one-time compilation is not charged to a search.
+    """
+    from planner.model import Instance, Request, Vehicle
+
+    coords = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [0.0, 2.0]])
+    matrix = np.linalg.norm(coords[:, None] - coords[None], axis=2)
+    instance = Instance(
+        "warm-up",
+        matrix,
+        matrix,
+        (Request("a", 1, 2, latest_pickup=10.0), Request("b", 3, 4, max_ride_time=5.0)),
+        (Vehicle("v", 0, 0, seats=2), Vehicle("w", 0, 0, seats=2)),
+    )
+    a = arrays(StopTable.from_instance(instance))
+    routes, lengths = pack([[], []], 4)
+    rd = route_data(2, 4)
+    first = np.zeros(2, np.int64)
+    for v in range(2):
+        build(a, v, routes[v], 0, rd)
+    regret_insert(a, routes, lengths, first, rd, np.arange(2), 2, 0.0, 0.0, 10)
+    movable = np.arange(2)
+    search(
+        a,
+        routes,
+        lengths,
+        routes.copy(),
+        lengths.copy(),
+        first,
+        movable,
+        np.zeros(2, np.int64),
+        np.zeros(2, np.int64),
+        np.array([solution_cost(a, routes, lengths, 0.0)] * 2),
+        2,
+        0.1,
+        15,
+        0.0,
+        10,
+    )
