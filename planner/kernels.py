@@ -365,15 +365,16 @@ def best_insertion(
             push = max(0.0, push - wait)
     if n == 0:
         return INF, -1, -1
-    order = np.argsort(cand_cost[:n], kind="mergesort")
     trial = np.empty(m + 2, np.int64)
     trial_times = np.empty(m + 4)
-    for o in range(min(n, max_checks)):
-        c = order[o]
+    # cheapest first; usually the first candidate passes, so select instead of sorting
+    for _ in range(min(n, max_checks)):
+        c = np.argmin(cand_cost[:n])
         i, j = cand_i[c], cand_j[c]
         _insert_into(stops, m, p, i, j, trial)
         if schedule(a, v, trial, m + 2, trial_times):
             return cand_cost[c], i, j
+        cand_cost[c] = INF
     return INF, -1, -1
 
 

@@ -49,8 +49,8 @@ def improve(
     seed: int = 0,
     fixed_cost: float = 0.0,
     locked: list[list[int]] | None = None,
-    temperature: float = 0.0002,
-    max_removed: int = 15,
+    temperature: float = 0.003,
+    max_removed: int = 30,
     max_checks: int = 10,
     pending: list[int] | None = None,
 ) -> Routes:
@@ -72,9 +72,9 @@ def improve(
         Per vehicle, stops at the start of the route that may not move; nothing is
         inserted before them either.
     temperature
-        Start temperature of the simulated annealing as a fraction of the cost: a solution
-        that much worse is accepted with probability 1/2 at the start. It cools linearly to
-        zero by the time limit.
+        Start temperature of the simulated annealing as a fraction of the distance: a
+        solution that much longer is accepted with probability 1/2 at the start. It cools
+        linearly to zero by the time limit.
     max_removed
         Most requests removed by one ruin step.
     max_checks
@@ -102,7 +102,9 @@ def improve(
     n_pending = np.array([len(waiting), len(waiting)], dtype=np.int64)
     cost = route_cost(table, routes, fixed_cost)
     costs = np.array([cost, cost])
-    start_temperature = temperature * cost / math.log(2)
+    # relative to the distance alone: a large fixed cost per vehicle (the hierarchical Li &
+    # Lim objective) must not turn the annealing into a random walk over the distance
+    start_temperature = temperature * route_cost(table, routes) / math.log(2)
     kernels.seed(seed)
     batch = 1
     iterations = accepted = 0

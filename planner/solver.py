@@ -104,7 +104,7 @@ class SolveParams:
     tighten_windows: bool = True
     precision: float = 1e-4
     lns_fraction: float = 0.85
-    lns_temperature: float = 0.0002
+    lns_temperature: float = 0.003
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:
@@ -543,9 +543,9 @@ def solve(
                     results.append(future.result())
                 except BrokenProcessPool as exc:  # a worker died (e.g. a native crash)
                     log.warning("%s: worker %d failed (%s)", instance.name, k, exc)
-        if not results:
-            log.warning("%s: every worker failed; using the initial routes", instance.name)
-            results = [initial]
+        if not results:  # e.g. a caller's main module that spawned workers cannot import
+            log.warning("%s: every worker failed; searching in this process", instance.name)
+            results = [_search(jobs[0])]
     best = min(
         results,
         key=lambda routes: (
