@@ -89,7 +89,8 @@ class SolveParams:
         (ruin and recreate with exact dial-a-ride insertion) before OR-Tools polishes the
         result; 0 gives OR-Tools all the time.
     lns_temperature
-        Start temperature of the LNS acceptance, as a fraction of the cost.
+        Start temperature of the LNS acceptance, as a fraction of the distance (see
+        :func:`planner.lns.improve`).
     """
 
     time_limit: float = 10.0

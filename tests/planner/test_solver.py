@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 
 import pytest
-from darp_fixtures import FIXTURES, tiny_instance
+from darp_fixtures import FIXTURES, REPO, tiny_instance
 
 from planner.errors import InvalidParamsError, InvalidPlanError
 from planner.model import Request
@@ -118,3 +120,23 @@ def test_ride_time_weight_and_time_objective_stay_feasible() -> None:
     plan = solve(inst, params=SolveParams(time_limit=1.0, objective="time", ride_time_weight=0.5))
     _assert_valid(inst, plan)
     assert plan.num_served == 4
+
+
+def test_plan_survives_when_every_worker_dies(tmp_path, bench_dir) -> None:
+    # A main module without a ``__main__`` guard makes spawned workers die at start-up (they
+    # re-run it and may not spawn in turn): solve must still plan, in its own process.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from planner.read import read_cordeau\n"
+        "from planner.solver import SolveParams, solve\n"
+        "from planner.validate import validate\n"
+        f"inst = read_cordeau({str(bench_dir / 'darp' / 'a2-16.txt')!r})\n"
+        "plan = solve(inst, params=SolveParams(time_limit=2.0, workers=2))\n"
+        "print('served', plan.num_served, 'violations', len(validate(inst, plan)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "every worker failed; searching in this process" in done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "served 16 violations 0"
