@@ -13,7 +13,7 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from planner.result import Plan
 from planner.schedule import StopTable, earliest_schedule
 from planner.scheduled import Feeder, ScheduledCheck, check_scheduled, departs
 from planner.service import Service, parse_clock
+from planner.service_time import local_datetime, service_seconds
 from planner.solver import SolveParams, build_plan, solve
 from planner.stops import StopCatalog
 from planner.store import (
@@ -305,13 +306,12 @@ class BookingEngine:
     # -- time -----------------------------------------------------------------------------
 
     def local(self, day: date, seconds: float) -> datetime:
-        """The local date-time of ``seconds`` after midnight of ``day``."""
-        return datetime.combine(day, time(0), tzinfo=self.tz) + timedelta(seconds=seconds)
+        """The local date-time of ``seconds`` of the service day ``day``."""
+        return local_datetime(day, seconds, self.tz)
 
     def now_s(self, day: date) -> float:
-        """Now, as seconds after midnight of ``day`` (negative before the day starts)."""
-        midnight = datetime.combine(day, time(0), tzinfo=self.tz)
-        return (self.clock() - midnight).total_seconds()
+        """Now, in seconds of the service day ``day`` (see :mod:`planner.service_time`)."""
+        return service_seconds(self.clock(), day, self.tz)
 
     # -- building the day -----------------------------------------------------------------
 
@@ -737,17 +737,17 @@ class BookingEngine:
         for oid, offer in zip(offer_ids, offers, strict=True):
             if offer is None:
                 raise NotFoundError("offer_id", f"no offer {oid!r}")
-        days = {o.day for o in offers}
         created: list[Booking] = []
-        # linked trips on different days lock their days in a fixed order (no deadlock)
-        with self.store.writing(sorted(days)[0]) as (session, lock):
+        # a linked return may be on another day: hold the lock of every day written
+        with self.store.writing_days(o.day for o in offers) as (session, locks):
             for offer in offers:
                 created.append(
                     self._confirm_one(session, offer.id, name, phone, note, created_by, standing_id)
                 )
             if len(created) == 2:
                 created[0].linked_code, created[1].linked_code = created[1].code, created[0].code
-            lock.version += 1
+            for lock in locks.values():
+                lock.version += 1
         return [booking_json(b) for b in created]
 
     def _confirm_one(self, session, offer_id, name, phone, note, created_by, standing_id):

@@ -11,7 +11,7 @@ time), on PostgreSQL it locks the day's row in ``service_days`` with ``SELECT ..
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -190,15 +190,30 @@ class Store:
         Yields the session and the day's row, whose ``version`` the caller bumps when it
         changes the day. The commit is durable (``synchronous=FULL``) before this returns.
         """
+        with self.writing_days([day]) as (session, rows):
+            yield session, rows[day]
+
+    @contextmanager
+    def writing_days(self, days: Iterable[str]) -> Iterator[tuple[Session, dict[str, ServiceDay]]]:
+        """A transaction that holds the write locks of all ``days``; commits on success.
+
+        Every writer takes its days' locks in date order, so that two writers of the same
+        days cannot deadlock. Yields the session and each day's row (bump the ``version``
+        of every day that changes).
+        """
         with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
-            # create the day's row if it is the first write of the day; a concurrent creator
-            # makes this wait on the unique key instead of failing
+            rows = {}
             insert = postgresql_insert if not self.is_sqlite else sqlite_insert
-            session.execute(insert(ServiceDay).values(day=day, version=0).on_conflict_do_nothing())
-            row = session.execute(
-                select(ServiceDay).where(ServiceDay.day == day).with_for_update()
-            ).scalar_one()
-            yield session, row
+            for day in sorted(set(days)):
+                # create the day's row if it is the first write of the day; a concurrent
+                # creator makes this wait on the unique key instead of failing
+                session.execute(
+                    insert(ServiceDay).values(day=day, version=0).on_conflict_do_nothing()
+                )
+                rows[day] = session.execute(
+                    select(ServiceDay).where(ServiceDay.day == day).with_for_update()
+                ).scalar_one()
+            yield session, rows
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:

@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -100,4 +101,58 @@ def test_last_seat_race_on_postgres(pg_url: str, catalog: StopCatalog) -> None:
         ], outcomes  # fmt: skip
         assert engine.validate_day(trip.day) == []
         assert engine.kpis(trip.day)["served"] == 1
+    engine.store.close()
+
+
+def test_linked_return_on_another_day_takes_that_days_lock(
+    pg_url: str, catalog: StopCatalog
+) -> None:
+    """One rider confirms an outbound on day A with the return on day B while ten others
+    confirm single day-B offers for the same one seat: exactly one of them gets it."""
+    service = load_service()
+    one_seat = VehicleSpec("ONE", "Bernburg (Saale), Busbahnhof", 1, 0, 5 * 3600, 23 * 3600)
+    engine = BookingEngine(
+        dataclasses.replace(service, fleet=(one_seat,)), catalog, open_store(pg_url),
+        clock=Clock(),
+    )  # fmt: skip
+
+    def offer(day: str, origin: str, destination: str) -> str:
+        trip = parse_trip_request(
+            {"origin": origin, "destination": destination, "date": day, "time": "10:00"},
+            catalog, engine.service,
+        )  # fmt: skip
+        return engine.offer(trip).offers[0].id
+
+    bernburg, stassfurt = "Bernburg (Saale), Busbahnhof", "Staßfurt, Bahnhof (Bus)"
+    # days the last-seat test above leaves empty
+    for day_a, day_b in (("2026-12-02", "2026-12-08"), ("2026-12-09", "2026-12-10"),
+                         ("2026-12-11", "2026-12-14"), ("2026-12-05", "2026-12-15")):  # fmt: skip
+        outbound = offer(day_a, bernburg, stassfurt)
+        linked_return = offer(day_b, bernburg, stassfurt)
+        singles = [offer(day_b, bernburg, stassfurt) for _ in range(10)]
+        outcomes: list[str] = []
+        barrier = threading.Barrier(11)
+
+        def confirm(first: str, second: str | None, outcomes=outcomes, barrier=barrier) -> None:
+            barrier.wait()
+            try:
+                engine.confirm(first, name="Racer", phone="03471 12345", return_offer_id=second)
+                outcomes.append("linked" if second else "single")
+            except ConflictError:
+                outcomes.append("refused")
+            except Exception as exc:  # any other failure is the bug this test is about
+                outcomes.append(f"error: {exc!r}")
+
+        threads = [threading.Thread(target=confirm, args=(outbound, linked_return))]
+        threads += [threading.Thread(target=confirm, args=(oid, None)) for oid in singles]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not [o for o in outcomes if o.startswith("error")], outcomes
+        confirmed_b = outcomes.count("linked") + outcomes.count("single")
+        assert confirmed_b == 1, outcomes
+        for d in (day_a, day_b):
+            assert engine.validate_day(date.fromisoformat(d)) == []
+        assert engine.kpis(date.fromisoformat(day_b))["served"] == 1
     engine.store.close()
