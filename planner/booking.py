@@ -42,7 +42,7 @@ from planner.store import (
     utcnow,
 )
 from planner.validate import validate
-from routing.timetable import TimetableCache
+from routing.timetable import FEED_WARNING_DAYS, TimetableCache
 
 log = logging.getLogger(__name__)
 
@@ -418,9 +418,6 @@ class BookingEngine:
     def _rule_violation(self, trip: TripRequest, window_start: float) -> tuple[str, str] | None:
         """The booking rule a pickup at ``window_start`` breaks, as (reason, message)."""
         s = self.service
-        today = self.clock().astimezone(self.tz).date()
-        if trip.day < today or trip.day > today + timedelta(days=s.horizon_days):
-            return "horizon", f"rides can be booked from today up to {s.horizon_days} days ahead"
         if window_start < s.first_pickup_s or window_start > s.last_dropoff_s:
             return "outside_hours", (
                 f"the bus runs from {hhmm(s.first_pickup_s)} to {hhmm(s.last_dropoff_s)}"
@@ -433,6 +430,23 @@ class BookingEngine:
                 f"{hhmm(s.night_deadline_s)} the same day"
             )
         return None
+
+    def _day_violation(self, trip: TripRequest) -> tuple[str, str] | None:
+        """The booking horizon, checked before anything costly is done for the day."""
+        horizon = self.service.horizon_days
+        today = self.clock().astimezone(self.tz).date()
+        if trip.day < today or trip.day > today + timedelta(days=horizon):
+            return "horizon", f"rides can be booked from today up to {horizon} days ahead"
+        return None
+
+    def timetable_ends(self, *, warn_days: int = FEED_WARNING_DAYS) -> date | None:
+        """The last date of the timetable feeds if it is ``warn_days`` or fewer away
+        (operators must load a new feed before it), else None."""
+        if self.timetable is None or not self.service.timetable.check:
+            return None
+        last = self.timetable.period[1]
+        today = self.clock().astimezone(self.tz).date()
+        return last if (last - today).days <= warn_days else None
 
     def _candidate(self, trip: TripRequest, code: str, shift_s: int) -> Request | None:
         """The request for the wish moved by ``shift_s``, or None if no window can fit."""
@@ -495,6 +509,9 @@ class BookingEngine:
         s = self.service
         if self.local(trip.day, trip.time_s) < self.clock():
             raise BookingError("time", "is in the past")
+        violation = self._day_violation(trip)
+        if violation is not None:
+            return OfferResult((), *violation)
         if trip.passengers > max(v.seats for v in s.fleet) or trip.wheelchairs > max(
             v.wheelchair_places for v in s.fleet
         ):
@@ -535,7 +552,13 @@ class BookingEngine:
         """The scheduled-lines-first rule for ``trip``, or None without a timetable."""
         if self.timetable is None or not self.service.timetable.check:
             return None
-        tt = self.timetable.get(trip.day)
+        if trip.connection is not None and not self.timetable.covers(trip.day):
+            raise BookingError(
+                "connection",
+                f"no timetable is known for {trip.day.isoformat()}; "
+                "the connection cannot be checked",
+            )
+        tt = self.timetable.get(trip.day)  # empty past the feeds' end: the bus is offered
         if trip.connection is not None and not departs(tt, trip.connection):
             c = trip.connection
             raise BookingError(

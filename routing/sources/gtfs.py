@@ -60,6 +60,8 @@ def parse_gtfs_time(values: pd.Series) -> pd.Series:
     seconds
         Integer seconds from the start of the service day.
     """
+    if values.empty:  # a day without trips; split(expand=True) would have no columns
+        return pd.Series([], index=values.index, dtype=int)
     parts = values.str.split(":", expand=True).astype(int)
     return parts[0] * 3600 + parts[1] * 60 + parts[2]
 

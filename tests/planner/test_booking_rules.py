@@ -1,15 +1,23 @@
-"""Booking rules that depend on the clock: lead time on the days the clocks change."""
+"""Booking rules that depend on the clock and the calendar: lead time on the days the
+clocks change, the booking horizon, and days past the timetable's end."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from planner.booking import BookingEngine, TripRequest
+from planner.errors import BookingError
+from planner.scheduled import Feeder
+from planner.service import load_service
 from planner.service_time import local_datetime, service_seconds
 from planner.stops import StopCatalog
+from planner.store import Store
+from routing.settings import Settings
+from routing.timetable import TimetableCache
 from tests.web.helpers import Clock
 
 BERNBURG = "Bernburg (Saale), Busbahnhof"
@@ -68,3 +76,43 @@ def test_service_seconds_is_wall_clock_and_round_trips() -> None:
     assert service_seconds(evening, date(2027, 3, 28), tz) == -2 * 3600
     with pytest.raises(ValueError, match="moment"):
         service_seconds(datetime(2027, 3, 28, 8), date(2027, 3, 28), tz)
+
+
+@pytest.fixture
+def timed_engine(
+    catalog: StopCatalog, store: Store, clock: Clock, settings: Settings
+) -> BookingEngine:
+    """The engine with its own timetable cache (the tests count its builds)."""
+    cache = TimetableCache([settings.data_file("gtfs")], walk_max_m=400)
+    return BookingEngine(load_service(), catalog, store, clock=clock, timetable=cache)
+
+
+def test_days_past_the_timetable_offer_the_bus(
+    timed_engine: BookingEngine, catalog: StopCatalog, clock: Clock
+) -> None:
+    clock.now = datetime(2027, 6, 1, 6, 0, tzinfo=UTC)  # the feed ends on Friday 4 June
+    result = timed_engine.offer(trip(catalog, date(2027, 6, 5), "10:00"))
+    assert result.offers and result.scheduled == ()
+    with pytest.raises(BookingError) as refused:  # a connection past the feed: not checkable
+        feeder = Feeder(catalog.resolve(STASSFURT, field="stop"), "140", 11 * 3600)
+        timed_engine.offer(replace(trip(catalog, date(2027, 6, 5), "10:00"), connection=feeder))
+    assert refused.value.field == "connection"
+
+
+def test_a_date_beyond_the_horizon_is_refused_before_its_timetable_is_built(
+    timed_engine: BookingEngine, catalog: StopCatalog
+) -> None:
+    assert timed_engine.timetable is not None
+    assert len(timed_engine.timetable.feeds.places)  # files are read once per process anyway
+    for day in (date(2026, 12, 30), date(2027, 6, 5), date(2028, 1, 3)):
+        result = timed_engine.offer(trip(catalog, day, "10:00"))
+        assert result.reason == "horizon"
+    assert timed_engine.timetable.builds == 0
+
+
+def test_operators_are_warned_30_days_before_the_timetable_ends(
+    timed_engine: BookingEngine, clock: Clock
+) -> None:
+    assert timed_engine.timetable_ends() is None  # 1 December 2026: six months left
+    clock.now = datetime(2027, 5, 5, 8, 0, tzinfo=UTC)
+    assert timed_engine.timetable_ends() == date(2027, 6, 4)

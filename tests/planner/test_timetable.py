@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -114,3 +115,20 @@ def test_further_feeds_join_places_and_prefix_trip_ids(settings: Settings) -> No
 def test_bad_feeds_name_the_file(tmp_path: Path, make, error, message) -> None:
     with pytest.raises(error, match=message):
         read_feeds([make(tmp_path)])
+
+
+def test_feed_period_and_days_it_does_not_cover(timetable: TimetableCache) -> None:
+    assert timetable.period == (date(2026, 6, 5), date(2027, 6, 4))
+    assert timetable.covers(date(2027, 6, 4)) and not timetable.covers(date(2027, 6, 5))
+    # past the feed's end the day has no known lines (an empty timetable, not a crash)
+    assert timetable.get(date(2027, 6, 5)).trips == ()
+    assert timetable.get(date(2026, 6, 4)).trips == ()
+
+
+def test_concurrent_requests_for_one_date_build_it_once(settings: Settings) -> None:
+    cache = TimetableCache([settings.data_file("gtfs")])
+    assert len(cache.feeds.places)  # read the files first: the race is about building the day
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        built = list(pool.map(lambda _: cache.get(SATURDAY), range(6)))
+    assert all(tt is built[0] for tt in built)
+    assert cache.builds == 1
