@@ -73,7 +73,8 @@ class SolveParams:
     ----------
     time_limit
         Wall-clock budget of :func:`solve` in seconds (construction, LNS and OR-Tools;
-        workers run in parallel within it).
+        workers run in parallel within it). If every worker process dies, the search in
+        this process gets :data:`FALLBACK_SHARE` of it anew.
     workers
         Number of parallel searches; the best plan wins.
     seed
