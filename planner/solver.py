@@ -14,11 +14,18 @@ Pipeline of :func:`solve`:
 5. OR-Tools polishes the result (guided local search by default) on a model with pickup and
    delivery pairs, a time dimension with windows, ride-time limits per pair and route
    duration spans, seat and wheelchair dimensions and optional requests with a penalty;
-6. the routes are re-timed by :func:`planner.schedule.earliest_schedule` (not read from the
-   solver's cumul variables) and the plan is checked by :func:`planner.validate.validate`.
+6. every plan seen on the way (construction, LNS, OR-Tools) is a candidate: its routes are
+   re-timed by :func:`planner.schedule.earliest_schedule` (not read from the solver's
+   cumul variables), it must pass :func:`planner.validate.check`, and the best valid one
+   wins by one ordering (:func:`_rank`: more requests served, then
+   :func:`planner.lns.route_cost`). OR-Tools under a short time limit may hand back a
+   plan serving nothing, or one that does not survive re-timing; the construction it
+   started from then stands.
 
 With ``workers > 1`` several independent searches (different seeds of the construction
-and different metaheuristics) run in parallel processes and the best plan wins.
+and different metaheuristics) run in parallel processes and the best candidate of all
+wins. If every worker process dies, one search runs in this process with a budget of its
+own (:data:`FALLBACK_SHARE`), since the original deadline has usually passed by then.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from planner import kernels
 from planner.construct import regret_insertion
 from planner.errors import InvalidParamsError, InvalidPlanError
-from planner.lns import improve
+from planner.lns import Routes, improve, route_cost
 from planner.model import Instance
 from planner.result import Plan, Rejection, Route, StopKind, Visit
 from planner.schedule import StopTable, earliest_schedule
@@ -50,6 +57,11 @@ from planner.validate import check
 log = logging.getLogger(__name__)
 
 METAHEURISTICS = ("guided_local_search", "tabu_search", "simulated_annealing", "greedy_descent")
+# Share of the time limit given to the search in this process after every worker process
+# died (at least what is left of the deadline): finding out that the workers died takes
+# seconds, so without a budget of its own the fallback would get no search time at all.
+# In that failure case solve may overrun its time limit by this share.
+FALLBACK_SHARE = 0.5
 StopRef = tuple[str, StopKind]
 
 
@@ -61,7 +73,8 @@ class SolveParams:
     ----------
     time_limit
         Wall-clock budget of :func:`solve` in seconds (construction, LNS and OR-Tools;
-        workers run in parallel within it).
+        workers run in parallel within it). If every worker process dies, the search in
+        this process gets :data:`FALLBACK_SHARE` of it anew.
     workers
         Number of parallel searches; the best plan wins.
     seed
@@ -187,18 +200,89 @@ class _Job:
     deadline: float  # wall clock (time.time()) by which the search must end
 
 
-def _search(job: _Job) -> list[list[int]]:
-    """Build the OR-Tools model, run the search and return stop sequences per vehicle."""
+def _cost_table(table: StopTable, params: SolveParams) -> StopTable:
+    """Return the table whose ``distance`` is what vehicle arcs cost under ``params``."""
+    if params.objective == "time":  # heuristics minimise what the table calls distance
+        return dataclasses.replace(
+            table, distance=table.travel, distance_matrix=table.travel_matrix
+        )
+    return table
+
+
+def _rank(table: StopTable, params: SolveParams, routes: Routes) -> tuple[int, float]:
+    """Return the sort key of candidate routes (lower is better).
+
+    More requests served first, then the objective cost (:func:`planner.lns.route_cost`
+    on ``table`` from :func:`_cost_table`).
+    """
+    served = len({s >> 1 for route in routes for s in route})
+    return -served, route_cost(table, routes, params.vehicle_fixed_cost)
+
+
+def _best_valid_plan(
+    instance: Instance,
+    table: StopTable,
+    params: SolveParams,
+    candidates: Sequence[Routes],
+    reasons: Mapping[int, str],
+) -> Plan:
+    """Return the best candidate by :func:`_rank` that passes the validator.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    table
+        Its stop table (with the true distances; plans report those).
+    params
+        The solve parameters (objective and vehicle fixed cost of the ranking).
+    candidates
+        Stop sequences per vehicle; ties keep the earlier candidate.
+    reasons
+        Rejection reasons of requests known to be unservable.
+
+    Raises
+    ------
+    InvalidPlanError
+        If no candidate passes (a bug: the construction is feasible by design).
+    """
+    cost_table = _cost_table(table, params)
+    best: Plan | None = None
+    best_key: tuple[int, float] | None = None
+    errors = []
+    for k, routes in enumerate(candidates):
+        key = _rank(cost_table, params, routes)
+        if best_key is not None and key >= best_key:
+            continue  # no better than a valid plan already found: not worth validating
+        try:
+            plan = build_plan(instance, routes, reasons=reasons, table=table)
+            check(instance, plan)  # never trust the search: recomputed from the instance
+        except InvalidPlanError as exc:
+            log.warning("%s: candidate %d dropped, invalid: %s", instance.name, k, exc)
+            errors.append(str(exc))
+            continue
+        best, best_key = plan, key
+    if best is None:
+        raise InvalidPlanError("routes", "no candidate plan is valid: " + "; ".join(errors))
+    return best
+
+
+def _search(job: _Job) -> list[Routes]:
+    """Build the OR-Tools model, run the search and return the candidate routes.
+
+    Returns
+    -------
+    candidates
+        Stop sequences per vehicle, in the order found: the starting routes (warm start
+        and construction), the LNS result and, if OR-Tools found one, its solution. None
+        is validated here; :func:`_best_valid_plan` picks among them.
+    """
     # a native crash in a worker process then leaves a trace; an in-process stderr without a
     # file descriptor (click's test runner, some servers) cannot take one, which is fine
     with contextlib.suppress(AttributeError, ValueError, io.UnsupportedOperation):
         faulthandler.enable()
     instance, params = job.instance, job.params
-    table = StopTable.from_instance(instance)
-    if params.objective == "time":  # heuristics minimise what the table calls distance
-        table = dataclasses.replace(
-            table, distance=table.travel, distance_matrix=table.travel_matrix
-        )
+    table = _cost_table(StopTable.from_instance(instance), params)
     num_vehicles = instance.num_vehicles
     initial = [list(r) for r in job.initial]
     if params.construction or not any(initial):
@@ -215,6 +299,7 @@ def _search(job: _Job) -> list[list[int]]:
                 fixed_cost=params.vehicle_fixed_cost,
                 seed=job.seed if job.seed else None,
             )
+    candidates = [initial]
     if params.lns_fraction > 0 and any(initial):
         budget = max(0.0, job.deadline - time.time()) * params.lns_fraction
         served = {s >> 1 for route in initial for s in route}
@@ -230,6 +315,7 @@ def _search(job: _Job) -> list[list[int]]:
             locked=[list(p) for p in job.locked],
             temperature=params.lns_temperature,
         )
+        candidates.append(initial)
     scale = 1.0 / params.precision
     depots = sorted(set(table.start) | set(table.end))
     depot_node = {loc: k for k, loc in enumerate(depots)}
@@ -365,8 +451,10 @@ def _search(job: _Job) -> list[list[int]]:
     result = descend(initial, search) if any(initial) else None
     if result is None:
         solution = routing.SolveWithParameters(search)
-        result = extract(solution) if solution is not None else initial
-    return result
+        result = extract(solution) if solution is not None else None
+    if result is not None:
+        candidates.append(result)
+    return candidates
 
 
 def _stop_index(instance: Instance, ref: StopRef, where: str) -> int:
@@ -496,7 +584,7 @@ def solve(
     ------
     InvalidPlanError
         If the warm start or locked prefix does not fit the instance (or, which would be a
-        bug, the plan fails :func:`planner.validate.check`).
+        bug, no candidate plan passes :func:`planner.validate.check`).
     """
     params = params or SolveParams()
     kernels.warm_up()  # the first run on a machine compiles the search (cached on disk)
@@ -533,30 +621,27 @@ def solve(
         for k in range(params.workers)
     ]
     if params.workers == 1:
-        results = [_search(jobs[0])]
+        candidates = _search(jobs[0])
     else:
-        results = []
+        candidates = []
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=params.workers, mp_context=ctx) as pool:
             futures = [pool.submit(_search, job) for job in jobs]
             for k, future in enumerate(futures):
                 try:
-                    results.append(future.result())
+                    candidates.extend(future.result())
                 except BrokenProcessPool as exc:  # a worker died (e.g. a native crash)
                     log.warning("%s: worker %d failed (%s)", instance.name, k, exc)
-        if not results:  # e.g. a caller's main module that spawned workers cannot import
-            log.warning("%s: every worker failed; searching in this process", instance.name)
-            results = [_search(jobs[0])]
-    best = min(
-        results,
-        key=lambda routes: (
-            -sum(len(r) for r in routes),
-            sum(bool(r) for r in routes) if params.vehicle_fixed_cost else 0,
-            sum(table.route_distance(v, r) for v, r in enumerate(routes)),
-        ),
-    )
-    plan = build_plan(instance, best, reasons=reasons, table=table)
-    check(instance, plan)  # never trust the search: recomputed from the instance alone
+        if not candidates:  # e.g. a caller's main module that spawned workers cannot import
+            budget = max(deadline - time.time(), FALLBACK_SHARE * params.time_limit)
+            log.warning(
+                "%s: every worker failed; searching in this process for %.1fs",
+                instance.name,
+                budget,
+            )
+            fallback = dataclasses.replace(jobs[0], deadline=time.time() + budget)
+            candidates = _search(fallback)
+    plan = _best_valid_plan(instance, table, params, candidates, reasons)
     log.info(
         "%s: %d served, distance %.2f in %.1fs",
         instance.name,
