@@ -11,12 +11,14 @@ import pytest
 from flask.testing import FlaskClient
 
 from planner.booking import BookingEngine, parse_trip_request
+from planner.errors import PlannerError
 from planner.export import plan_csv
 from routing.settings import Settings
 from tests.web.helpers import DAY, DISPATCHER, csrf_token
 from web import create_app
 from web.auth import add_user
-from web.config import AppConfig
+from web.config import LOOKUP_LIMIT, AppConfig, RateLimit
+from web.limits import RateLimiter
 
 BERNBURG = "Bernburg (Saale), Busbahnhof"
 STASSFURT = "Staßfurt, Bahnhof (Bus)"
@@ -191,3 +193,40 @@ def test_basic_auth_needs_no_token_but_a_foreign_origin_is_refused(client: Flask
         url, json={"time_limit": 1}, headers={**DISPATCHER, "Origin": "http://localhost"}
     )
     assert same.status_code == 200
+
+
+def test_rate_limiter_window_slides() -> None:
+    now = [0.0]
+    limiter = RateLimiter(RateLimit(2, 60), clock=lambda: now[0])
+    assert limiter.take("a") == 0
+    now[0] = 10.0
+    assert limiter.take("a") == 0
+    now[0] = 20.0
+    assert limiter.take("a") == 40  # the first event leaves the window at 60 s
+    assert limiter.take("b") == 0  # per key
+    now[0] = 60.5
+    assert limiter.take("a") == 0 and limiter.retry_after("a") == 10  # then the second
+
+
+def test_limits_from_the_environment() -> None:
+    env = {"RUFBUS_SECRET_KEY": "x", "RUFBUS_OFFERS_PER_MINUTE": "500"}
+    config = AppConfig.from_env(env)
+    assert config.offer_limit == RateLimit(500, 60)
+    assert config.lookup_limit == LOOKUP_LIMIT and config.trusted_proxies == 0
+    with pytest.raises(PlannerError) as info:
+        AppConfig.from_env({**env, "RUFBUS_LOOKUPS_PER_MINUTE": "ten"})
+    assert info.value.field == "RUFBUS_LOOKUPS_PER_MINUTE"
+
+
+def test_trusted_proxy_gives_each_client_its_own_limit(
+    settings: Settings, engine: BookingEngine, db_url: str
+) -> None:
+    config = AppConfig(
+        settings=settings, database_url=db_url, secret_key="test", testing=True,
+        lookup_limit=RateLimit(1, 60), trusted_proxies=1,
+    )  # fmt: skip
+    client = create_app(config, engine=engine).test_client()
+    for address in ("192.0.2.1", "192.0.2.2"):
+        forwarded = {"X-Forwarded-For": address}
+        assert client.get("/api/v1/bookings/NOPE", headers=forwarded).status_code == 404
+    assert client.get("/api/v1/bookings/NOPE", headers=forwarded).status_code == 429
