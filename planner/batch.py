@@ -23,10 +23,12 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from planner.csvsafe import safe_frame
 from planner.demand import DemandParams, PlaceStops, read_places, sample_demand
+from planner.export import anonymous_plan, booking_refs
 from planner.scenario import RunSpec
 from planner.service import Service, VehicleSpec, load_service, parse_clock
-from planner.simulate import SimulationParams, SimulationResult, simulate_day
+from planner.simulate import SimulationParams, simulate_day
 from planner.stops import StopCatalog, build_catalog
 from routing.network import default_source, district_area, load_network
 from routing.settings import Settings
@@ -76,10 +78,11 @@ def apply_overrides(service: Service, spec: RunSpec) -> Service:
     return dataclasses.replace(service, **changes)
 
 
-def plan_geojson(result: SimulationResult) -> dict[str, Any]:
-    """The final plan as GeoJSON: each vehicle's stop sequence as a line, stops as points."""
+def plan_geojson(plan: dict[str, Any]) -> dict[str, Any]:
+    """An anonymous plan (:func:`planner.export.anonymous_plan`) as GeoJSON: each vehicle's
+    stop sequence as a line, stops as points."""
     features = []
-    for vehicle in result.plan["vehicles"]:
+    for vehicle in plan["vehicles"]:
         coords = [[s["stop"]["lon"], s["stop"]["lat"]] for s in vehicle["stops"]]
         if len(coords) >= 2:
             features.append(
@@ -93,7 +96,8 @@ def plan_geojson(result: SimulationResult) -> dict[str, Any]:
             features.append({
                 "type": "Feature",
                 "geometry": {"type": "Point", "coordinates": [s["stop"]["lon"], s["stop"]["lat"]]},
-                "properties": {"vehicle": vehicle["vehicle"], "kind": s["kind"], "code": s["code"],
+                "properties": {"vehicle": vehicle["vehicle"], "kind": s["kind"],
+                               "booking_ref": s["booking_ref"],
                                "time": s["service_start"], "stop": s["stop"]["name"]},
             })  # fmt: skip
     return {"type": "FeatureCollection", "features": features}
@@ -157,22 +161,27 @@ def run_one(
             raise RuntimeError(f"validator: {result.problems[0]}")
         row.update(result.kpis)
         row.update(status="ok", error="", wall_seconds=round(time.perf_counter() - started, 1))
+        # the plan files leave the simulation: export-only ids instead of booking codes
+        plan = anonymous_plan(result.plan)
+        requests = result.requests.rename(columns={"code": "booking_ref"})
+        if "booking_ref" in requests:
+            requests["booking_ref"] = requests["booking_ref"].map(booking_refs(result.plan))
         lonlat = {n: catalog.describe(n) for n in catalog.nodes}
-        requests = result.requests.assign(
+        requests = requests.assign(
             origin_lon=[lonlat[n]["lon"] for n in result.requests["origin"]],
             origin_lat=[lonlat[n]["lat"] for n in result.requests["origin"]],
             destination_lon=[lonlat[n]["lon"] for n in result.requests["destination"]],
             destination_lat=[lonlat[n]["lat"] for n in result.requests["destination"]],
         )
-        requests.to_csv(folder / "requests.csv", index=False)
+        safe_frame(requests).to_csv(folder / "requests.csv", index=False)
         stops = [
             {"vehicle": v["vehicle"], "time": s["service_start"], "kind": s["kind"],
-             "stop": s["stop"]["name"], "code": s["code"], "load": s["load"]}
-            for v in result.plan["vehicles"] for s in v["stops"]
+             "stop": s["stop"]["name"], "booking_ref": s["booking_ref"], "load": s["load"]}
+            for v in plan["vehicles"] for s in v["stops"]
         ]  # fmt: skip
-        pd.DataFrame(stops).to_csv(folder / "stops.csv", index=False)
-        (folder / "plan.geojson").write_text(json.dumps(plan_geojson(result)))
-        (folder / "plan.json").write_text(json.dumps(result.plan))
+        safe_frame(pd.DataFrame(stops)).to_csv(folder / "stops.csv", index=False)
+        (folder / "plan.geojson").write_text(json.dumps(plan_geojson(plan)))
+        (folder / "plan.json").write_text(json.dumps(plan))
         db.unlink(missing_ok=True)
         (folder / "result.json").write_text(json.dumps(row, indent=1))
         (folder / "error.json").unlink(missing_ok=True)
@@ -281,5 +290,5 @@ def run_batch(
         rows[row["run"]] = row
     table = pd.DataFrame([rows[spec.key()] for spec in runs])
     table.to_parquet(out_dir / "kpis.parquet", index=False)
-    table.to_csv(out_dir / "kpis.csv", index=False)
+    safe_frame(table).to_csv(out_dir / "kpis.csv", index=False)
     return table

@@ -7,8 +7,6 @@ rules that consumers such as OpenTripPlanner rely on.
 
 from __future__ import annotations
 
-import csv
-import io
 import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -18,6 +16,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from planner.csvsafe import csv_text
 from planner.errors import PlannerError
 from planner.service import Service
 from planner.stops import StopCatalog
@@ -405,6 +404,46 @@ def read_tables(path: Path) -> Tables:
 
 # -- a day's plan --------------------------------------------------------------------------
 
+#: What an exported stop keeps: timing, place and load; never the booking code (it gives the
+#: rider's name and phone and allows cancelling), the rider's name, phone or note. A list of
+#: what to keep, so that a field added to the day plan later stays in the office.
+EXPORT_STOP_KEYS = (
+    "kind", "stop", "arrival", "service_start", "departure", "people", "wheelchairs", "load",
+    "window", "connection",
+)  # fmt: skip
+
+
+def booking_refs(plan: Mapping[str, Any]) -> dict[str, str]:
+    """Booking code -> export-only id: ``B001``, ``B002``, ... in the order the bookings
+    first appear in the plan (vehicle by vehicle, stop by stop).
+
+    The id links a pickup to its drop-off within one export. It is not derived from the
+    code, means nothing outside the export, and cannot look up or cancel a booking.
+    """
+    refs: dict[str, str] = {}
+    for vehicle in plan["vehicles"]:
+        for s in vehicle["stops"]:
+            refs.setdefault(s["code"], f"B{len(refs) + 1:03d}")
+    return refs
+
+
+def anonymous_plan(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """A day plan (``BookingEngine.day_plan``) fit to leave the office: each stop keeps
+    only :data:`EXPORT_STOP_KEYS` and gets its export-only ``booking_ref``
+    (:func:`booking_refs`)."""
+    refs = booking_refs(plan)
+    vehicles = [
+        {
+            **vehicle,
+            "stops": [
+                {"booking_ref": refs[s["code"]], **{k: s[k] for k in EXPORT_STOP_KEYS if k in s}}
+                for s in vehicle["stops"]
+            ],
+        }
+        for vehicle in plan["vehicles"]
+    ]
+    return {**plan, "vehicles": vehicles}
+
 
 def _route_nodes(vehicle: Mapping[str, Any], depot: int) -> list[int]:
     return [depot, *(s["stop"]["id"] for s in vehicle["stops"]), depot]
@@ -414,7 +453,8 @@ def plan_geojson(
     plan: Mapping[str, Any], graph: nx.MultiDiGraph, csr: CSRNetwork, depots: Mapping[str, int]
 ) -> dict[str, Any]:
     """A day's plan (``BookingEngine.day_plan``) as GeoJSON: each vehicle's route along the
-    network as a LineString, and its stops as Points (no rider names or phones).
+    network as a LineString, and its stops as Points with export-only booking ids
+    (:func:`anonymous_plan`: no booking codes, rider names or phones).
 
     Parameters
     ----------
@@ -426,7 +466,7 @@ def plan_geojson(
         Vehicle id -> depot node.
     """
     features = []
-    for k, vehicle in enumerate(plan["vehicles"]):
+    for k, vehicle in enumerate(anonymous_plan(plan)["vehicles"]):
         nodes = _route_nodes(vehicle, depots[vehicle["vehicle"]])
         coords: list[list[float]] = []
         for u, v in zip(nodes[:-1], nodes[1:], strict=True):
@@ -450,7 +490,7 @@ def plan_geojson(
                     "properties": {
                         "vehicle": vehicle["vehicle"],
                         "index": k,
-                        "code": s["code"],
+                        "booking_ref": s["booking_ref"],
                         "kind": s["kind"],
                         "time": s["service_start"],
                         "stop": s["stop"]["name"],
@@ -461,26 +501,25 @@ def plan_geojson(
 
 
 PLAN_CSV_COLUMNS = (
-    "vehicle", "sequence", "time", "kind", "code", "stop_id", "stop_name", "lat", "lon",
+    "vehicle", "sequence", "time", "kind", "booking_ref", "stop_id", "stop_name", "lat", "lon",
     "people", "wheelchairs", "load_after", "window", "connection",
 )  # fmt: skip
 
 
 def plan_csv(plan: Mapping[str, Any]) -> str:
-    """A day's plan as CSV: one row per stop of each vehicle (no rider names or phones)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(PLAN_CSV_COLUMNS)
-    for vehicle in plan["vehicles"]:
+    """A day's plan as CSV: one row per stop of each vehicle, with export-only booking ids
+    (:func:`anonymous_plan`: no booking codes, rider names or phones)."""
+    rows = []
+    for vehicle in anonymous_plan(plan)["vehicles"]:
         for k, s in enumerate(vehicle["stops"], start=1):
             c = s.get("connection")
-            writer.writerow(
-                [vehicle["vehicle"], k, s["service_start"], s["kind"], s["code"],
+            rows.append(
+                [vehicle["vehicle"], k, s["service_start"], s["kind"], s["booking_ref"],
                  s["stop"]["id"], s["stop"]["name"], s["stop"]["lat"], s["stop"]["lon"],
                  s["people"], s["wheelchairs"], s["load"], "-".join(s["window"]),
                  f"{c['line']} {c['departure']}" if c else ""]
             )  # fmt: skip
-    return out.getvalue()
+    return csv_text(PLAN_CSV_COLUMNS, rows)
 
 
 def _hhmm_s(text: str) -> int:

@@ -92,11 +92,14 @@ def create_app(config: AppConfig | None = None, *, engine: BookingEngine | None 
     engine = engine or build_engine(config, store)
     app.extensions["rufbus"] = Services(config, store, engine)
 
-    from web import api, auth, dispatch, i18n, resident
+    from web import api, auth, dispatch, i18n, limits, resident
 
     csrf = CSRFProtect(app)
-    csrf.exempt(api.bp)  # JSON API: no cookie-borne form posts (SameSite=Lax sessions, Basic auth)
+    # the JSON API serves anonymous clients and Basic-auth scripts without forms; its
+    # cookie-authenticated changes are checked by ``auth.guard_api_changes`` instead
+    csrf.exempt(api.bp)
     i18n.init_app(app)
+    limits.init_app(app, config)
     auth.init_app(app)
     for blueprint in (resident.bp, dispatch.bp, api.bp):
         app.register_blueprint(blueprint)

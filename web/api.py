@@ -11,10 +11,12 @@ from werkzeug.exceptions import HTTPException
 from planner.booking import booking_json, parse_trip_request
 from planner.errors import ConflictError, NotFoundError, PlannerError
 from web import services
-from web.auth import role_required
+from web.auth import guard_api_changes, role_required
+from web.limits import throttled
 from web.openapi import openapi_spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.before_request(guard_api_changes)
 
 
 def error(field: str, message: str, status: int):
@@ -70,6 +72,7 @@ def stops():
 
 
 @bp.post("/offers")
+@throttled("offers")
 def offers():
     engine = services().engine
     trip = parse_trip_request(json_body(), engine.catalog, engine.service)
@@ -96,11 +99,13 @@ def book():
 
 
 @bp.get("/bookings/<code>")
+@throttled("lookups")
 def get_booking(code: str):
     return jsonify(booking_json(services().engine.booking(code)))
 
 
 @bp.delete("/bookings/<code>")
+@throttled("lookups")
 def cancel_booking(code: str):
     return jsonify(services().engine.cancel(code))
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-import time
-from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
+    Response,
     current_app,
     flash,
     g,
@@ -21,18 +21,21 @@ from flask import (
     session,
     url_for,
 )
+from flask_wtf.csrf import ValidationError, validate_csrf
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from planner.errors import BookingError, ConflictError
 from planner.store import Store, User
 from web.i18n import gettext as _
+from web.limits import client_address, limiter, too_many
 
 ROLES = ("dispatcher", "analyst")
 
-#: Failed logins allowed per client address within ``LOGIN_WINDOW_S`` before refusing.
-MAX_FAILED_LOGINS = 5
-LOGIN_WINDOW_S = 300
+#: What a client blocked by the login limit reads (German source text of ``web.i18n``).
+TOO_MANY_LOGINS = "Zu viele Anmeldeversuche."
+#: Methods that change something: a cookie alone never authorises them in the API.
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -73,17 +76,61 @@ def _store() -> Store:
     return current_app.extensions["rufbus"].store
 
 
-def load_user() -> None:
-    """Put the logged-in user (session) or the HTTP Basic user on ``g.user``."""
-    g.user = None
+def load_user() -> Response | None:
+    """Put the logged-in user (session) or the HTTP Basic user on ``g.user``.
+
+    HTTP Basic logins count against the same per-address limit as the login form: while
+    an address is blocked, every Basic request from it gets 429, right password or not.
+    ``g.by_session`` says whether the session cookie authenticated the request.
+    """
+    g.user, g.by_session = None, False
     user_id = session.get("user_id")
     if user_id is not None:
         with _store().session() as s:
             g.user = s.get(User, user_id)
-        return
+        g.by_session = g.user is not None
+        return None
     auth = request.authorization
-    if auth is not None and auth.type == "basic" and auth.username and auth.password:
+    if auth is None or auth.type != "basic":
+        return None
+    login_limiter, client = limiter("login"), client_address()
+    wait = login_limiter.retry_after(client)
+    if wait:
+        return too_many(wait, field="authorization", message=TOO_MANY_LOGINS)
+    if auth.username and auth.password:
         g.user = check_user(_store(), auth.username, auth.password)
+    if g.user is None:
+        login_limiter.add(client)
+    return None
+
+
+def guard_api_changes() -> Response | None:
+    """Refuse a state-changing API request whose credentials a browser may have added.
+
+    A request authenticated by the session cookie needs the session's CSRF token in the
+    ``X-CSRFToken`` header (403, field ``csrf``). A request with any credentials (cookie or
+    HTTP Basic, which browsers also resend by themselves) is refused when its ``Origin``
+    is another site (403, field ``origin``). Anonymous requests and HTTP Basic clients
+    that send no ``Origin`` (scripts, curl) need neither.
+    """
+    if request.method not in UNSAFE_METHODS or g.user is None:
+        return None
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        return _json_error("origin", f"requests from {origin} may not change anything", 403)
+    if g.by_session and current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except ValidationError as exc:
+            message = f"{exc} A logged-in browser sends the page's token as X-CSRFToken."
+            return _json_error("csrf", message, 403)
+    return None
+
+
+def _json_error(field: str, message: str, status: int) -> Response:
+    response = jsonify(error={"field": field, "message": message})
+    response.status_code = status
+    return response
 
 
 def role_required(role: str, *, api: bool = False) -> Callable:
@@ -110,34 +157,18 @@ def role_required(role: str, *, api: bool = False) -> Callable:
     return decorator
 
 
-class LoginLimiter:
-    """Counts failed logins per client address in a sliding window (one per app)."""
-
-    def __init__(self) -> None:
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def blocked(self, key: str) -> bool:
-        window = self.failures[key]
-        while window and window[0] < time.monotonic() - LOGIN_WINDOW_S:
-            window.popleft()
-        return len(window) >= MAX_FAILED_LOGINS
-
-    def failed(self, key: str) -> None:
-        self.failures[key].append(time.monotonic())
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "GET":
         return render_template("auth/login.html", next=request.args.get("next", ""))
-    limiter: LoginLimiter = current_app.extensions["rufbus_login_limiter"]
-    client = request.remote_addr or "unknown"
-    if limiter.blocked(client):
+    login_limiter, client = limiter("login"), client_address()
+    wait = login_limiter.retry_after(client)
+    if wait:
         flash(_("Zu viele Anmeldeversuche. Bitte warten Sie einige Minuten."), "error")
-        return render_template("auth/login.html", next=""), 429
+        return render_template("auth/login.html", next=""), 429, {"Retry-After": str(wait)}
     user = check_user(_store(), request.form.get("name", ""), request.form.get("password", ""))
     if user is None:
-        limiter.failed(client)
+        login_limiter.add(client)
         flash(_("Benutzername oder Passwort falsch."), "error")
         return render_template("auth/login.html", next=request.form.get("next", "")), 401
     session.clear()
@@ -155,11 +186,10 @@ def logout():
 
 
 def init_app(app: Flask) -> None:
-    """Secure session cookies, the per-app login limiter and ``g.user`` for every request."""
+    """Secure session cookies and ``g.user`` for every request."""
     # set, not setdefault: Flask's defaults already define these keys (Secure off, no SameSite)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=True
     )
-    app.extensions["rufbus_login_limiter"] = LoginLimiter()
     app.before_request(load_user)
     app.register_blueprint(bp)

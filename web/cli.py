@@ -185,7 +185,7 @@ def export_plan(day: str, fmt: str, out: Path, agency_url: str) -> None:
         data = plan_geojson(plan, network.graph, network.csr, depots)
         out.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     elif fmt == "csv":
-        out.write_text(plan_csv(plan), encoding="utf-8")
+        out.write_text(plan_csv(plan), encoding="utf-8", newline="")
     else:
         tables = plan_gtfs_tables(plan, engine.service, engine.catalog, depots,
                                   agency_url=agency_url)  # fmt: skip

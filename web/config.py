@@ -5,14 +5,34 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from planner.errors import PlannerError
 from planner.service import DEFAULT_SERVICE_FILE
 from planner.store import default_database_url
 from routing.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most ``count`` events per client address within ``window_s`` seconds."""
+
+    count: int
+    window_s: float
+
+
+#: Failed logins (form or HTTP Basic) per address before every login is refused.
+LOGIN_LIMIT = RateLimit(5, 300)
+#: Anonymous offer searches (API and form) per address. A rider needs a few; the limit
+#: stops scripted flooding.
+OFFER_LIMIT = RateLimit(30, 60)
+#: Anonymous booking lookups and cancellations by code per address: a rider checks one
+#: code; the limit makes guessing codes hopeless.
+LOOKUP_LIMIT = RateLimit(10, 60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +58,13 @@ class AppConfig:
         ``RUFBUS_SCENARIO_DIR``: folder of scenario batches shown to analysts.
     testing
         Flask's testing mode.
+    login_limit, offer_limit, lookup_limit
+        Rate limits per client address (dispatchers are not throttled);
+        ``RUFBUS_OFFERS_PER_MINUTE`` and ``RUFBUS_LOOKUPS_PER_MINUTE`` set the last two.
+    trusted_proxies
+        ``RUFBUS_TRUSTED_PROXIES``: how many reverse proxies in front of the app set
+        ``X-Forwarded-For``/``-Proto``/``-Host``; their values are trusted so that limits
+        count the real client address. 0 (the default) trusts none.
     """
 
     settings: Settings
@@ -48,6 +75,10 @@ class AppConfig:
     optimize_seconds: float = 10.0
     scenario_dir: Path = PROJECT_ROOT / "var" / "scenarios"
     testing: bool = False
+    login_limit: RateLimit = LOGIN_LIMIT
+    offer_limit: RateLimit = OFFER_LIMIT
+    lookup_limit: RateLimit = LOOKUP_LIMIT
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> AppConfig:
@@ -63,4 +94,19 @@ class AppConfig:
             secret_key=secret,
             service_file=Path(env.get("RUFBUS_SERVICE_FILE") or DEFAULT_SERVICE_FILE),
             scenario_dir=Path(env.get("RUFBUS_SCENARIO_DIR") or PROJECT_ROOT / "var" / "scenarios"),
+            offer_limit=RateLimit(_count(env, "RUFBUS_OFFERS_PER_MINUTE", OFFER_LIMIT.count), 60),
+            lookup_limit=RateLimit(
+                _count(env, "RUFBUS_LOOKUPS_PER_MINUTE", LOOKUP_LIMIT.count), 60
+            ),
+            trusted_proxies=_count(env, "RUFBUS_TRUSTED_PROXIES", 0, minimum=0),
         )
+
+
+def _count(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+    """The whole number in ``env[name]``, or ``default`` when it is not set."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isascii() or not text.isdigit() or int(text) < minimum:
+        raise PlannerError(name, f"must be a whole number of at least {minimum}, got {text!r}")
+    return int(text)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 
@@ -21,6 +19,7 @@ from flask import (
     url_for,
 )
 
+from planner.csvsafe import csv_text
 from planner.errors import ConflictError, NotFoundError, PlannerError
 from planner.export import plan_geojson
 from web import services
@@ -127,7 +126,8 @@ def day():
 @bp.get("/routes.geojson")
 @role_required("dispatcher")
 def routes_geojson():
-    """The day's routes as lines along the network, and their stops as points."""
+    """The day's routes as lines along the network, and their stops as points with
+    export-only booking ids (a download: no booking codes, names or phones)."""
     engine = services().engine
     plan = engine.day_plan(chosen_day())
     network = engine.catalog.network
@@ -223,40 +223,16 @@ def manifest(vehicle_id: str):
 @role_required("dispatcher")
 def manifest_csv(vehicle_id: str):
     when = chosen_day()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "time",
-            "kind",
-            "stop",
-            "code",
-            "rider",
-            "phone",
-            "people",
-            "wheelchairs",
-            "load_after",
-            "window",
-        ]
-    )
-    for s in manifest_rows(when, vehicle_id):
-        writer.writerow(
-            [
-                s["service_start"],
-                s["kind"],
-                s["stop"]["name"],
-                s["code"],
-                s["rider"],
-                s["phone"],
-                s["people"],
-                s["wheelchairs"],
-                s["load"],
-                "-".join(s["window"]),
-            ]
-        )
+    header = ("time", "kind", "stop", "code", "rider", "phone", "people", "wheelchairs",
+              "load_after", "window")  # fmt: skip
+    rows = [
+        (s["service_start"], s["kind"], s["stop"]["name"], s["code"], s["rider"], s["phone"],
+         s["people"], s["wheelchairs"], s["load"], "-".join(s["window"]))
+        for s in manifest_rows(when, vehicle_id)
+    ]  # fmt: skip
     filename = f"manifest-{vehicle_id}-{when.isoformat()}.csv"
     return Response(
-        out.getvalue(),
+        csv_text(header, rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={filename}"},
     )

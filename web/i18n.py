@@ -110,6 +110,11 @@ ENGLISH: dict[str, str] = {
         "Too many login attempts. Please wait a few minutes."
     ),
     "Benutzername oder Passwort falsch.": "Wrong user name or password.",
+    "Zu viele Anfragen von Ihrer Adresse.": "Too many requests from your address.",
+    "Zu viele Anmeldeversuche.": "Too many login attempts.",
+    "Bitte versuchen Sie es in %(seconds)s Sekunden noch einmal.": (
+        "Please try again in %(seconds)s seconds."
+    ),
     "Zum Inhalt springen": "Skip to content",
     "Fahrgast": "Rider",
     "Personen an Bord": "People on board",

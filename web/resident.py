@@ -24,6 +24,7 @@ from web import services
 from web.forms import FIELDS, confirm_from_form, form_defaults, trip_payload
 from web.i18n import LANGUAGES
 from web.i18n import gettext as _
+from web.limits import throttled
 
 bp = Blueprint("resident", __name__)
 
@@ -112,6 +113,7 @@ def index():
 
 
 @bp.post("/offers")
+@throttled("offers")
 def offers():
     return handle_offers(staff=False)
 
@@ -153,6 +155,7 @@ def lookup():
 
 
 @bp.get("/booking/<code>")
+@throttled("lookups")
 def show(code: str):
     try:
         booking = booking_json(services().engine.booking(code))
@@ -168,6 +171,7 @@ def show(code: str):
 
 
 @bp.post("/booking/<code>/cancel")
+@throttled("lookups")
 def cancel(code: str):
     try:
         services().engine.cancel(code)

@@ -100,6 +100,13 @@ def test_failing_run_is_recorded_and_rerun_skips_finished(
     assert table["status"].tolist() == ["ok", "error"]
     assert "ValueError" in table["error"].iloc[1]
     assert (out / "runs" / broken.key() / "error.json").is_file()
+    # a run's plan files carry export-only ids, never booking codes, names or phones
+    run = out / "runs" / good[0].key()
+    stops = pd.read_csv(run / "stops.csv")
+    assert "code" not in stops and stops["booking_ref"].str.fullmatch(r"B\d{3}").all()
+    assert "code" not in pd.read_csv(run / "requests.csv")
+    plan_text = (run / "plan.json").read_text() + (run / "plan.geojson").read_text()
+    assert '"code"' not in plan_text and "Simulation" not in plan_text
 
     calls = []
     real = planner.batch.run_one

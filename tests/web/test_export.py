@@ -10,10 +10,12 @@ from pathlib import Path
 import gtfs_kit as gk
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from planner.booking import BookingEngine, parse_trip_request
 from planner.export import FLEX_REQUIRED, check_flex, read_tables
 from planner.service import DEFAULT_SERVICE_FILE, load_service
+from planner.store import Booking
 from routing.settings import Settings
 from tests.web.helpers import DAY
 from web.cli import main
@@ -150,6 +152,11 @@ def booked_day(engine: BookingEngine) -> BookingEngine:
     return engine
 
 
+def booking_codes(engine: BookingEngine) -> list[str]:
+    with engine.store.session() as s:
+        return list(s.scalars(select(Booking.code)))
+
+
 def export_plan(settings: Settings, db_url: str, out: Path, fmt: str, *extra: str) -> str:
     args = ["export", "plan", DAY, "--format", fmt, "--out", str(out), *extra]
     result = CliRunner().invoke(main, args, env=env(settings, db_url))
@@ -162,14 +169,21 @@ def test_plan_as_geojson_and_csv(
 ) -> None:
     output = export_plan(settings, db_url, tmp_path / "plan.geojson", "geojson")
     assert "4 stops (geojson)" in output
-    data = json.loads((tmp_path / "plan.geojson").read_text(encoding="utf-8"))
+    text = (tmp_path / "plan.geojson").read_text(encoding="utf-8")
+    codes = booking_codes(booked_day)
+    assert not any(code in text for code in codes)  # a code gives name, phone and cancellation
+    data = json.loads(text)
     lines = [f for f in data["features"] if f["geometry"]["type"] == "LineString"]
     points = [f for f in data["features"] if f["geometry"]["type"] == "Point"]
     assert len(points) == 4 and all(len(f["geometry"]["coordinates"]) > 2 for f in lines)
     assert "Erika" not in json.dumps(data)  # no rider details leave the office
 
     export_plan(settings, db_url, tmp_path / "plan.csv", "csv")
-    rows = list(csv.DictReader(io.StringIO((tmp_path / "plan.csv").read_text("utf-8"))))
+    text = (tmp_path / "plan.csv").read_text("utf-8")
+    assert not any(code in text for code in codes) and "Erika" not in text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    # export-only ids link each pickup to its drop-off
+    assert sorted(r["booking_ref"] for r in rows) == ["B001", "B001", "B002", "B002"]
     assert len(rows) == 4 and {r["kind"] for r in rows} == {"pickup", "dropoff"}
     assert {r["stop_name"] for r in rows if r["kind"] == "dropoff"} == {"Staßfurt, Bahnhof (Bus)"}
     assert "rider" not in rows[0] and "phone" not in rows[0]

@@ -14,8 +14,8 @@ from planner.scenario import load_scenario
 from routing.settings import Settings
 from tests.web.helpers import csrf_token
 from web import create_app
-from web.auth import MAX_FAILED_LOGINS, add_user
-from web.config import AppConfig
+from web.auth import add_user
+from web.config import LOGIN_LIMIT, AppConfig
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,7 +38,7 @@ def test_security_headers_and_cookie_flags(app: Flask) -> None:
 
 def test_login_rate_limit(client: FlaskClient) -> None:
     token = csrf_token(client, "/auth/login")
-    for _ in range(MAX_FAILED_LOGINS):
+    for _ in range(LOGIN_LIMIT.count):
         wrong = client.post(
             "/auth/login", data={"name": "disp", "password": "nope", "csrf_token": token}
         )

@@ -1,6 +1,6 @@
 // The dispatcher's route map: the project's own network and boundary as the (offline) base,
 // each vehicle's route on top. Colour is never the only cue: every stop has a popup with
-// the vehicle, time, stop and booking code.
+// the vehicle, time, stop and the export-only booking id (B001, ...; never the booking code).
 "use strict";
 const COLOURS = ["#00507a", "#a1001a", "#1d5e20", "#6b3fa0", "#8a4b00", "#005f5f", "#5a5a00", "#b0006e"];
 const el = document.getElementById("route-map");
@@ -22,11 +22,11 @@ if (el && window.L) {
       }),
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        const text = p.code
-          ? `${p.vehicle} · ${p.time} · ${p.kind === "pickup" ? "Einstieg" : "Ausstieg"} · ${p.stop} · ${p.code}`
+        const text = p.booking_ref
+          ? `${p.vehicle} · ${p.time} · ${p.kind === "pickup" ? "Einstieg" : "Ausstieg"} · ${p.stop} · ${p.booking_ref}`
           : p.vehicle;
         layer.bindPopup(text);
-        if (p.code) layer.options.title = text;
+        if (p.booking_ref) layer.options.title = text;
       },
     }).addTo(map);
     if (routes.getLayers().length) map.fitBounds(routes.getBounds());

@@ -1,0 +1,154 @@
+"""Rate limits per client address: one sliding-window limiter, used for failed logins and
+to throttle anonymous offer searches and booking lookups.
+
+Over a limit, the client gets 429 with ``Retry-After``: a JSON error in the API
+(``{"error": {"field": ..., "message": ...}}``), a page in the rider's language else.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from web.config import AppConfig, RateLimit
+from web.i18n import ENGLISH
+
+
+class RateLimiter:
+    """At most ``limit.count`` events per key within a sliding window of ``limit.window_s``
+    seconds. Thread-safe; one per app and purpose.
+
+    Parameters
+    ----------
+    limit
+        The count and the window.
+    clock
+        Seconds, monotonic (tests may pass their own).
+    """
+
+    #: Beyond this many keys, keys whose events have all expired are dropped.
+    MAX_KEYS = 10_000
+
+    def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.clock = clock
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> int:
+        """Count one event for ``key`` if it is within the limit.
+
+        Returns
+        -------
+        wait
+            0 if the event was counted; else the whole seconds until ``key`` may try again
+            (nothing is counted).
+        """
+        with self._lock:
+            now = self.clock()
+            wait = self._wait(key, now)
+            if wait == 0:
+                self._add(key, now)
+            return wait
+
+    def retry_after(self, key: str) -> int:
+        """The whole seconds until ``key`` may act again; 0 if it may now (nothing counted)."""
+        with self._lock:
+            return self._wait(key, self.clock())
+
+    def add(self, key: str) -> None:
+        """Count one event for ``key`` (a failed login), whatever the limit."""
+        with self._lock:
+            self._add(key, self.clock())
+
+    def _add(self, key: str, now: float) -> None:
+        self._events.setdefault(key, deque()).append(now)
+        if len(self._events) > self.MAX_KEYS:
+            self._forget_expired(now)
+
+    def _wait(self, key: str, now: float) -> int:
+        events = self._events.get(key)
+        if events is None:
+            return 0
+        while events and events[0] <= now - self.limit.window_s:
+            events.popleft()
+        if len(events) < self.limit.count:
+            return 0
+        # a slot frees when the event ``count`` places from the end leaves the window
+        frees_at = events[len(events) - self.limit.count] + self.limit.window_s
+        return max(1, math.ceil(frees_at - now))
+
+    def _forget_expired(self, now: float) -> None:
+        expired = [k for k, ev in self._events.items() if ev[-1] <= now - self.limit.window_s]
+        for key in expired:
+            del self._events[key]
+
+
+#: The app's limiters by purpose.
+PURPOSES = ("login", "offers", "lookups")
+#: What a throttled client reads (German source text; ``web.i18n`` translates it).
+TOO_MANY_REQUESTS = "Zu viele Anfragen von Ihrer Adresse."
+
+
+def init_app(app: Flask, config: AppConfig) -> None:
+    """Make the app's limiters, and trust ``config.trusted_proxies`` reverse proxies for the
+    client address."""
+    app.extensions["rufbus_limiters"] = {
+        "login": RateLimiter(config.login_limit),
+        "offers": RateLimiter(config.offer_limit),
+        "lookups": RateLimiter(config.lookup_limit),
+    }
+    if config.trusted_proxies:
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+
+def limiter(purpose: str) -> RateLimiter:
+    """The current app's limiter for ``purpose`` (one of :data:`PURPOSES`)."""
+    return current_app.extensions["rufbus_limiters"][purpose]
+
+
+def client_address() -> str:
+    """What limits count: the client's address (the proxy's, unless proxies are trusted)."""
+    return request.remote_addr or "unknown"
+
+
+def too_many(wait: int, *, field: str, message: str) -> Response:
+    """The 429 answer: JSON in the API (in English), a page in the rider's language else;
+    ``Retry-After`` in both. ``message`` is the German source text of ``web.i18n``."""
+    if request.path.startswith("/api/"):
+        text = f"{ENGLISH[message]} Retry after {wait} s."
+        response = jsonify(error={"field": field, "message": text})
+    else:
+        response = current_app.make_response(
+            render_template("rate_limited.html", message=message, seconds=wait)
+        )
+    response.status_code = 429
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def throttled(purpose: str) -> Callable:
+    """Count each request to the view against the client address's ``purpose`` limit;
+    dispatchers (logged in or by HTTP Basic) are not counted."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            staff = g.get("user") is not None and g.user.role == "dispatcher"
+            wait = 0 if staff else limiter(purpose).take(client_address())
+            if wait:
+                return too_many(wait, field="rate", message=TOO_MANY_REQUESTS)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
