@@ -448,6 +448,17 @@ class BookingEngine:
         today = self.clock().astimezone(self.tz).date()
         return last if (last - today).days <= warn_days else None
 
+    def warm_timetable(self) -> int:
+        """Build the timetables of every bookable day now (a server does this at start, so
+        that no rider waits for a build); returns how many days were warmed."""
+        if self.timetable is None or not self.service.timetable.check:
+            return 0
+        today = self.clock().astimezone(self.tz).date()
+        days = [today + timedelta(days=k) for k in range(self.service.horizon_days + 1)]
+        for day in days:
+            self.timetable.get(day)
+        return len(days)
+
     def _candidate(self, trip: TripRequest, code: str, shift_s: int) -> Request | None:
         """The request for the wish moved by ``shift_s``, or None if no window can fit."""
         direct = float(

@@ -51,8 +51,11 @@ def load_timetable(config: AppConfig, service: Service) -> TimetableCache:
     (paths relative to the data folder, or absolute)."""
     settings = config.settings
     extra = [settings.data_dir / f for f in service.timetable.feeds]
+    # every bookable day stays cached: a far date could otherwise evict today's timetable
     return TimetableCache(
-        [settings.data_file("gtfs"), *extra], walk_max_m=service.timetable.walk_max_m
+        [settings.data_file("gtfs"), *extra],
+        walk_max_m=service.timetable.walk_max_m,
+        max_dates=service.horizon_days + 2,
     )
 
 

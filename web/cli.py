@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from planner.scenarios_cli import scenarios
 from planner.store import open_store
 from routing.cli import graph, route, user_errors
 from web.config import AppConfig
+
+log = logging.getLogger(__name__)
 
 
 @click.group()
@@ -54,6 +57,12 @@ def serve(host: str, port: int, threads: int) -> None:
     from web import create_app
 
     app = create_app()
+    engine = app.extensions["rufbus"].engine
+    ends = engine.timetable_ends()
+    if ends is not None:
+        log.warning("the timetable feeds end on %s: load a new GTFS feed before then", ends)
+    # riders should not wait 0.2-0.7 s for a day's timetable: build the bookable days now
+    threading.Thread(target=engine.warm_timetable, name="timetable-warm", daemon=True).start()
     click.echo(f"Rufbus is running on http://{host}:{port}/  (Ctrl+C stops it)")
     sys.stdout.flush()
     waitress_serve(app, host=host, port=port, threads=threads, ident="rufbus")

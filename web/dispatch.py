@@ -113,10 +113,12 @@ def gantt(vehicles: list[dict[str, Any]]) -> dict[str, Any]:
 @role_required("dispatcher")
 def day():
     when = chosen_day()
-    plan = services().engine.day_plan(when)
+    engine = services().engine
+    plan = engine.day_plan(when)
     return render_template(
         "dispatch/day.html",
         day=when.isoformat(),
+        timetable_ends=engine.timetable_ends(),
         plan=plan,
         kpis=kpi_rows(plan["kpis"]),
         gantt=gantt(plan["vehicles"]),

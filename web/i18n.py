@@ -6,6 +6,8 @@ entry falls back to German, and a test checks the catalogue covers every templat
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask, session
 
 LANGUAGES = ("de", "en")
@@ -135,7 +137,41 @@ ENGLISH: dict[str, str] = {
     "Ankunft bis": "arriving by",
     "Anschluss": "Connection",
     "Uhr": "",
+    "Der Fahrplan der Linienbusse endet am %(day)s.": (
+        "The scheduled lines' timetable ends on %(day)s."
+    ),
+    "Bitte spielen Sie vorher einen neuen Fahrplan (GTFS) ein.": (
+        "Please load a new timetable (GTFS) before then."
+    ),
+    "Danach gilt keine Linie als bekannt, und der Rufbus wird für jede Fahrt angeboten.": (
+        "After that date no scheduled line is known, and the on-demand bus is offered for "
+        "every trip."
+    ),
 }
+
+
+WEEKDAYS = {
+    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+MONTHS = {
+    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
+           "September", "Oktober", "November", "Dezember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}  # fmt: skip
+
+
+def format_day(day: date | str) -> str:
+    """A date as people read it, always with the weekday: "Mittwoch, 2. Dezember 2026"
+    ("Wednesday, 2 December 2026")."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    lang = current_language()
+    weekday, month = WEEKDAYS[lang][day.weekday()], MONTHS[lang][day.month - 1]
+    if lang == "de":
+        return f"{weekday}, {day.day}. {month} {day.year}"
+    return f"{weekday}, {day.day} {month} {day.year}"
 
 
 def gettext(message: str) -> str:
@@ -154,3 +190,4 @@ def current_language() -> str:
 def init_app(app: Flask) -> None:
     """Make ``_`` and the current language available in every template."""
     app.jinja_env.globals.update(_=gettext, current_language=current_language)
+    app.jinja_env.filters["day"] = format_day

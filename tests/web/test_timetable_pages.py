@@ -3,6 +3,8 @@ connections in the dispatcher's day view (real KVG timetable)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -66,3 +68,13 @@ def test_day_view_marks_guaranteed_connections(client: FlaskClient) -> None:
     assert booked.status_code == 201
     page = client.get(f"/dispatch/?date={DAY}", headers=DISPATCHER).get_data(as_text=True)
     assert "Anschluss 116 ab 14:55" in page
+
+
+def test_day_view_warns_30_days_before_the_timetable_ends(
+    client: FlaskClient, clock: Clock
+) -> None:
+    page = client.get(f"/dispatch/?date={DAY}", headers=DISPATCHER).get_data(as_text=True)
+    assert "Fahrplan der Linienbusse endet" not in page
+    clock.now = datetime(2027, 5, 10, 8, 0, tzinfo=UTC)
+    page = client.get("/dispatch/?date=2027-05-10", headers=DISPATCHER).get_data(as_text=True)
+    assert "Der Fahrplan der Linienbusse endet am Freitag, 4. Juni 2027." in page
