@@ -73,6 +73,14 @@ class ErasureResult:
         return {"erased_codes": list(self.codes), "erased_standing_ids": list(self.standing_ids)}
 
 
+class StillBookedError(ConflictError):
+    """A booking to erase is still confirmed for today or later: the bus needs the name."""
+
+    def __init__(self, code: str, day: str) -> None:
+        super().__init__("code", f"booking {code} is still confirmed for {day}; cancel it first")
+        self.code, self.day = code, day
+
+
 def is_erased(booking: Booking) -> bool:
     """Whether the booking's personal data have been erased."""
     return booking.name == ERASED and booking.phone == ERASED and booking.note == ERASED
@@ -197,7 +205,7 @@ def erase_rider(store: Store, code: str, *, today: date, same_phone: bool = Fals
     ------
     NotFoundError
         If there is no booking ``code``.
-    ConflictError
+    StillBookedError
         If one of the rider's bookings is still confirmed for ``today`` or later: the bus
         needs the name to pick them up, so it must be cancelled first.
     """
@@ -205,9 +213,7 @@ def erase_rider(store: Store, code: str, *, today: date, same_phone: bool = Fals
         bookings, standing = rider_records(session, code, same_phone=same_phone)
         for b in bookings:
             if b.status == "confirmed" and b.day >= today.isoformat():
-                raise ConflictError(
-                    "code", f"booking {b.code} is still confirmed for {b.day}; cancel it first"
-                )
+                raise StillBookedError(b.code, b.day)
         now = utcnow()
         for record in (*bookings, *standing):
             record.name = record.phone = record.note = ERASED

@@ -13,10 +13,12 @@ import click
 
 from planner.cli import bench
 from planner.errors import PlannerError
+from planner.privacy import RetentionJob
 from planner.scenarios_cli import scenarios
 from planner.store import open_store
 from routing.cli import graph, route, user_errors
 from web.config import AppConfig
+from web.privacy_cli import privacy
 
 
 @click.group()
@@ -33,6 +35,7 @@ main.add_command(graph)
 main.add_command(route)
 main.add_command(bench)
 main.add_command(scenarios)
+main.add_command(privacy)
 
 
 def _parse_date(text: str, field: str) -> date:
@@ -48,15 +51,23 @@ def _parse_date(text: str, field: str) -> date:
 @click.option("--threads", default=8, show_default=True, type=int)
 @user_errors
 def serve(host: str, port: int, threads: int) -> None:
-    """Run the web app under the waitress WSGI server (schema is migrated on start)."""
+    """Run the web app under the waitress WSGI server (schema is migrated on start).
+
+    The retention policy of the service file's ``[privacy]`` runs at start and every 24 h.
+    """
     from waitress import serve as waitress_serve
 
     from web import create_app
 
     app = create_app()
+    engine = app.extensions["rufbus"].engine
+    job = RetentionJob(engine.store, engine.service.privacy, engine.service.timezone).start()
     click.echo(f"Rufbus is running on http://{host}:{port}/  (Ctrl+C stops it)")
     sys.stdout.flush()
-    waitress_serve(app, host=host, port=port, threads=threads, ident="rufbus")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="rufbus")
+    finally:
+        job.stop()
 
 
 @main.command()
