@@ -16,11 +16,11 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from planner.booking import booking_json
@@ -122,7 +122,8 @@ def apply_retention(
     """
     # a booking's data go on the day its service day is erase_after_days in the past
     cutoff = (local_today(now, timezone) - timedelta(days=rule.erase_after_days)).isoformat()
-    expired_before = now - timedelta(hours=rule.offers_kept_hours)
+    # offers store their expiry in UTC (SQLite keeps no time zone)
+    expired_before = now.astimezone(UTC) - timedelta(hours=rule.offers_kept_hours)
     targets = (
         (Booking, (Booking.day <= cutoff, _personal(Booking))),
         (StandingBooking, (StandingBooking.last_day <= cutoff, _personal(StandingBooking))),
@@ -139,7 +140,7 @@ def apply_retention(
         old_offers = Offer.expires_at < expired_before
         counts.append(session.scalar(select(func.count()).select_from(Offer).where(old_offers)))
         if not dry_run:
-            session.execute(Offer.__table__.delete().where(old_offers))
+            session.execute(delete(Offer).where(old_offers))
     return RetentionResult(*counts, dry_run=dry_run)
 
 
