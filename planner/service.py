@@ -74,6 +74,19 @@ class TimetableRule:
 
 
 @dataclass(frozen=True, slots=True)
+class PrivacyRule:
+    """How long riders' personal data and offers are kept.
+
+    Name, phone and note of a booking are erased ``erase_after_days`` after its service
+    day (of a standing booking: after its last day); the rest of the booking stays, so the
+    KPIs keep their figures. Offers are deleted ``offers_kept_hours`` after they expired.
+    """
+
+    erase_after_days: int = 30
+    offers_kept_hours: int = 24
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     """Everything the booking engine needs to know about a service (times in s, local)."""
 
@@ -101,6 +114,7 @@ class Service:
     path: str = ""
     min_trip_m: float = 1000.0
     timetable: TimetableRule = TimetableRule()
+    privacy: PrivacyRule = PrivacyRule()
 
     def max_ride_s(self, direct_s: float) -> float:
         """The ride-time promise for a trip whose direct time is ``direct_s``."""
@@ -142,6 +156,12 @@ class _Reader:
 
     def clock(self, key: str, default: str | None = None) -> int:
         return parse_clock(self.get(key, str, default), field=self.field(key))
+
+    def only(self, keys: tuple[str, ...]) -> None:
+        """Refuse keys other than ``keys`` (a misspelt key must not fall back to a default)."""
+        for key in self.table:
+            if key not in keys:
+                raise ServiceFileError(self.field(key), f"unknown key; expected {', '.join(keys)}")
 
 
 def _fleet(path: Path, entries: Any) -> tuple[VehicleSpec, ...]:
@@ -188,6 +208,15 @@ def _timetable(r: _Reader) -> TimetableRule:
         transfer_buffer_s=r.number("transfer_buffer_min", int, 5, low=0, high=60) * 60,
         max_duration_factor=r.number("max_duration_factor", float, 1.5, low=0.1, high=10.0),
         feeds=tuple(feeds),
+    )
+
+
+def _privacy(r: _Reader) -> PrivacyRule:
+    r.only(("erase_after_days", "offers_kept_hours"))
+    return PrivacyRule(
+        # at least a day: the day's manifest needs the riders' names until the day is over
+        erase_after_days=r.number("erase_after_days", int, 30, low=1, high=3650),
+        offers_kept_hours=r.number("offers_kept_hours", int, 24, low=0, high=24 * 366),
     )
 
 
@@ -247,6 +276,7 @@ def load_service(path: Path | str = DEFAULT_SERVICE_FILE) -> Service:
         path=str(path),
         min_trip_m=booking.number("min_trip_m", float, 1000.0, low=0.0, high=100_000.0),
         timetable=_timetable(top.sub("timetable")),
+        privacy=_privacy(top.sub("privacy")),
     )
     if service.stops_source != "gtfs-in-area":
         raise ServiceFileError(f"{path}:stops.source", "only 'gtfs-in-area' is supported")

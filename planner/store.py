@@ -215,6 +215,17 @@ class Store:
                 ).scalar_one()
             yield session, rows
 
+    @contextmanager
+    def maintaining(self) -> Iterator[Session]:
+        """A write transaction that takes no day lock (erasing personal data, old offers).
+
+        It begins like every write (``BEGIN IMMEDIATE`` on SQLite), so it waits for other
+        writers instead of failing half-way. It may change only what no booking decision
+        reads: personal data of bookings and expired offers.
+        """
+        with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})

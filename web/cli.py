@@ -14,10 +14,12 @@ import click
 
 from planner.cli import bench
 from planner.errors import PlannerError
+from planner.privacy import RetentionJob
 from planner.scenarios_cli import scenarios
 from planner.store import open_store
 from routing.cli import graph, route, user_errors
 from web.config import AppConfig
+from web.privacy_cli import privacy
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ main.add_command(graph)
 main.add_command(route)
 main.add_command(bench)
 main.add_command(scenarios)
+main.add_command(privacy)
 
 
 def _parse_date(text: str, field: str) -> date:
@@ -51,7 +54,10 @@ def _parse_date(text: str, field: str) -> date:
 @click.option("--threads", default=8, show_default=True, type=int)
 @user_errors
 def serve(host: str, port: int, threads: int) -> None:
-    """Run the web app under the waitress WSGI server (schema is migrated on start)."""
+    """Run the web app under the waitress WSGI server (schema is migrated on start).
+
+    The retention policy of the service file's ``[privacy]`` runs at start and every 24 h.
+    """
     from waitress import serve as waitress_serve
 
     from web import create_app
@@ -63,9 +69,13 @@ def serve(host: str, port: int, threads: int) -> None:
         log.warning("the timetable feeds end on %s: load a new GTFS feed before then", ends)
     # riders should not wait 0.2-0.7 s for a day's timetable: build the bookable days now
     threading.Thread(target=engine.warm_timetable, name="timetable-warm", daemon=True).start()
+    job = RetentionJob(engine.store, engine.service.privacy, engine.service.timezone).start()
     click.echo(f"Rufbus is running on http://{host}:{port}/  (Ctrl+C stops it)")
     sys.stdout.flush()
-    waitress_serve(app, host=host, port=port, threads=threads, ident="rufbus")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="rufbus")
+    finally:
+        job.stop()
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -19,14 +20,16 @@ from flask import (
     url_for,
 )
 
+from planner.booking import booking_json
 from planner.csvsafe import csv_text
 from planner.errors import ConflictError, NotFoundError, PlannerError
 from planner.export import plan_geojson
+from planner.privacy import StillBookedError, erase_rider, export_rider, is_erased
 from web import services
 from web.auth import role_required
 from web.forms import confirm_from_form, form_defaults
 from web.i18n import gettext as _
-from web.resident import handle_offers, render_form, today
+from web.resident import STATUS, handle_offers, render_form, today
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
 
@@ -187,6 +190,89 @@ def cancel(code: str):
 @role_required("dispatcher")
 def no_show(code: str):
     return _change(code, "no_show")
+
+
+# -- a rider's personal data: access and erasure on request ------------------------------
+
+
+@bp.get("/booking")
+@role_required("dispatcher")
+def find_booking():
+    """The booking search of the day view: on to the booking's page."""
+    code = request.args.get("code", "").strip().replace("-", "").replace(" ", "").upper()
+    return redirect(url_for("dispatch.booking", code=code) if code else url_for("dispatch.day"))
+
+
+def _booking_or_404(code: str):
+    try:
+        return services().engine.booking(code)
+    except NotFoundError:
+        abort(404)
+
+
+@bp.get("/booking/<code>")
+@role_required("dispatcher")
+def booking(code: str):
+    """One booking with the rider's data, and the actions on them (access, erasure)."""
+    found = _booking_or_404(code)
+    return render_template(
+        "dispatch/booking.html",
+        booking=booking_json(found),
+        status=_(STATUS[found.status]),
+        erased=is_erased(found),
+        erase_after_days=services().engine.service.privacy.erase_after_days,
+    )
+
+
+@bp.get("/booking/<code>/erase")
+@role_required("dispatcher")
+def erase_form(code: str):
+    """The confirmation step before erasing: names the booking and the rider."""
+    found = _booking_or_404(code)
+    if is_erased(found):
+        flash(f"{found.code}: {_('Die Daten sind bereits gelöscht.')}", "ok")
+        return redirect(url_for("dispatch.booking", code=found.code))
+    return render_template("dispatch/erase.html", booking=booking_json(found))
+
+
+@bp.post("/booking/<code>/erase")
+@role_required("dispatcher")
+def erase(code: str):
+    engine = services().engine
+    try:
+        result = erase_rider(
+            engine.store, code, today=today(), same_phone=request.form.get("same_phone") == "1"
+        )
+    except NotFoundError:
+        abort(404)
+    except StillBookedError as exc:
+        message = _("Die Fahrt ist noch bestätigt. Bitte zuerst stornieren.")
+        flash(f"{exc.code} ({exc.day}): {message}", "error")
+        return redirect(url_for("dispatch.booking", code=code))
+    flash(f"{_('Personenbezogene Daten gelöscht')}: {', '.join(result.codes)}", "ok")
+    return redirect(url_for("dispatch.booking", code=code))
+
+
+@bp.get("/booking/<code>/export.json")
+@role_required("dispatcher")
+def export_booking(code: str):
+    """Everything stored about the rider, as a JSON file (a request for access)."""
+    engine = services().engine
+    try:
+        data = export_rider(
+            engine.store, code, now=engine.clock(), same_phone=request.args.get("same_phone") == "1"
+        )
+    except NotFoundError:
+        abort(404)
+    filename = f"rufbus-auskunft-{data['request']['code']}.json"
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f"attachment; filename={filename}",
+            "Cache-Control": "no-store",  # personal data: no copies in caches
+        },
+    )
 
 
 @bp.post("/optimize")

@@ -147,6 +147,35 @@ ENGLISH: dict[str, str] = {
         "After that date no scheduled line is known, and the on-demand bus is offered for "
         "every trip."
     ),
+    # personal data: retention, access and erasure
+    "Bitte keine Angaben zur Gesundheit.": "Please do not enter any health details.",
+    "Name, Telefon und Hinweis werden {days} Tage nach der Fahrt automatisch gelöscht.": (
+        "Name, phone and note are erased automatically {days} days after the ride."
+    ),
+    "Buchung suchen": "Find booking",
+    "Rückfahrt": "Return trip",
+    "Datenschutz": "Data protection",
+    "Personenbezogene Daten gelöscht": "Personal data erased",
+    "Auskunft herunterladen (JSON)": "Download the rider's data (JSON)",
+    "Auskunft mit allen Buchungen derselben Telefonnummer": (
+        "Rider's data with all bookings of the same phone number"
+    ),
+    "Daten auf Wunsch löschen": "Erase data on request",
+    "Name, Telefon und Hinweis dieser Buchung, ihrer Rückfahrt und ihrer Dauerbuchung werden "
+    "endgültig gelöscht. Die Fahrt selbst (Zeiten, Haltestellen, Personen) bleibt für die "
+    "Kennzahlen erhalten.": (
+        "Name, phone and note of this booking, its return trip and its standing booking are "
+        "erased for good. The ride itself (times, stops, people) stays for the key figures."
+    ),
+    "Auch alle anderen Buchungen mit derselben Telefonnummer": (
+        "Also every other booking with the same phone number"
+    ),
+    "Endgültig löschen": "Erase for good",
+    "Abbrechen": "Cancel",
+    "Die Daten sind bereits gelöscht.": "The data are already erased.",
+    "Die Fahrt ist noch bestätigt. Bitte zuerst stornieren.": (
+        "The ride is still confirmed. Please cancel it first."
+    ),
 }
 
 

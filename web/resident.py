@@ -118,13 +118,25 @@ def offers():
     return handle_offers(staff=False)
 
 
+def render_confirm(offer: dict[str, Any], values: Any) -> str:
+    """The form for name, phone and note, with what happens to them."""
+    privacy = services().engine.service.privacy
+    return render_template(
+        "resident/confirm.html",
+        offer=offer,
+        values=values,
+        staff=False,
+        erase_after_days=privacy.erase_after_days,
+    )
+
+
 @bp.get("/confirm/<offer_id>")
 def confirm_form(offer_id: str):
     try:
         offer = services().engine.offer_details(offer_id)
     except NotFoundError:
         abort(404)
-    return render_template("resident/confirm.html", offer=offer, values={}, staff=False)
+    return render_confirm(offer, {})
 
 
 @bp.post("/confirm/<offer_id>")
@@ -140,9 +152,7 @@ def confirm(offer_id: str):
     except PlannerError as exc:
         flash(f"{exc.field}: {exc.reason}", "error")
         offer = engine.offer_details(offer_id)
-        return render_template(
-            "resident/confirm.html", offer=offer, values=request.form, staff=False
-        ), 400
+        return render_confirm(offer, request.form), 400
     return redirect(url_for("resident.show", code=booking["code"], new=1))
 
 

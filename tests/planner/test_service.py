@@ -18,6 +18,8 @@ def test_default_service() -> None:
     assert len(service.fleet) == 12
     assert service.fleet[0].id == "BBG-1" and service.fleet[0].seats == 8
     assert service.max_ride_s(1200) == pytest.approx(1.5 * 1200 + 600)
+    assert service.privacy.erase_after_days == 30
+    assert service.privacy.offers_kept_hours == 24
 
 
 @pytest.mark.parametrize(
@@ -32,6 +34,14 @@ def test_default_service() -> None:
         ('shift = ["05:30", "23:30"]', 'shift = ["23:30", "05:30"]', "fleet[0].shift",
          "must end after it starts"),
         ('name = "Rufbus Salzland"', "name = 5", "name", "must be a str"),
+        ("erase_after_days = 30", "erase_after_days = 0", "privacy.erase_after_days",
+         "must be between 1 and 3650"),
+        ("erase_after_days = 30", 'erase_after_days = "30"', "privacy.erase_after_days",
+         "must be a int"),
+        ("offers_kept_hours = 24", "offers_kept_hours = -1", "privacy.offers_kept_hours",
+         "must be between 0 and 8784"),
+        ("erase_after_days = 30", "erase_after_day = 30", "privacy.erase_after_day",
+         "unknown key"),
     ],
 )  # fmt: skip
 def test_broken_service_files(tmp_path: Path, old: str, new: str, key: str, reason: str) -> None:

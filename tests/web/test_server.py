@@ -174,3 +174,35 @@ def test_last_seat_race_and_restart(server: Server) -> None:
     for code in confirmed:
         status, booking = call(server.base, "GET", f"/bookings/{code}")
         assert status == 200 and booking["status"] == "confirmed"
+
+
+def test_serve_applies_the_retention_policy_at_start(server_env: dict[str, str]) -> None:
+    from planner.store import Booking, Offer, open_store
+
+    store = open_store(server_env["DATABASE_URL"])
+    ride = dict(
+        origin_node=1, origin_name="A", destination_node=2, destination_name="B", passengers=1,
+        wheelchairs=0, wish_kind="pickup", wish_s=36000, window_start_s=36000.0,
+        window_end_s=36900.0, max_ride_s=1800.0, direct_s=900.0, est_pickup_s=36000.0,
+        est_arrival_s=37000.0, vehicle_id="ONE", phone="03471 123456", note="Rollator",
+    )  # fmt: skip
+    with store.session() as s:
+        s.add(Booking(code="OLDOLDOLD1", day="2020-01-02", name="Erika Alt", **ride))
+        s.add(Booking(code="NEWNEWNEW1", day=future_day(1), name="Lena Neu", **ride))
+        s.add(Offer(id="old-offer", day="2020-01-02", payload={},
+                    expires_at=datetime(2020, 1, 1, tzinfo=ZoneInfo("UTC"))))  # fmt: skip
+    server = Server(server_env)
+    server.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with store.session() as s:
+                old, new = (s.get(Booking, k).name for k in (1, 2))
+                offer = s.get(Offer, "old-offer")
+            if old == "" and offer is None:
+                break
+            time.sleep(0.2)
+        assert (old, new, offer) == ("", "Lena Neu", None)
+    finally:
+        server.stop()
+        store.close()
