@@ -899,6 +899,11 @@ class BookingEngine:
             b = session.scalar(select(Booking).where(Booking.code == code.strip().upper()))
             if b.status != "confirmed":
                 raise ConflictError("code", f"booking {b.code} is already {b.status}")
+            if status == "no_show" and not self.may_mark_no_show(b):
+                raise ConflictError("code", (
+                    f"the pickup window of {b.code} starts at {hhmm(b.window_start_s)}; "
+                    "a no-show can be recorded only from then"
+                ))  # fmt: skip
             b.status = status
             b.updated_at = utcnow()
             session.flush()
@@ -907,12 +912,24 @@ class BookingEngine:
             lock.version += 1
             return booking_json(b)
 
+    def may_mark_no_show(self, booking: Booking) -> bool:
+        """Whether the rider's pickup window has started (before it, nobody can have
+        missed the bus)."""
+        day = date.fromisoformat(booking.day)
+        return self.now_s(day) >= booking.window_start_s
+
     def cancel(self, code: str) -> dict[str, Any]:
         """Cancel a confirmed booking; its seats are free for others at once."""
         return self._end_booking(code, "cancelled")
 
     def no_show(self, code: str) -> dict[str, Any]:
-        """Mark a rider as not having turned up; the rest of the plan no longer waits."""
+        """Mark a rider as not having turned up; the rest of the plan no longer waits.
+
+        Raises
+        ------
+        ConflictError
+            Before the pickup window starts, or if the booking is not confirmed.
+        """
         return self._end_booking(code, "no_show")
 
     # -- plans ------------------------------------------------------------------------------
@@ -936,6 +953,8 @@ class BookingEngine:
                         "code": b.code,
                         "rider": b.name,
                         "phone": b.phone,
+                        "note": b.note,
+                        "no_show_allowed": visit.kind == "pickup" and self.may_mark_no_show(b),
                         "people": b.passengers + b.wheelchairs,
                         "wheelchairs": b.wheelchairs,
                         "stop": self.catalog.describe(node),

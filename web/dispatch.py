@@ -180,16 +180,36 @@ def _change(code: str, action: str):
     return redirect(url_for("dispatch.day", date=booking["date"]))
 
 
-@bp.post("/booking/<code>/cancel")
+def _ask(code: str, action: str):
+    """The confirmation page of a cancellation or no-show: names the rider and the time."""
+    engine = services().engine
+    try:
+        booking = engine.booking(code)
+    except NotFoundError:
+        abort(404)
+    shown = booking_json(booking)
+    refusal = None
+    if booking.status != "confirmed":
+        refusal = _("Diese Buchung ist nicht mehr bestätigt.")
+    elif action == "no_show" and not engine.may_mark_no_show(booking):
+        refusal = _("Nicht erschienen kann erst ab Beginn des Abholfensters (%(time)s) "
+                    "eingetragen werden.") % {"time": shown["pickup_window"][0]}  # fmt: skip
+    page = render_template(
+        "dispatch/confirm_change.html", action=action, booking=shown, refusal=refusal
+    )
+    return page, 409 if refusal else 200
+
+
+@bp.route("/booking/<code>/cancel", methods=["GET", "POST"])
 @role_required("dispatcher")
 def cancel(code: str):
-    return _change(code, "cancel")
+    return _ask(code, "cancel") if request.method == "GET" else _change(code, "cancel")
 
 
-@bp.post("/booking/<code>/no-show")
+@bp.route("/booking/<code>/no-show", methods=["GET", "POST"])
 @role_required("dispatcher")
 def no_show(code: str):
-    return _change(code, "no_show")
+    return _ask(code, "no_show") if request.method == "GET" else _change(code, "no_show")
 
 
 # -- a rider's personal data: access and erasure on request ------------------------------
@@ -312,10 +332,10 @@ def manifest(vehicle_id: str):
 def manifest_csv(vehicle_id: str):
     when = chosen_day()
     header = ("time", "kind", "stop", "code", "rider", "phone", "people", "wheelchairs",
-              "load_after", "window")  # fmt: skip
+              "load_after", "window", "note")  # fmt: skip
     rows = [
         (s["service_start"], s["kind"], s["stop"]["name"], s["code"], s["rider"], s["phone"],
-         s["people"], s["wheelchairs"], s["load"], "-".join(s["window"]))
+         s["people"], s["wheelchairs"], s["load"], "-".join(s["window"]), s["note"])
         for s in manifest_rows(when, vehicle_id)
     ]  # fmt: skip
     filename = f"manifest-{vehicle_id}-{when.isoformat()}.csv"

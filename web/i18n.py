@@ -176,6 +176,32 @@ ENGLISH: dict[str, str] = {
     "Die Fahrt ist noch bestätigt. Bitte zuerst stornieren.": (
         "The ride is still confirmed. Please cancel it first."
     ),
+    # cancel and no-show: asked first, named
+    "Fahrt stornieren?": "Cancel this ride?",
+    "Nicht erschienen eintragen?": "Record a no-show?",
+    "Die Fahrt von %(rider)s am %(day)s, Abholung %(start)s bis %(end)s Uhr, wird storniert. "
+    "Der Platz wird sofort frei.": (
+        "The ride of %(rider)s on %(day)s, pickup %(start)s to %(end)s, will be cancelled. "
+        "The seat is free at once."
+    ),
+    "%(rider)s ist am %(day)s zur Abholung %(start)s bis %(end)s Uhr nicht erschienen. "
+    "Der Bus wartet nicht länger.": (
+        "%(rider)s did not turn up on %(day)s for the pickup %(start)s to %(end)s. "
+        "The bus waits no longer."
+    ),
+    "Diese Buchung ist nicht mehr bestätigt.": "This booking is no longer confirmed.",
+    "Nicht erschienen kann erst ab Beginn des Abholfensters (%(time)s) eingetragen werden.": (
+        "A no-show can be recorded only once the pickup window has started (%(time)s)."
+    ),
+    "Von": "From",
+    "Nach": "To",
+    "Zurück zur Tagesansicht": "Back to the day view",
+    "Ja, stornieren": "Yes, cancel",
+    "Ja, nicht erschienen": "Yes, did not turn up",
+    "Nein, zurück": "No, go back",
+    "Hinweis": "Note",
+    "Abholfenster": "Pickup window",
+    "Aktion": "Action",
 }
 
 

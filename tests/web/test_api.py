@@ -153,7 +153,9 @@ def test_offer_cannot_be_used_twice(client: FlaskClient) -> None:
     assert response.status_code == 409
 
 
-def test_dispatcher_role_and_no_show(client: FlaskClient, engine: BookingEngine) -> None:
+def test_dispatcher_role_and_no_show(
+    client: FlaskClient, engine: BookingEngine, clock: Clock
+) -> None:
     code = book(client, offer(client)["offers"][0]["offer_id"])["code"]
     assert client.get(f"/api/v1/plans/{DAY}").status_code == 401
     assert client.get(f"/api/v1/plans/{DAY}", headers=ANALYST).status_code == 403
@@ -170,6 +172,7 @@ def test_dispatcher_role_and_no_show(client: FlaskClient, engine: BookingEngine)
     kpis = client.get(f"/api/v1/kpis/{DAY}", headers=DISPATCHER).get_json()
     assert kpis["served"] == 1 and kpis["requests"] == 1
 
+    clock.advance(hours=25, minutes=15)  # 08:15 on the day: the pickup window has started
     marked = client.post(f"/api/v1/bookings/{code}/no-show", headers=DISPATCHER)
     assert marked.get_json()["status"] == "no_show"
     assert client.get(f"/api/v1/kpis/{DAY}", headers=DISPATCHER).get_json()["requests"] == 0
