@@ -206,3 +206,61 @@ def test_serve_applies_the_retention_policy_at_start(server_env: dict[str, str])
     finally:
         server.stop()
         store.close()
+
+
+def test_kill_9_during_a_booking_burst_loses_no_confirmed_booking(
+    server_env: dict[str, str],
+) -> None:
+    """Riders race for the one seat at 14 times of a day; the server is killed (SIGKILL)
+    in the middle of it, three times. Every booking that was answered 201 is still there
+    after the restart, served by the stored plan, and no seat holds two riders."""
+    env = {**server_env, "RUFBUS_OFFERS_PER_MINUTE": "100000"}
+    server = Server(env)
+    acknowledged: dict[str, str] = {}  # code -> day, for every 201 the riders saw
+    lock = threading.Lock()
+
+    def rider(day: str, wish: str, k: int) -> None:
+        try:
+            status, body = call(server.base, "POST", "/offers", {**TRIP, "date": day,
+                                                                 "time": wish})  # fmt: skip
+            if status != 200 or not body["offers"]:
+                return
+            answer = {"offer_id": body["offers"][0]["offer_id"], "name": f"Rider {k}",
+                      "phone": "03471 99999"}  # fmt: skip
+            status, body = call(server.base, "POST", "/bookings", answer)
+            if status == 201:
+                with lock:
+                    acknowledged[body["bookings"][0]["code"]] = day
+        except (OSError, json.JSONDecodeError):  # the server died under the request
+            return
+
+    for burst, kill_after in enumerate((0.4, 0.9, 1.6)):
+        server.start()
+        day = future_day(2 + burst)
+        wishes = [f"{h:02d}:{m:02d}" for h in range(6, 20) for m in (0, 0)]  # two per hour
+        threads = [threading.Thread(target=rider, args=(day, w, k)) for k, w in enumerate(wishes)]
+        for t in threads:
+            t.start()
+        time.sleep(kill_after)
+        server.process.kill()  # SIGKILL: no clean shutdown, no flush
+        server.process.wait(timeout=30)
+        for t in threads:
+            t.join(timeout=120)
+        server.stop()
+
+    server.start()
+    try:
+        assert acknowledged, "no booking was confirmed before the kills"
+        for code in acknowledged:
+            status, booking = call(server.base, "GET", f"/bookings/{code}")
+            assert status == 200 and booking["status"] == "confirmed", (code, booking)
+        for day in set(acknowledged.values()):
+            status, plan = call(server.base, "GET", f"/plans/{day}", auth=DISPATCHER)
+            assert status == 200
+            stops = [s for v in plan["vehicles"] for s in v["stops"]]
+            served = {s["code"] for s in stops if s["kind"] == "pickup"}
+            assert {c for c, d in acknowledged.items() if d == day} <= served
+            assert all(s["load"] <= 1 for s in stops)  # one seat, never two riders
+            assert plan["kpis"]["served"] == plan["kpis"]["requests"]
+    finally:
+        server.stop()

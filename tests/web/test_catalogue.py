@@ -1,0 +1,55 @@
+"""Every text a person reads exists in German and English: the catalogue covers every
+message of the templates and of the Python views."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from jinja2 import Environment
+from jinja2.ext import extract_from_ast
+
+from web.i18n import ENGLISH
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+
+
+def template_messages() -> dict[str, str]:
+    env = Environment()
+    found = {}
+    for path in sorted((WEB / "templates").rglob("*.html")):
+        tree = env.parse(path.read_text(encoding="utf-8"))
+        for _line, _function, message in extract_from_ast(tree, gettext_functions=("_",)):
+            if isinstance(message, str):
+                found[message] = path.name
+    return found
+
+
+def python_messages() -> dict[str, str]:
+    found = {}
+    for path in sorted(WEB.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("_", "gettext")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found[node.args[0].value] = path.name
+    return found
+
+
+def test_every_message_has_an_english_translation() -> None:
+    messages = {**template_messages(), **python_messages()}
+    assert len(messages) > 100  # the extraction found the pages' texts
+    missing = {m: where for m, where in messages.items() if m not in ENGLISH}
+    assert missing == {}
+
+
+def test_placeholders_survive_translation() -> None:
+    placeholder = re.compile(r"%\(\w+\)s|\{\w+\}")
+    for german, english in ENGLISH.items():
+        assert sorted(placeholder.findall(german)) == sorted(placeholder.findall(english))
