@@ -230,3 +230,17 @@ def test_trusted_proxy_gives_each_client_its_own_limit(
         forwarded = {"X-Forwarded-For": address}
         assert client.get("/api/v1/bookings/NOPE", headers=forwarded).status_code == 404
     assert client.get("/api/v1/bookings/NOPE", headers=forwarded).status_code == 429
+
+
+def test_logs_hold_no_personal_data(
+    client: FlaskClient, engine: BookingEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    booked = book(engine, "Erika Geheim", "03471 987654")
+    client.get(f"/api/v1/bookings/{booked['code']}")
+    client.get(f"/dispatch/?date={DAY}", headers=DISPATCHER)
+    client.post(f"/api/v1/plans/{DAY}/optimize", json={"time_limit": 1}, headers=DISPATCHER)
+    client.delete(f"/api/v1/bookings/{booked['code']}")
+    assert caplog.records  # the flow did log (re-optimisation, at least)
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Geheim" not in text and "987654" not in text
