@@ -21,7 +21,8 @@ from flask import (
     url_for,
 )
 
-from planner.errors import ConflictError, NotFoundError, PlannerError
+from planner import wire
+from planner.errors import BookingError, ConflictError, NotFoundError, PlannerError
 from planner.export import plan_geojson
 from web import services
 from web.auth import role_required
@@ -54,9 +55,9 @@ def chosen_day() -> date:
     if not text:
         return today()
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        abort(400, "date must be YYYY-MM-DD")
+        return wire.parse_day(text)
+    except BookingError as exc:
+        abort(400, f"date: {exc.reason}")
 
 
 def kpi_rows(kpis: dict[str, Any]) -> list[tuple[str, str]]:
