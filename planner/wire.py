@@ -32,7 +32,7 @@ from planner.service import parse_clock
 #: Dates a request may name: wide enough for any service, narrow enough that date
 #: arithmetic never overflows (``date.max + 1 day`` would).
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2100, 12, 31)
-DATE_PATTERN = r"^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"
+DATE_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 #: ``HH:MM``, 00:00 to 24:00, as :func:`planner.service.parse_clock` reads it.
 CLOCK_PATTERN = r"^(([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 
@@ -65,7 +65,14 @@ def _strip(value: str) -> str:
 ServiceDate = Annotated[
     date,
     PlainValidator(_service_date),
-    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+    # no "format": "date" beside the pattern: generators would then filter most dates away
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": DATE_PATTERN,
+            "description": f"a date YYYY-MM-DD from {FIRST_DATE} to {LAST_DATE}",
+        }
+    ),
 ]
 #: A time of the service day ``HH:MM``, as seconds after midnight.
 Clock = Annotated[
