@@ -101,7 +101,7 @@ def test_analyst_sees_batches_and_reports(
 def test_form_refuses_odd_numbers_with_400(client: FlaskClient, key: str, value: str) -> None:
     token = csrf_token(client, "/")
     form = {"origin": "Bernburg (Saale), Busbahnhof", "destination": "Staßfurt, Bahnhof (Bus)",
-            "date": "2026-12-02", "time": "08:10", "passengers": "1", "wheelchairs": "0"}  # fmt: skip
+            "date": "2026-12-02", "time": "08:10", "passengers": "1"}  # fmt: skip
     response = client.post("/offers", data={**form, key: value, "csrf_token": token})
     assert response.status_code == 400
     assert f"{key}: " in response.get_data(as_text=True)

@@ -26,7 +26,7 @@ from routing.settings import Settings
 from tests.web.test_server import Server, server_environment
 from web.openapi import openapi_spec
 
-#: Generated requests per operation and mode (valid and invalid data): about two minutes in all on two cores.
+#: Generated requests per operation and mode (valid, invalid data): about 2 min on two cores.
 MAX_EXAMPLES = 20
 
 CHECKS = [
