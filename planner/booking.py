@@ -21,6 +21,7 @@ import numpy as np
 from sqlalchemy import select
 
 from planner import kpis as kpi_module
+from planner import wire
 from planner.connections import hhmm
 from planner.errors import BookingError, ConflictError, NotFoundError
 from planner.insertion import Insertion, RouteState, best_insertions, route_state
@@ -28,7 +29,7 @@ from planner.model import Instance, Request, Vehicle
 from planner.result import Plan
 from planner.schedule import StopTable, earliest_schedule
 from planner.scheduled import Feeder, ScheduledCheck, check_scheduled, departs
-from planner.service import Service, parse_clock
+from planner.service import Service
 from planner.service_time import local_datetime, service_seconds
 from planner.solver import SolveParams, build_plan, solve
 from planner.stops import StopCatalog
@@ -79,104 +80,78 @@ class TripRequest:
 
 
 def parse_trip_request(payload: Any, catalog: StopCatalog, service: Service) -> TripRequest:
-    """Check a JSON offer request and turn it into a :class:`TripRequest`.
-
-    Expected keys: ``origin``, ``destination`` (stop id, name or ``{lon, lat}``), ``date``
-    (``YYYY-MM-DD``), ``time`` (``HH:MM``), ``kind`` (``pickup`` or ``arrival``, default
-    ``pickup``), ``passengers`` (default 1), ``wheelchairs`` (default 0).
-
-    A feeder trip names ``connection``: ``{"stop", "line", "departure"}``, a scheduled
-    departure at a hub. Then ``destination`` defaults to that stop, ``time`` and ``kind``
-    are left out, and the trip must arrive by the departure minus the transfer buffer.
+    """Check an offer request (parsed JSON, the shape of :class:`~planner.wire.TripWish`) and
+    turn it into a :class:`TripRequest`.
 
     Raises
     ------
     BookingError
         Naming the first bad field and the reason.
     """
-    if not isinstance(payload, dict):
-        raise BookingError("body", "must be a JSON object")
+    return trip_request(wire.validate(wire.TripWish, payload), catalog, service)
+
+
+def trip_request(wish: wire.TripWish, catalog: StopCatalog, service: Service) -> TripRequest:
+    """Resolve a checked trip wish's stops and apply the service's rules to it.
+
+    A feeder trip (``connection`` given) goes to the connection's stop (``destination``
+    may only repeat it) and must arrive by the departure minus the transfer buffer.
+
+    Raises
+    ------
+    BookingError
+        If a stop is unknown or not bookable, origin and destination are the same stop, or
+        the party is larger than the service takes.
+    """
     feeder = None
-    if payload.get("connection") is not None:
-        feeder = _parse_feeder(payload["connection"], catalog)
-        if payload.get("kind", "arrival") != "arrival":
-            raise BookingError("kind", "a feeder trip is 'arrival' (arrive by the connection)")
-        payload = {
-            "destination": feeder.stop,
-            **payload,
-            "kind": "arrival",
-            "time": hhmm(feeder.departure_s - service.timetable.transfer_buffer_s),
-        }
-        if (
-            payload["destination"] != feeder.stop
-            and catalog.resolve(payload["destination"], field="destination") != feeder.stop
-        ):
+    kind, time_s = wish.kind or "pickup", wish.time
+    if wish.connection is not None:
+        stop = catalog.resolve(wish.connection.stop, field="connection.stop")
+        feeder = Feeder(stop, wish.connection.line, wish.connection.departure)
+        kind, time_s = "arrival", feeder.departure_s - service.timetable.transfer_buffer_s
+        if time_s < 0:
+            raise BookingError("connection.departure", "leaves too early to be reached")
+        if wish.destination is not None and _stop(wish.destination, catalog, "destination") != stop:
             raise BookingError("destination", "a feeder trip goes to the connection's stop")
-    for key in ("origin", "destination", "date", "time"):
-        if key not in payload:
-            raise BookingError(key, "is required")
-    try:
-        day = date.fromisoformat(str(payload["date"]))
-    except ValueError:
-        raise BookingError("date", f"expected YYYY-MM-DD, got {payload['date']!r}") from None
-    try:
-        time_s = parse_clock(payload["time"], field="time")
-    except ValueError as exc:
-        raise BookingError("time", getattr(exc, "reason", str(exc))) from None
-    kind = payload.get("kind", "pickup")
-    if kind not in ("pickup", "arrival"):
-        raise BookingError("kind", f"must be 'pickup' or 'arrival', got {kind!r}")
-    counts = {}
-    for key, default, low in (("passengers", 1, 0), ("wheelchairs", 0, 0)):
-        value = payload.get(key, default)
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise BookingError(key, f"must be a whole number >= {low}, got {value!r}")
-        counts[key] = value
-    if counts["passengers"] + counts["wheelchairs"] == 0:
-        raise BookingError("passengers", "at least one person must travel")
-    if counts["passengers"] + counts["wheelchairs"] > service.max_passengers:
+    if wish.people > service.max_passengers:
         msg = f"at most {service.max_passengers} people per booking; call the dispatcher"
         raise BookingError("passengers", msg)
-    origin = catalog.resolve(payload["origin"], field="origin")
-    destination = catalog.resolve(payload["destination"], field="destination")
+    origin = _stop(wish.origin, catalog, "origin")
+    destination = feeder.stop if feeder else _stop(wish.destination, catalog, "destination")
     if origin == destination:
         raise BookingError("destination", "is the same stop as the origin")
-    return TripRequest(day, origin, destination, kind, time_s, **counts, connection=feeder)
+    assert time_s is not None  # the wish names a time or a connection
+    return TripRequest(
+        wish.date,
+        origin,
+        destination,
+        kind,
+        time_s,
+        passengers=wish.passengers,
+        wheelchairs=wish.wheelchairs,
+        connection=feeder,
+    )
 
 
-def _parse_feeder(value: Any, catalog: StopCatalog) -> Feeder:
-    if not isinstance(value, dict):
-        raise BookingError("connection", "must be an object {stop, line, departure}")
-    for key in ("stop", "line", "departure"):
-        if key not in value:
-            raise BookingError(f"connection.{key}", "is required")
-    if not isinstance(value["line"], str):
-        raise BookingError("connection.line", "must be the line's name, e.g. '140'")
-    try:
-        departure = parse_clock(value["departure"], field="connection.departure")
-    except ValueError as exc:
-        raise BookingError("connection.departure", getattr(exc, "reason", str(exc))) from None
-    stop = catalog.resolve(value["stop"], field="connection.stop")
-    return Feeder(stop, value["line"].strip(), departure)
+def _stop(value: int | str | wire.Point | None, catalog: StopCatalog, field: str) -> int:
+    if isinstance(value, wire.Point):
+        value = value.model_dump()
+    return catalog.resolve(value, field=field)
 
 
 def check_contact(name: str, phone: str, note: str = "") -> tuple[str, str, str]:
-    """Check and trim the rider's name, phone number and note.
+    """Check and trim the rider's name, phone number and note (rules of
+    :class:`~planner.wire.Contact`).
 
     Raises
     ------
     BookingError
         Naming the bad field.
     """
-    name, phone, note = (name or "").strip(), (phone or "").strip(), (note or "").strip()
-    if not name or len(name) > 200:
-        raise BookingError("name", "is required (at most 200 characters)")
-    digits = [c for c in phone if c.isdigit()]
-    if len(digits) < 5 or len(phone) > 40 or any(c not in "0123456789+-/ ()" for c in phone):
-        raise BookingError("phone", "must be a phone number (digits, + - / ( ) and spaces)")
-    if len(note) > 500:
-        raise BookingError("note", "at most 500 characters")
-    return name, phone, note
+    contact = wire.validate(
+        wire.Contact, {"name": name or "", "phone": phone or "", "note": note or ""}
+    )
+    return contact.name, contact.phone, contact.note
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,12 @@ checked, and a bad file is refused with ``FILE:KEY`` and the reason.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from planner.errors import ServiceFileError
 
@@ -21,11 +23,11 @@ DAY_S = 24 * 3600
 
 def parse_clock(text: Any, *, field: str) -> int:
     """Parse ``"HH:MM"`` (hours 0-24) into seconds after midnight."""
-    if not isinstance(text, str) or text.count(":") != 1:
+    # ASCII digits only: str.isdigit() also admits '²', which int() refuses
+    match = re.fullmatch(r"([0-9]{1,2}):([0-9]{2})", text) if isinstance(text, str) else None
+    if match is None:
         raise ServiceFileError(field, f"expected a time 'HH:MM', got {text!r}")
-    hours, minutes = text.split(":")
-    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
-        raise ServiceFileError(field, f"expected a time 'HH:MM', got {text!r}")
+    hours, minutes = match.groups()
     seconds = int(hours) * 3600 + int(minutes) * 60
     if int(minutes) >= 60 or seconds > DAY_S:
         raise ServiceFileError(field, f"{text!r} is not a time of day")
@@ -220,6 +222,15 @@ def _privacy(r: _Reader) -> PrivacyRule:
     )
 
 
+def _timezone(r: _Reader) -> str:
+    name = r.get("timezone", str, "Europe/Berlin")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a path-like, empty or huge key
+        raise ServiceFileError(r.field("timezone"), f"unknown time zone {name!r}") from None
+    return name
+
+
 def load_service(path: Path | str = DEFAULT_SERVICE_FILE) -> Service:
     """Read and check a service file.
 
@@ -251,7 +262,7 @@ def load_service(path: Path | str = DEFAULT_SERVICE_FILE) -> Service:
     objective = top.sub("objective")
     service = Service(
         name=top.get("name", str),
-        timezone=top.get("timezone", str, "Europe/Berlin"),
+        timezone=_timezone(top),
         phone=top.get("phone", str, ""),
         booking_url=top.get("booking_url", str, ""),
         boundary=top.sub("area").get("boundary", str, "district"),

@@ -20,9 +20,10 @@ from flask import (
     url_for,
 )
 
+from planner import wire
 from planner.booking import booking_json
 from planner.csvsafe import csv_text
-from planner.errors import ConflictError, NotFoundError, PlannerError
+from planner.errors import BookingError, ConflictError, NotFoundError, PlannerError
 from planner.export import plan_geojson
 from planner.privacy import StillBookedError, erase_rider, export_rider, is_erased
 from web import services
@@ -56,9 +57,9 @@ def chosen_day() -> date:
     if not text:
         return today()
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        abort(400, "date must be YYYY-MM-DD")
+        return wire.parse_day(text)
+    except BookingError as exc:
+        abort(400, f"date: {exc.reason}")
 
 
 def kpi_rows(kpis: dict[str, Any]) -> list[tuple[str, str]]:

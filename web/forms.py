@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from planner import wire
 from planner.booking import BookingEngine
-from planner.errors import BookingError
 
 FIELDS = ("origin", "destination", "date", "time", "kind", "passengers", "wheelchairs")
 
@@ -26,31 +27,27 @@ def form_defaults(today: date) -> dict[str, Any]:
     }
 
 
-def _whole_number(form: MultiDict, key: str, default: int) -> int:
-    text = (form.get(key) or str(default)).strip()
-    if not text.isdigit():
-        raise BookingError(key, "must be a whole number")
-    return int(text)
+def trip_wish(form: MultiDict) -> wire.TripWish:
+    """The offer request of a submitted booking form, checked by the API's rules.
 
+    An empty field counts as not given (its default applies). A stop field holding only
+    digits is a stop id (set by the map or the typeahead); anything else is a name the
+    engine resolves.
 
-def trip_payload(form: MultiDict) -> dict[str, Any]:
-    """The offer request of a submitted booking form (the API's JSON shape).
-
-    A stop field holding only digits is a stop id (set by the map or the typeahead);
-    anything else is a name the engine resolves.
+    Raises
+    ------
+    BookingError
+        Naming the first bad field and the reason.
     """
     payload: dict[str, Any] = {}
-    for key in ("origin", "destination"):
+    for key in FIELDS:
         value = (form.get(key) or "").strip()
-        if not value:
-            raise BookingError(key, "please choose a stop")
-        payload[key] = int(value) if value.isdigit() else value
-    payload["date"] = (form.get("date") or "").strip()
-    payload["time"] = (form.get("time") or "").strip()
-    payload["kind"] = form.get("kind") or "pickup"
-    payload["passengers"] = _whole_number(form, "passengers", 1)
-    payload["wheelchairs"] = _whole_number(form, "wheelchairs", 0)
-    return payload
+        if value:
+            payload[key] = value
+    for key in ("origin", "destination"):
+        if re.fullmatch("[0-9]+", payload.get(key, "")):
+            payload[key] = int(payload[key])
+    return wire.validate(wire.TripWish, payload, strict=False)
 
 
 def confirm_from_form(engine: BookingEngine, offer_id: str, form: MultiDict, *, created_by: str):

@@ -1,64 +1,210 @@
-"""The OpenAPI 3 description of ``/api/v1``."""
+"""The OpenAPI 3.1 description of ``/api/v1``, built from the models that check the requests
+(:mod:`planner.wire`), so that the document and the server cannot disagree.
+
+The response models here only describe what the engine returns (``booking_json``,
+``OfferResult.to_json``...); the schemathesis test checks the answers against them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
-_STOP_REF = {
-    "oneOf": [
-        {"type": "integer", "description": "stop id from /stops"},
-        {"type": "string", "description": "stop name"},
-        {
-            "type": "object",
-            "properties": {"lon": {"type": "number"}, "lat": {"type": "number"}},
-            "required": ["lon", "lat"],
-        },
-    ]
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import models_json_schema
+
+from planner import wire
+
+REF = "#/components/schemas/{model}"
+HHMM = Field(pattern=r"^[0-9]{2}:[0-9]{2}$")
+
+
+class ErrorDetail(BaseModel):
+    field: str = Field(description="the offending field, e.g. `connection.departure`")
+    message: str
+
+
+class Error(BaseModel):
+    error: ErrorDetail
+
+
+class Stop(BaseModel):
+    id: int
+    name: str
+    lon: float
+    lat: float
+
+
+class Stops(BaseModel):
+    stops: list[Stop]
+
+
+class Offer(BaseModel):
+    offer_id: str
+    vehicle: str
+    pickup_window: list[str] = Field(min_length=2, max_length=2)
+    estimated_pickup: str = HHMM
+    estimated_arrival: str = HHMM
+    expires_at: str = Field(description="ISO 8601 time stamp")
+
+
+class Offers(BaseModel):
+    """Offers, or the reason there are none and the nearest times that work."""
+
+    offers: list[Offer]
+    reason: str | None = None
+    message: str | None = None
+    alternatives: list[str] = []
+    scheduled: list[dict[str, Any]] = Field(
+        [], description="scheduled connections near the wish; with reason `scheduled_line` "
+        "they replace the bus"
+    )  # fmt: skip
+    feeders: list[dict[str, Any]] = Field([], description="the bus to a hub, then a scheduled line")
+
+
+class NamedStop(BaseModel):
+    id: int
+    name: str
+
+
+class Wish(BaseModel):
+    kind: Literal["pickup", "arrival"]
+    time: str = HHMM
+
+
+class Booking(BaseModel):
+    """A booking; ``name``, ``phone`` and ``note`` are the rider's own data."""
+
+    code: str
+    status: Literal["confirmed", "cancelled", "no_show"]
+    date: str
+    origin: NamedStop
+    destination: NamedStop
+    passengers: int
+    wheelchairs: int
+    wish: Wish
+    pickup_window: list[str] = Field(min_length=2, max_length=2)
+    estimated_pickup: str = HHMM
+    estimated_arrival: str = HHMM
+    latest_arrival: str | None
+    max_ride_min: float
+    vehicle: str
+    linked_code: str | None
+    standing_id: int | None
+    connection: dict[str, Any] | None
+    name: str | None = None
+    phone: str | None = None
+    note: str | None = None
+
+
+class Bookings(BaseModel):
+    bookings: list[Booking]
+
+
+class StandingDay(BaseModel):
+    date: str
+    code: str | None = Field(None, description="the booking, if the day could be booked")
+    reason: str | None = None
+    message: str | None = None
+
+
+class StandingResult(BaseModel):
+    standing_id: int
+    days: list[StandingDay]
+
+
+class Report(BaseModel):
+    """A dispatcher's report (plan, KPIs, optimisation result)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+REQUESTS: tuple[type[BaseModel], ...] = (
+    wire.TripWish,
+    wire.Confirmation,
+    wire.Standing,
+    wire.OptimizeOptions,
+)
+RESPONSES: tuple[type[BaseModel], ...] = (
+    Error,
+    Stops,
+    Offers,
+    Booking,
+    Bookings,
+    StandingResult,
+    Report,
+)
+
+_ERRORS = {
+    400: "bad input",
+    401: "not logged in",
+    403: "wrong role",
+    404: "not found",
+    409: "conflict (expired, taken, already cancelled)",
+    413: "body too large",
 }
 
 
-def _errors(*codes: int) -> dict[str, Any]:
-    text = {
-        400: "bad input",
-        401: "not logged in",
-        403: "wrong role",
-        404: "not found",
-        409: "conflict (expired, taken, already cancelled)",
-        413: "body too large",
-    }
-    return {
-        str(c): {"description": text[c], "content": {"application/json": {"schema": _ERROR}}}
-        for c in codes
-    }
+def _json(model: type[BaseModel]) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": REF.format(model=model.__name__)}}}
 
 
-def _ok(description: str, schema: dict[str, Any] | None = None, status: int = 200):
-    body = {"description": description}
-    if schema:
-        body["content"] = {"application/json": {"schema": schema}}
-    return {str(status): body}
+def _operation(
+    summary: str,
+    ok: tuple[int, str, type[BaseModel]],
+    errors: tuple[int, ...],
+    *,
+    body: type[BaseModel] | None = None,
+    body_required: bool = True,
+    staff: bool = False,
+    parameters: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    status, description, model = ok
+    responses = {str(status): {"description": description, "content": _json(model)}}
+    if staff:
+        errors = (401, 403, *errors)
+    for code in sorted(set(errors)):
+        responses[str(code)] = {"description": _ERRORS[code], "content": _json(Error)}
+    operation: dict[str, Any] = {"summary": summary, "responses": responses}
+    if body is not None:
+        operation["requestBody"] = {"required": body_required, "content": _json(body)}
+        responses.setdefault("400", {"description": _ERRORS[400], "content": _json(Error)})
+        responses.setdefault("413", {"description": _ERRORS[413], "content": _json(Error)})
+    if parameters:
+        operation["parameters"] = parameters
+    if staff:
+        operation["security"] = [{"basic": []}, {"session": []}]
+    return operation
 
 
-def _date_param() -> dict[str, Any]:
-    return {
-        "name": "day",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string", "format": "date"},
-    }
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(ref_template=REF)
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in schema.get("required", ()),
+            "schema": prop,
+        }
+        for name, prop in schema["properties"].items()
+    ]
 
 
-def _code_param() -> dict[str, Any]:
-    return {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+def _path_parameter(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
+@cache
 def openapi_spec() -> dict[str, Any]:
     """Return the API description as a dict (served as JSON)."""
-    staff = [{"basic": []}, {"session": []}]
-    obj = {"type": "object"}
+    _, defs = models_json_schema(
+        [(m, "validation") for m in REQUESTS] + [(m, "serialization") for m in RESPONSES],
+        ref_template=REF,
+    )
+    day = [_path_parameter("day", wire.ServiceDay.json_schema())]
+    code = [_path_parameter("code", {"type": "string"})]
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": "Rufbus API",
             "version": "1",
@@ -71,182 +217,85 @@ def openapi_spec() -> dict[str, Any]:
                 "basic": {"type": "http", "scheme": "basic"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
             },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "properties": {
-                                "field": {"type": "string"},
-                                "message": {"type": "string"},
-                            },
-                            "required": ["field", "message"],
-                        }
-                    },
-                },
-                "OfferRequest": {
-                    "type": "object",
-                    "description": "A feeder trip names `connection` instead of "
-                    "`destination`, `time` and `kind`: it must arrive by the departure minus "
-                    "the transfer buffer.",
-                    "required": ["origin", "date"],
-                    "properties": {
-                        "connection": {
-                            "type": "object",
-                            "required": ["stop", "line", "departure"],
-                            "properties": {
-                                "stop": _STOP_REF,
-                                "line": {"type": "string"},
-                                "departure": {"type": "string"},
-                            },
-                        },
-                        "origin": _STOP_REF,
-                        "destination": _STOP_REF,
-                        "date": {"type": "string", "format": "date"},
-                        "time": {"type": "string", "pattern": "^[0-2]?[0-9]:[0-5][0-9]$"},
-                        "kind": {"type": "string", "enum": ["pickup", "arrival"]},
-                        "passengers": {"type": "integer", "minimum": 0},
-                        "wheelchairs": {"type": "integer", "minimum": 0},
-                    },
-                },
-                "Offers": {
-                    "type": "object",
-                    "properties": {
-                        "offers": {"type": "array", "items": obj},
-                        "reason": {"type": "string"},
-                        "message": {"type": "string"},
-                        "alternatives": {"type": "array", "items": {"type": "string"}},
-                        "scheduled": {
-                            "type": "array",
-                            "items": obj,
-                            "description": "scheduled connections near the wish; with "
-                            "reason `scheduled_line` they replace the bus",
-                        },
-                        "feeders": {
-                            "type": "array",
-                            "items": obj,
-                            "description": "the bus to a hub, then a scheduled line",
-                        },
-                    },
-                },
-                "Confirm": {
-                    "type": "object",
-                    "required": ["offer_id", "name", "phone"],
-                    "properties": {
-                        "offer_id": {"type": "string"},
-                        "return_offer_id": {"type": "string"},
-                        "name": {"type": "string"},
-                        "phone": {"type": "string"},
-                        "note": {"type": "string"},
-                    },
-                },
-                "Booking": obj,
-            },
+            "schemas": defs["$defs"],
         },
         "paths": {
             "/stops": {
-                "get": {
-                    "summary": "Search bookable stops by name",
-                    "parameters": [
-                        {
-                            "name": "q",
-                            "in": "query",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        },
-                        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
-                    ],
-                    "responses": {**_ok("matching stops", obj), **_errors(400)},
-                }
+                "get": _operation(
+                    "Search bookable stops by name",
+                    (200, "matching stops", Stops),
+                    (400,),
+                    parameters=_query_parameters(wire.StopQuery),
+                )
             },
             "/offers": {
-                "post": {
-                    "summary": "Ask for up to three offers for a trip",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/OfferRequest"}
-                            }
-                        },
-                    },
-                    "responses": {
-                        **_ok(
-                            "offers, or the reason there are none and alternative times",
-                            {"$ref": "#/components/schemas/Offers"},
-                        ),
-                        **_errors(400, 413),
-                    },
-                }
+                "post": _operation(
+                    "Ask for up to three offers for a trip",
+                    (200, "offers, or the reason there are none and alternative times", Offers),
+                    (400, 413),
+                    body=wire.TripWish,
+                )
             },
             "/bookings": {
-                "post": {
-                    "summary": "Confirm an offer (and optionally a linked return offer)",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Confirm"}}
-                        },
-                    },
-                    "responses": {
-                        **_ok("the confirmed bookings", obj, 201),
-                        **_errors(400, 404, 409, 413),
-                    },
-                }
+                "post": _operation(
+                    "Confirm an offer (and optionally a linked return offer)",
+                    (201, "the confirmed bookings", Bookings),
+                    (400, 404, 409, 413),
+                    body=wire.Confirmation,
+                )
             },
             "/bookings/{code}": {
-                "parameters": [_code_param()],
-                "get": {
-                    "summary": "Look up a booking by its code",
-                    "responses": {**_ok("the booking", obj), **_errors(404)},
-                },
-                "delete": {
-                    "summary": "Cancel a booking",
-                    "responses": {**_ok("the cancelled booking", obj), **_errors(404, 409)},
-                },
+                "parameters": code,
+                "get": _operation(
+                    "Look up a booking by its code", (200, "the booking", Booking), (404,)
+                ),  # fmt: skip
+                "delete": _operation(
+                    "Cancel a booking", (200, "the cancelled booking", Booking), (404, 409)
+                ),
             },
             "/bookings/{code}/no-show": {
-                "parameters": [_code_param()],
-                "post": {
-                    "summary": "Mark a no-show (dispatcher)",
-                    "security": staff,
-                    "responses": {**_ok("the booking", obj), **_errors(401, 403, 404, 409)},
-                },
+                "parameters": code,
+                "post": _operation(
+                    "Mark a no-show (dispatcher)",
+                    (200, "the booking", Booking),
+                    (404, 409),
+                    staff=True,
+                ),
             },
             "/plans/{day}": {
-                "parameters": [_date_param()],
-                "get": {
-                    "summary": "The day's plan per vehicle (dispatcher)",
-                    "security": staff,
-                    "responses": {**_ok("the plan", obj), **_errors(400, 401, 403)},
-                },
+                "parameters": day,
+                "get": _operation(
+                    "The day's plan per vehicle (dispatcher)",
+                    (200, "the plan", Report),
+                    (400,),
+                    staff=True,
+                ),
             },
             "/plans/{day}/optimize": {
-                "parameters": [_date_param()],
-                "post": {
-                    "summary": "Re-optimise the day, keeping every promise (dispatcher)",
-                    "security": staff,
-                    "responses": {
-                        **_ok("before/after KPIs and whether it was stored", obj),
-                        **_errors(400, 401, 403),
-                    },
-                },
+                "parameters": day,
+                "post": _operation(
+                    "Re-optimise the day, keeping every promise (dispatcher)",
+                    (200, "before/after KPIs and whether it was stored", Report),
+                    (400,),
+                    staff=True,
+                    body=wire.OptimizeOptions,
+                    body_required=False,
+                ),
             },
             "/kpis/{day}": {
-                "parameters": [_date_param()],
-                "get": {
-                    "summary": "The day's KPIs (dispatcher)",
-                    "security": staff,
-                    "responses": {**_ok("KPIs", obj), **_errors(400, 401, 403)},
-                },
+                "parameters": day,
+                "get": _operation(
+                    "The day's KPIs (dispatcher)", (200, "KPIs", Report), (400,), staff=True
+                ),
             },
             "/standing": {
-                "post": {
-                    "summary": "Create a standing booking (dispatcher)",
-                    "security": staff,
-                    "responses": {**_ok("the booked days", obj, 201), **_errors(400, 401, 403)},
-                },
+                "post": _operation(
+                    "Create a standing booking (dispatcher)",
+                    (201, "the booked days", StandingResult),
+                    (400,),
+                    staff=True,
+                    body=wire.Standing,
+                ),
             },
         },
     }

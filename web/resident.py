@@ -17,11 +17,11 @@ from flask import (
 )
 from shapely.geometry import mapping
 
-from planner.booking import booking_json, parse_trip_request
+from planner.booking import booking_json, trip_request
 from planner.errors import ConflictError, NotFoundError, PlannerError
 from routing.sources.osm import read_area
 from web import services
-from web.forms import FIELDS, confirm_from_form, form_defaults, trip_payload
+from web.forms import FIELDS, confirm_from_form, form_defaults, trip_wish
 from web.i18n import LANGUAGES
 from web.i18n import gettext as _
 from web.limits import throttled
@@ -86,7 +86,7 @@ def handle_offers(*, staff: bool):
     engine = services().engine
     values = {key: request.form.get(key, "") for key in FIELDS}
     try:
-        trip = parse_trip_request(trip_payload(request.form), engine.catalog, engine.service)
+        trip = trip_request(trip_wish(request.form), engine.catalog, engine.service)
         result = engine.offer(trip).to_json()
     except PlannerError as exc:
         flash(f"{exc.field}: {exc.reason}", "error")

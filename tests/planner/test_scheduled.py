@@ -116,7 +116,7 @@ def test_feeder_combination_and_booking(engine: BookingEngine) -> None:
 @pytest.mark.parametrize(
     ("connection", "field", "message"),
     [
-        ("140 at 9", "connection", "must be an object"),
+        ("140 at 9", "connection", "should be a valid dictionary"),
         ({"stop": STASSFURT, "departure": "06:40"}, "connection.line", "is required"),
         ({"stop": STASSFURT, "line": "146", "departure": "6.40"}, "connection.departure", "HH:MM"),
         (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 
+import jsonschema_rs
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -88,8 +89,8 @@ def test_book_look_up_and_cancel(client: FlaskClient, engine: BookingEngine) -> 
         ({"time": "8 Uhr"}, "time", "expected a time 'HH:MM'"),
         ({"time": "25:00"}, "time", "is not a time of day"),
         ({"passengers": 12}, "passengers", "at most 8 people per booking"),
-        ({"passengers": -1}, "passengers", "must be a whole number >= 0"),
-        ({"kind": "whenever"}, "kind", "must be 'pickup' or 'arrival'"),
+        ({"passengers": -1}, "passengers", "greater than or equal to 0"),
+        ({"kind": "whenever"}, "kind", "should be 'pickup' or 'arrival'"),
     ],
 )
 def test_bad_offer_input(
@@ -271,3 +272,83 @@ def test_openapi(client: FlaskClient) -> None:
         "/bookings/{code}/no-show",
         "/kpis/{day}",
     } <= set(spec["paths"])
+
+
+DEEP = "[" * 1000 + "]" * 1000
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("GET", "/api/v1/stops?q=Bern&limit=²", None, "limit"),  # '²'.isdigit() is True
+        ("POST", "/api/v1/offers", '{"origin": ' + DEEP + "}", "body"),
+        ("POST", "/api/v1/offers", DEEP, "body"),
+        ("POST", "/api/v1/offers", json.dumps({"origin": BERNBURG, "destination": STASSFURT,
+                                               "date": "9999-12-31", "time": "08:10"}), "date"),
+        ("POST", "/api/v1/offers", json.dumps({"origin": BERNBURG, "destination": STASSFURT,
+                                               "date": DAY, "time": "²:10"}), "time"),
+        ("GET", "/api/v1/plans/9999-12-31", None, "date"),
+        ("GET", "/api/v1/kpis/0001-01-01", None, "date"),
+        ("POST", "/api/v1/plans/9999-12-31/optimize", None, "date"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_a_400_naming_the_field(
+    client: FlaskClient, method: str, path: str, body: str | None, field: str
+) -> None:
+    response = client.open(
+        path, method=method, data=body, content_type="application/json", headers=DISPATCHER
+    )
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"]["field"] == field
+
+
+def request_schema(spec: dict, path: str) -> jsonschema_rs.Validator:
+    """The validator of the request body that the OpenAPI document gives ``path``."""
+    body = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    return jsonschema_rs.validator_for({**body, "components": spec["components"]})
+
+
+TRIP = {"origin": BERNBURG, "destination": STASSFURT, "date": DAY, "time": "08:10"}
+STANDING = {**TRIP, "weekdays": [2], "until": DAY, "name": "Eva", "phone": "03471 1111"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/offers", {k: v for k, v in TRIP.items() if k != "destination"}, "destination"),
+        ("/offers", {k: v for k, v in TRIP.items() if k != "time"}, "time"),
+        (
+            "/offers",
+            {**TRIP, "connection": {"stop": STASSFURT, "line": "140", "departure": ""}},
+            "connection.departure",
+        ),
+        ("/bookings", {"offer_id": "x", "name": "", "phone": "03471 1111"}, "name"),
+        ("/bookings", {"offer_id": "x", "name": "Eva", "phone": ""}, "phone"),
+        ("/standing", {k: v for k, v in STANDING.items() if k != "weekdays"}, "weekdays"),
+        ("/standing", {**STANDING, "name": " "}, "name"),
+    ],
+)
+def test_the_document_refuses_what_the_server_refuses(
+    client: FlaskClient, path: str, body: dict, field: str
+) -> None:
+    response = client.post("/api/v1" + path, json=body, headers=DISPATCHER)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == field
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert not request_schema(spec, path).is_valid(body)
+
+
+def test_the_document_accepts_good_requests(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert request_schema(spec, "/offers").is_valid(TRIP)
+    assert request_schema(spec, "/standing").is_valid(STANDING)
+    good = {"offer_id": "x", "name": "Eva", "phone": "03471 1111"}
+    assert request_schema(spec, "/bookings").is_valid(good)
+
+
+def test_the_document_requires_a_stop_query(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    (q,) = [p for p in spec["paths"]["/stops"]["get"]["parameters"] if p["name"] == "q"]
+    assert q["required"]
+    assert not jsonschema_rs.validator_for(q["schema"]).is_valid("")
+    assert client.get("/api/v1/stops?q=").get_json()["error"]["field"] == "q"

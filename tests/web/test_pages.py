@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -92,3 +93,15 @@ def test_analyst_sees_batches_and_reports(
     with client.get("/dispatch/analysis/tiny-batch/figures/kpis.png") as figure:
         assert figure.status_code == 200 and figure.data[:4] == b"\x89PNG"
     assert client.get("/dispatch/analysis/tiny-batch/../../etc/passwd").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("passengers", "²"), ("origin", "²"), ("date", "9999-12-31")]
+)
+def test_form_refuses_odd_numbers_with_400(client: FlaskClient, key: str, value: str) -> None:
+    token = csrf_token(client, "/")
+    form = {"origin": "Bernburg (Saale), Busbahnhof", "destination": "Staßfurt, Bahnhof (Bus)",
+            "date": "2026-12-02", "time": "08:10", "passengers": "1"}  # fmt: skip
+    response = client.post("/offers", data={**form, key: value, "csrf_token": token})
+    assert response.status_code == 400
+    assert f"{key}: " in response.get_data(as_text=True)

@@ -83,6 +83,12 @@ class Server:
 
 @pytest.fixture
 def server_env(tmp_path: Path, settings: Settings) -> dict[str, str]:
+    return server_environment(tmp_path, settings)
+
+
+def server_environment(tmp_path: Path, settings: Settings) -> dict[str, str]:
+    """The environment of ``rufbus serve`` with a database and a one-seat service in
+    ``tmp_path``, and the dispatcher ``disp`` (password ``dispatch-pw``)."""
     service = DEFAULT_SERVICE_FILE.read_text(encoding="utf-8")
     # one bus with one seat: the second of two overlapping rides cannot fit
     service = service[: service.index("[[fleet]]")] + (

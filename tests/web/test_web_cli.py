@@ -7,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from planner.service import DEFAULT_SERVICE_FILE
 from routing.settings import Settings
 from web.cli import main
 
@@ -43,3 +44,14 @@ def test_plan_optimize(tmp_path: Path, settings: Settings) -> None:
     assert json.loads(empty.output) == {"stored": False, "reason": "no bookings on this day"}
     bad = runner.invoke(main, ["plan", "optimize", "02.12.2026"], env=e)
     assert bad.exit_code == 2 and "DAY: expected YYYY-MM-DD" in bad.output
+
+
+def test_serve_refuses_an_unknown_time_zone(tmp_path: Path, settings: Settings) -> None:
+    service = DEFAULT_SERVICE_FILE.read_text(encoding="utf-8")
+    assert 'timezone = "Europe/Berlin"' in service
+    bad = tmp_path / "mars.toml"
+    bad.write_text(service.replace("Europe/Berlin", "Mars/Olympus"), encoding="utf-8")
+    e = {**env(tmp_path, settings), "RUFBUS_SERVICE_FILE": str(bad)}
+    result = CliRunner().invoke(main, ["serve", "--port", "1"], env=e)
+    assert result.exit_code == 2, result.output
+    assert f"{bad}:timezone: unknown time zone 'Mars/Olympus'" in result.output

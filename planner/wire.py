@@ -1,0 +1,292 @@
+"""The wire format of booking requests: pydantic models that are the one source of both the
+input checks and the OpenAPI document (``web/openapi.py`` builds it from these models).
+
+Checks that need the stop catalogue or the service (stop names, party size limit, origin
+and destination differ) stay with the engine (:func:`planner.booking.trip_request`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    WrapValidator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from planner.errors import BookingError
+from planner.service import parse_clock
+
+#: Dates a request may name: wide enough for any service, narrow enough that date
+#: arithmetic never overflows (``date.max + 1 day`` would).
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2100, 12, 31)
+DATE_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+#: ``HH:MM``, 00:00 to 24:00, as :func:`planner.service.parse_clock` reads it.
+CLOCK_PATTERN = r"^(([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+
+
+def _service_date(value: Any) -> date:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise PydanticCustomError("date", f"expected YYYY-MM-DD, got {value!r}")
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("date", f"{value!r} is not a date") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise PydanticCustomError("date", f"must be from {FIRST_DATE} to {LAST_DATE}")
+    return day
+
+
+def _clock(value: Any, info: ValidationInfo) -> int:
+    try:
+        return parse_clock(value, field=info.field_name or "time")
+    except ValueError as exc:
+        raise PydanticCustomError("time", getattr(exc, "reason", str(exc))) from None
+
+
+def _strip(value: str) -> str:
+    # after the length and pattern checks, so that the document's limits are the server's
+    return value.strip()
+
+
+#: A calendar date ``YYYY-MM-DD`` from 2000 to 2100.
+ServiceDate = Annotated[
+    date,
+    PlainValidator(_service_date),
+    # no "format": "date" beside the pattern: generators would then filter most dates away
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": DATE_PATTERN,
+            "description": f"a date YYYY-MM-DD from {FIRST_DATE} to {LAST_DATE}",
+        }
+    ),
+]
+#: A time of the service day ``HH:MM``, as seconds after midnight.
+Clock = Annotated[
+    int,
+    PlainValidator(_clock),
+    WithJsonSchema({"type": "string", "pattern": CLOCK_PATTERN, "examples": ["08:10"]}),
+]
+
+
+def _text(
+    max_length: int,
+    *,
+    pattern: str | None = r"\S",
+    mismatch: str = "must not be blank",
+    description: str = "",
+) -> Any:
+    """A string of at most ``max_length`` characters matching ``pattern`` (by default: one
+    visible character at least), trimmed after the checks; ``mismatch`` says what is wrong."""
+
+    def say_what(value: Any, handler: Any) -> str:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if exc.errors()[0]["type"] == "string_pattern_mismatch":
+                raise PydanticCustomError("string_pattern_mismatch", mismatch) from None
+            raise
+
+    return Annotated[
+        str,
+        Field(max_length=max_length, pattern=pattern, description=description or None),
+        AfterValidator(_strip),
+        WrapValidator(say_what),
+    ]
+
+
+class Point(BaseModel):
+    """A place given by its coordinates (WGS84); the nearest bookable stop is used."""
+
+    lon: float = Field(allow_inf_nan=False)
+    lat: float = Field(allow_inf_nan=False)
+
+
+def _one_stop_error(value: Any, handler: Any) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError("stop", "must be a stop id, a stop name or {lon, lat}") from None
+
+
+StopName = _text(200)
+LineName = _text(20, description="the line's name, e.g. '140'")
+PersonName = _text(200)
+Phone = _text(
+    40,
+    pattern=r"^[+\-/ ()]*([0-9][+\-/ ()]*){5,}$",
+    mismatch="must be a phone number (at least 5 digits; + - / ( ) and spaces)",
+    description="at least 5 digits; + - / ( ) and spaces allowed",
+)
+Note = _text(500, pattern=None)
+Identifier = _text(100)
+Query = _text(100, description="part of a stop name")
+
+#: A stop: its id from ``/stops``, its name, or ``{lon, lat}``.
+StopRef = Annotated[int | StopName | Point, WrapValidator(_one_stop_error)]
+
+Passengers = Annotated[int, Field(ge=0, le=100)]
+
+
+class Connection(BaseModel):
+    """A scheduled departure a feeder trip must reach."""
+
+    stop: StopRef
+    line: LineName
+    departure: Clock
+
+
+class TripWish(BaseModel):
+    """A trip a rider asks for.
+
+    A feeder trip names ``connection`` instead of ``destination``, ``time`` and ``kind``:
+    it must arrive by the departure minus the transfer buffer.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [{"required": ["destination", "time"]}, {"required": ["connection"]}]
+        }
+    )
+
+    origin: StopRef
+    destination: StopRef | None = None
+    date: ServiceDate
+    time: Clock | None = None
+    kind: Literal["pickup", "arrival"] | None = Field(
+        None, description="pickup at `time` (default) or arrive by `time`"
+    )
+    passengers: Passengers = 1
+    wheelchairs: Passengers = 0
+    connection: Connection | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> TripWish:
+        if self.connection is None:
+            for key in ("destination", "time"):
+                if getattr(self, key) is None:
+                    raise PydanticCustomError("missing", "is required", {"field": key})
+        elif self.kind not in (None, "arrival"):
+            msg = "a feeder trip is 'arrival' (arrive by the connection)"
+            raise PydanticCustomError("kind", msg, {"field": "kind"})
+        if self.people == 0:
+            raise PydanticCustomError(
+                "party", "at least one person must travel", {"field": "passengers"}
+            )
+        return self
+
+    @property
+    def people(self) -> int:
+        """How many people travel (the party size the service limits)."""
+        return self.passengers + self.wheelchairs
+
+
+class Contact(BaseModel):
+    """Who rides: name and phone for the driver, and an optional note."""
+
+    name: PersonName
+    phone: Phone
+    note: Note = ""
+
+
+class Confirmation(Contact):
+    """Confirm an offer, and optionally a linked return offer."""
+
+    offer_id: Identifier
+    return_offer_id: Identifier | None = None
+
+
+class Standing(TripWish, Contact):
+    """A standing booking: the trip on each of ``weekdays`` from ``date`` to ``until``."""
+
+    weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(
+        min_length=1, max_length=7, description="ISO weekdays, 1 = Monday"
+    )
+    until: ServiceDate
+
+
+#: Checks a date given alone (a URL's ``{day}``).
+ServiceDay = TypeAdapter(ServiceDate)
+
+
+def parse_day(text: str, *, field: str = "date") -> date:
+    """A ``YYYY-MM-DD`` date from 2000 to 2100.
+
+    Raises
+    ------
+    BookingError
+        Naming ``field`` if it is not such a date.
+    """
+    try:
+        return ServiceDay.validate_python(text)
+    except ValidationError as exc:
+        raise BookingError(field, exc.errors()[0]["msg"]) from None
+
+
+class OptimizeOptions(BaseModel):
+    time_limit: float = Field(10.0, ge=1, le=300, description="seconds")
+
+
+class StopQuery(BaseModel):
+    q: Query
+    limit: int = Field(10, ge=1, le=50)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def field_error(exc: ValidationError) -> BookingError:
+    """The first problem of ``exc`` as a :class:`BookingError` naming the field as the API
+    calls it (``connection.departure``; list positions are left out)."""
+    first = exc.errors(include_url=False)[0]
+    ctx = first.get("ctx") or {}
+    field = ctx.get("field") or ".".join(str(p) for p in first["loc"] if isinstance(p, str))
+    message = first["msg"]
+    if first["type"] == "json_invalid":
+        field = "body"
+    elif first["type"] == "model_type" and not first["loc"]:
+        field, message = "body", "must be a JSON object"
+    elif first["type"] == "missing":
+        message = "is required"
+    return BookingError(field or "body", message)
+
+
+def validate(model: type[M], data: Any, *, strict: bool = True) -> M:
+    """Check ``data`` (parsed JSON or, with ``strict=False``, form strings) against ``model``.
+
+    Raises
+    ------
+    BookingError
+        Naming the first bad field and the reason.
+    """
+    try:
+        return model.model_validate(data, strict=strict)
+    except ValidationError as exc:
+        raise field_error(exc) from None
+
+
+def validate_json(model: type[M], raw: bytes | str) -> M:
+    """Parse and check a JSON document against ``model`` (deep nesting is a 400, too).
+
+    Raises
+    ------
+    BookingError
+        Naming the first bad field (``body`` if it is not JSON) and the reason.
+    """
+    try:
+        return model.model_validate_json(raw, strict=True)
+    except ValidationError as exc:
+        raise field_error(exc) from None
