@@ -67,7 +67,13 @@ MAX_OFFERS = 3
 @dataclass(frozen=True, slots=True)
 class TripRequest:
     """What a rider asks for: from, to, day, a pickup or arrival time, party size, and the
-    scheduled departure a feeder trip must reach (then ``kind`` is ``arrival``)."""
+    scheduled departure a feeder trip must reach (then ``kind`` is ``arrival``).
+
+    The party is counted as the vehicle holds it, as in :class:`planner.model.Request`:
+    ``passengers`` on seats and ``wheelchairs`` in wheelchair places. Riders and the API
+    count everyone as passengers and say how many of them use a wheelchair
+    (:class:`planner.wire.TripWish`); :func:`trip_request` and :func:`booking_json` convert.
+    """
 
     day: date
     origin: int
@@ -113,7 +119,7 @@ def trip_request(wish: wire.TripWish, catalog: StopCatalog, service: Service) ->
             raise BookingError("connection.departure", "leaves too early to be reached")
         if wish.destination is not None and _stop(wish.destination, catalog, "destination") != stop:
             raise BookingError("destination", "a feeder trip goes to the connection's stop")
-    if wish.people > service.max_passengers:
+    if wish.passengers > service.max_passengers:
         msg = f"at most {service.max_passengers} people per booking; call the dispatcher"
         raise BookingError("passengers", msg)
     origin = _stop(wish.origin, catalog, "origin")
@@ -127,7 +133,7 @@ def trip_request(wish: wire.TripWish, catalog: StopCatalog, service: Service) ->
         destination,
         kind,
         time_s,
-        passengers=wish.passengers,
+        passengers=wish.seated,
         wheelchairs=wish.wheelchairs,
         connection=feeder,
     )
@@ -207,7 +213,7 @@ def booking_json(b: Booking, *, personal: bool = True) -> dict[str, Any]:
         "date": b.day,
         "origin": {"id": b.origin_node, "name": b.origin_name},
         "destination": {"id": b.destination_node, "name": b.destination_name},
-        "passengers": b.passengers,
+        "passengers": b.passengers + b.wheelchairs,  # everyone, as riders count
         "wheelchairs": b.wheelchairs,
         "wish": {"kind": b.wish_kind, "time": hhmm(b.wish_s)},
         "pickup_window": [hhmm(b.window_start_s), hhmm(b.window_end_s)],
@@ -845,7 +851,7 @@ class BookingEngine:
             "date": offer.day,
             "origin": self.catalog.describe(p["origin"]),
             "destination": self.catalog.describe(p["destination"]),
-            "passengers": p["passengers"],
+            "passengers": p["passengers"] + p["wheelchairs"],  # everyone, as riders count
             "wheelchairs": p["wheelchairs"],
             "pickup_window": [hhmm(p["window"][0]), hhmm(p["window"][1])],
             "estimated_pickup": hhmm(p["est_pickup"]) if "est_pickup" in p else None,

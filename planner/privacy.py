@@ -257,7 +257,7 @@ def export_rider(
                 "origin": {"id": s.origin_node},
                 "destination": {"id": s.destination_node},
                 "wish": {"kind": s.wish_kind, "seconds_after_midnight": s.wish_s},
-                "passengers": s.passengers,
+                "passengers": s.passengers + s.wheelchairs,  # everyone, as riders count
                 "wheelchairs": s.wheelchairs,
                 "name": s.name,
                 "phone": s.phone,

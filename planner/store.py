@@ -71,6 +71,7 @@ class Booking(Base):
     origin_name: Mapped[str] = mapped_column(String(200))
     destination_node: Mapped[int] = mapped_column(Integer)
     destination_name: Mapped[str] = mapped_column(String(200))
+    # as the bus holds the party: riders on seats, and riders in wheelchair places
     passengers: Mapped[int] = mapped_column(Integer)
     wheelchairs: Mapped[int] = mapped_column(Integer)
     wish_kind: Mapped[str] = mapped_column(String(10))

@@ -169,8 +169,12 @@ class TripWish(BaseModel):
     kind: Literal["pickup", "arrival"] | None = Field(
         None, description="pickup at `time` (default) or arrive by `time`"
     )
-    passengers: Passengers = 1
-    wheelchairs: Passengers = 0
+    passengers: Annotated[int, Field(ge=1, le=100)] = Field(
+        1, description="everyone who travels, wheelchair users included"
+    )
+    wheelchairs: Passengers = Field(
+        0, description="how many of the passengers travel in a wheelchair"
+    )
     connection: Connection | None = None
 
     @model_validator(mode="after")
@@ -182,16 +186,15 @@ class TripWish(BaseModel):
         elif self.kind not in (None, "arrival"):
             msg = "a feeder trip is 'arrival' (arrive by the connection)"
             raise PydanticCustomError("kind", msg, {"field": "kind"})
-        if self.people == 0:
-            raise PydanticCustomError(
-                "party", "at least one person must travel", {"field": "passengers"}
-            )
+        if self.wheelchairs > self.passengers:
+            msg = "at most the number of passengers (wheelchair users count as passengers)"
+            raise PydanticCustomError("party", msg, {"field": "wheelchairs"})
         return self
 
     @property
-    def people(self) -> int:
-        """How many people travel (the party size the service limits)."""
-        return self.passengers + self.wheelchairs
+    def seated(self) -> int:
+        """How many of the party sit on a seat (the others need a wheelchair place)."""
+        return self.passengers - self.wheelchairs
 
 
 class Contact(BaseModel):

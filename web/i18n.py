@@ -202,6 +202,11 @@ ENGLISH: dict[str, str] = {
     "Hinweis": "Note",
     "Abholfenster": "Pickup window",
     "Aktion": "Action",
+    "Zählen Sie alle Mitfahrenden, auch Personen im Rollstuhl. Zwei Personen, davon eine im "
+    "Rollstuhl: Personen 2, davon im Rollstuhl 1.": (
+        "Count everyone who travels, wheelchair users included. Two people, one of them in a "
+        "wheelchair: people 2, of whom in a wheelchair 1."
+    ),
 }
 
 

@@ -80,8 +80,8 @@ class Booking(BaseModel):
     date: str
     origin: NamedStop
     destination: NamedStop
-    passengers: int
-    wheelchairs: int
+    passengers: int = Field(description="everyone who travels, wheelchair users included")
+    wheelchairs: int = Field(description="how many of the passengers travel in a wheelchair")
     wish: Wish
     pickup_window: list[str] = Field(min_length=2, max_length=2)
     estimated_pickup: str = HHMM

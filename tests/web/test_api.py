@@ -130,7 +130,7 @@ def test_refusals_give_reason_and_alternatives(client: FlaskClient) -> None:
     assert soon["reason"] == "lead_time"
     assert soon["message"] == "book at least 60 minutes ahead"
     assert soon["alternatives"][0] == "08:05"
-    wheelchairs = offer(client, wheelchairs=2)
+    wheelchairs = offer(client, passengers=2, wheelchairs=2)
     assert wheelchairs["reason"] == "no_capacity"
 
 
