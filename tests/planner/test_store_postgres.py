@@ -66,13 +66,18 @@ def test_migrations_create_the_schema(pg_url: str) -> None:
     open_store(pg_url).close()  # migrating again is a no-op
 
 
-def test_last_seat_race_on_postgres(pg_url: str, catalog: StopCatalog) -> None:
-    service = load_service()
+@pytest.fixture
+def one_seat_engine(pg_url: str, catalog: StopCatalog) -> Iterator[BookingEngine]:
+    """The default service with one bus of one seat, on the PostgreSQL server."""
     one_seat = VehicleSpec("ONE", "Bernburg (Saale), Busbahnhof", 1, 0, 5 * 3600, 23 * 3600)
-    engine = BookingEngine(
-        dataclasses.replace(service, fleet=(one_seat,)), catalog, open_store(pg_url),
-        clock=Clock(),
-    )  # fmt: skip
+    service = dataclasses.replace(load_service(), fleet=(one_seat,))
+    engine = BookingEngine(service, catalog, open_store(pg_url), clock=Clock())
+    yield engine
+    engine.store.close()
+
+
+def test_last_seat_race_on_postgres(one_seat_engine: BookingEngine, catalog: StopCatalog) -> None:
+    engine = one_seat_engine
     for day in ("2026-12-03", "2026-12-04", "2026-12-07"):
         trip = parse_trip_request(
             {"origin": "Bernburg (Saale), Busbahnhof", "destination": "Staßfurt, Bahnhof (Bus)",
@@ -101,20 +106,14 @@ def test_last_seat_race_on_postgres(pg_url: str, catalog: StopCatalog) -> None:
         ], outcomes  # fmt: skip
         assert engine.validate_day(trip.day) == []
         assert engine.kpis(trip.day)["served"] == 1
-    engine.store.close()
 
 
 def test_linked_return_on_another_day_takes_that_days_lock(
-    pg_url: str, catalog: StopCatalog
+    one_seat_engine: BookingEngine, catalog: StopCatalog
 ) -> None:
     """One rider confirms an outbound on day A with the return on day B while ten others
     confirm single day-B offers for the same one seat: exactly one of them gets it."""
-    service = load_service()
-    one_seat = VehicleSpec("ONE", "Bernburg (Saale), Busbahnhof", 1, 0, 5 * 3600, 23 * 3600)
-    engine = BookingEngine(
-        dataclasses.replace(service, fleet=(one_seat,)), catalog, open_store(pg_url),
-        clock=Clock(),
-    )  # fmt: skip
+    engine = one_seat_engine
 
     def offer(day: str, origin: str, destination: str) -> str:
         trip = parse_trip_request(
@@ -155,4 +154,3 @@ def test_linked_return_on_another_day_takes_that_days_lock(
         for d in (day_a, day_b):
             assert engine.validate_day(date.fromisoformat(d)) == []
         assert engine.kpis(date.fromisoformat(day_b))["served"] == 1
-    engine.store.close()
