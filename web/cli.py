@@ -9,6 +9,7 @@ import sys
 import threading
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,6 +21,9 @@ from planner.store import open_store
 from routing.cli import graph, route, user_errors
 from web.config import AppConfig
 from web.privacy_cli import privacy
+
+if TYPE_CHECKING:
+    from planner.booking import BookingEngine
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +71,7 @@ def serve(host: str, port: int, threads: int) -> None:
     ends = engine.timetable_ends()
     if ends is not None:
         log.warning("the timetable feeds end on %s: load a new GTFS feed before then", ends)
-    # riders should not wait 0.2-0.7 s for a day's timetable: build the bookable days now
-    threading.Thread(target=engine.warm_timetable, name="timetable-warm", daemon=True).start()
+    threading.Thread(target=_warm_up, args=(engine,), name="warm-up", daemon=True).start()
     job = RetentionJob(engine.store, engine.service.privacy, engine.service.timezone).start()
     click.echo(f"Rufbus is running on http://{host}:{port}/  (Ctrl+C stops it)")
     sys.stdout.flush()
@@ -76,6 +79,16 @@ def serve(host: str, port: int, threads: int) -> None:
         waitress_serve(app, host=host, port=port, threads=threads, ident="rufbus")
     finally:
         job.stop()
+
+
+def _warm_up(engine: BookingEngine) -> None:
+    """Build what the first requests would otherwise wait for: every bookable day's
+    timetable (0.2-0.7 s each) and the compiled search kernels (about 20 s on a new machine,
+    which a dispatcher's first re-optimisation would pay)."""
+    from planner import kernels
+
+    engine.warm_timetable()
+    kernels.warm_up()
 
 
 @main.command()

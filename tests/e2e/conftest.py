@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from waitress import create_server
 
+from planner import kernels
 from planner.booking import BookingEngine
 from routing.settings import Settings
 from web import create_app
@@ -33,6 +34,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 def live_server(settings: Settings, engine: BookingEngine, db_url: str) -> Iterator[str]:
     """The app under waitress on a free port of 127.0.0.1; yields its base URL."""
+    kernels.warm_up()  # as `rufbus serve` does: the first re-optimisation must not compile
     config = AppConfig(settings=settings, database_url=db_url, secret_key="e2e", optimize_seconds=2)
     add_user(engine.store, "disp", "dispatcher", "dispatch-pw")
     app = create_app(config, engine=engine)

@@ -89,7 +89,7 @@ def test_book_look_up_and_cancel(client: FlaskClient, engine: BookingEngine) -> 
         ({"time": "8 Uhr"}, "time", "expected a time 'HH:MM'"),
         ({"time": "25:00"}, "time", "is not a time of day"),
         ({"passengers": 12}, "passengers", "at most 8 people per booking"),
-        ({"passengers": -1}, "passengers", "greater than or equal to 0"),
+        ({"passengers": -1}, "passengers", "greater than or equal to 1"),
         ({"kind": "whenever"}, "kind", "should be 'pickup' or 'arrival'"),
     ],
 )

@@ -220,9 +220,17 @@ def test_kill_9_during_a_booking_burst_loses_no_confirmed_booking(
     """Riders race for the one seat at 14 times of a day; the server is killed (SIGKILL)
     in the middle of it, three times. Every booking that was answered 201 is still there
     after the restart, served by the stored plan, and no seat holds two riders."""
-    env = {**server_env, "RUFBUS_OFFERS_PER_MINUTE": "100000"}
+    # the bus alone: no timetable to build at each of the four starts
+    service = Path(server_env["RUFBUS_SERVICE_FILE"])
+    no_lines = service.with_name("no-lines.toml")
+    text = service.read_text(encoding="utf-8")
+    assert "check = true" in text
+    no_lines.write_text(text.replace("check = true", "check = false"), encoding="utf-8")
+    env = {**server_env, "RUFBUS_OFFERS_PER_MINUTE": "100000",
+           "RUFBUS_LOOKUPS_PER_MINUTE": "100000", "RUFBUS_SERVICE_FILE": str(no_lines)}  # fmt: skip
     server = Server(env)
     acknowledged: dict[str, str] = {}  # code -> day, for every 201 the riders saw
+    cut: list[str] = []  # the day of every request the kill cut off
     lock = threading.Lock()
 
     def rider(day: str, wish: str, k: int) -> None:
@@ -238,21 +246,27 @@ def test_kill_9_during_a_booking_burst_loses_no_confirmed_booking(
                 with lock:
                     acknowledged[body["bookings"][0]["code"]] = day
         except (OSError, json.JSONDecodeError):  # the server died under the request
-            return
+            with lock:
+                cut.append(day)
 
-    for burst, kill_after in enumerate((0.4, 0.9, 1.6)):
+    for burst, in_flight_s in enumerate((0.0, 0.2, 0.5)):
         server.start()
         day = future_day(2 + burst)
         wishes = [f"{h:02d}:{m:02d}" for h in range(6, 20) for m in (0, 0)]  # two per hour
         threads = [threading.Thread(target=rider, args=(day, w, k)) for k, w in enumerate(wishes)]
         for t in threads:
             t.start()
-        time.sleep(kill_after)
+        # kill while the burst is under way: after its first confirmations, before its last
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and list(acknowledged.values()).count(day) < 2:
+            time.sleep(0.02)
+        time.sleep(in_flight_s)
         server.process.kill()  # SIGKILL: no clean shutdown, no flush
         server.process.wait(timeout=30)
         for t in threads:
             t.join(timeout=120)
         server.stop()
+        assert list(acknowledged.values()).count(day) >= 2 and day in cut  # killed mid-burst
 
     server.start()
     try:
