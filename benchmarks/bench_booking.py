@@ -27,10 +27,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from tqdm import tqdm
 
-from planner.booking import BookingEngine, TripRequest
+from planner.booking.engine import BookingEngine, TripRequest
 from planner.service import Service, VehicleSpec, load_service
 from planner.stops import StopCatalog, build_catalog
-from planner.store import open_store
+from planner.store.db import open_store
 from routing.network import default_source, district_area, load_network
 from routing.settings import Settings
 

@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from planner.batch import run_batch, run_one
-from planner.scenario import load_scenario
+from planner.scenarios.batch import run_batch, run_one
+from planner.scenarios.scenario import load_scenario
 from routing.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

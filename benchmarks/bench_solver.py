@@ -17,7 +17,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from planner.cli import bench
+from planner.darp.bench_cli import bench
 
 
 def _pct(value: float) -> str:

@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from tqdm import tqdm
 
-from planner.booking import BookingEngine
-from planner.store import open_store
+from planner.booking.engine import BookingEngine
+from planner.store.db import open_store
 from routing.timetable import TimetableCache
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

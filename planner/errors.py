@@ -21,7 +21,7 @@ class PlannerError(ValueError):
 
 
 class InvalidInstanceError(PlannerError):
-    """An :class:`~planner.model.Instance`, request or vehicle is inconsistent."""
+    """An :class:`~planner.darp.model.Instance`, request or vehicle is inconsistent."""
 
 
 class InvalidParamsError(PlannerError):

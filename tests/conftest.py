@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from planner.booking import BookingEngine
+from planner.booking.engine import BookingEngine
 from planner.service import load_service
 from planner.stops import StopCatalog, build_catalog
-from planner.store import Store, open_store
+from planner.store.db import Store, open_store
 from routing.network import default_source, district_area, load_network
 from routing.settings import Settings
 from routing.timetable import TimetableCache

@@ -9,10 +9,10 @@ import xstatic.pkg.leaflet
 from flask import Flask, Response, current_app, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
-from planner.booking import BookingEngine
+from planner.booking.engine import BookingEngine
 from planner.service import Service, load_service
 from planner.stops import StopCatalog, build_catalog
-from planner.store import Store, open_store
+from planner.store.db import Store, open_store
 from routing.network import default_source, load_network
 from routing.sources.osm import read_area
 from routing.timetable import TimetableCache

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from planner.errors import BookingError, ConflictError
-from planner.store import Store, User
+from planner.store.db import Store, User
 from web.i18n import gettext as _
 from web.limits import client_address, limiter, too_many
 

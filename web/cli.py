@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from planner.cli import bench
+from planner.booking.privacy import RetentionJob
+from planner.darp.bench_cli import bench
 from planner.errors import PlannerError
-from planner.privacy import RetentionJob
-from planner.scenarios_cli import scenarios
-from planner.store import open_store
+from planner.scenarios.cli import scenarios
+from planner.store.db import open_store
 from routing.cli import graph, route, user_errors
 from web.config import AppConfig
 from web.privacy_cli import privacy
 
 if TYPE_CHECKING:
-    from planner.booking import BookingEngine
+    from planner.booking.engine import BookingEngine
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def _warm_up(engine: BookingEngine) -> None:
     """Build what the first requests would otherwise wait for: every bookable day's
     timetable (0.2-0.7 s each) and the compiled search kernels (about 20 s on a new machine,
     which a dispatcher's first re-optimisation would pay)."""
-    from planner import kernels
+    from planner.darp.search import kernels
 
     engine.warm_timetable()
     kernels.warm_up()
@@ -172,7 +172,7 @@ def export_gtfs_flex(
     service_file: Path | None, out: Path, start: str | None, days: int, agency_url: str
 ) -> None:
     """Write the on-demand service as a GTFS feed with the Flex extension."""
-    from planner.export import check_flex, gtfs_flex_tables, write_gtfs
+    from planner.export.gtfs_flex import check_flex, gtfs_flex_tables, write_gtfs
     from planner.service import load_service
     from web import load_catalog
 
@@ -203,7 +203,7 @@ def export_gtfs_flex(
 @user_errors
 def export_plan(day: str, fmt: str, out: Path, agency_url: str) -> None:
     """Export DAY's (YYYY-MM-DD) current plan: routes and stops, without rider details."""
-    from planner.export import plan_csv, plan_geojson, plan_gtfs_tables, write_gtfs
+    from planner.export.gtfs_flex import plan_csv, plan_geojson, plan_gtfs_tables, write_gtfs
     from web import build_engine
 
     when = _parse_date(day, "DAY")

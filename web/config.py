@@ -11,7 +11,7 @@ from pathlib import Path
 
 from planner.errors import PlannerError
 from planner.service import DEFAULT_SERVICE_FILE
-from planner.store import default_database_url
+from planner.store.db import default_database_url
 from routing.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)

@@ -10,10 +10,10 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from tqdm import tqdm
 
-from planner.booking import BookingEngine
-from planner.demand import DemandParams, read_places, sample_demand
+from planner.booking.engine import BookingEngine
 from planner.errors import ConflictError
-from planner.store import Booking
+from planner.scenarios.demand import DemandParams, read_places, sample_demand
+from planner.store.db import Booking
 from routing.settings import Settings
 from web.auth import add_user
 

@@ -20,12 +20,12 @@ from flask import (
     url_for,
 )
 
-from planner import wire
-from planner.booking import booking_json
-from planner.csvsafe import csv_text
+from planner.booking import wire
+from planner.booking.engine import booking_json
+from planner.booking.privacy import StillBookedError, erase_rider, export_rider, is_erased
 from planner.errors import BookingError, ConflictError, NotFoundError, PlannerError
-from planner.export import plan_geojson
-from planner.privacy import StillBookedError, erase_rider, export_rider, is_erased
+from planner.export.csvsafe import csv_text
+from planner.export.gtfs_flex import plan_geojson
 from web import services
 from web.auth import role_required
 from web.forms import confirm_from_form, form_defaults

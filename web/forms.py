@@ -8,8 +8,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from planner import wire
-from planner.booking import BookingEngine
+from planner.booking import wire
+from planner.booking.engine import BookingEngine
 
 FIELDS = ("origin", "destination", "date", "time", "kind", "passengers", "wheelchairs")
 

@@ -1,5 +1,5 @@
 """The OpenAPI 3.1 description of ``/api/v1``, built from the models that check the requests
-(:mod:`planner.wire`), so that the document and the server cannot disagree.
+(:mod:`planner.booking.wire`), so that the document and the server cannot disagree.
 
 The response models here only describe what the engine returns (``booking_json``,
 ``OfferResult.to_json``...); the schemathesis test checks the answers against them.
@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
-from planner import wire
+from planner.booking import wire
 
 REF = "#/components/schemas/{model}"
 HHMM = Field(pattern=r"^[0-9]{2}:[0-9]{2}$")

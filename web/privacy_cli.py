@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from planner.privacy import apply_retention, erase_rider, export_rider, local_today
+from planner.booking.privacy import apply_retention, erase_rider, export_rider, local_today
 from planner.service import Service, load_service
-from planner.store import Store, open_store, utcnow
+from planner.store.db import Store, open_store, utcnow
 from routing.cli import user_errors
 from web.config import AppConfig
 

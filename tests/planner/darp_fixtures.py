@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from planner.model import Instance, Request, Vehicle
-from planner.result import Plan, Route, Visit
+from planner.darp.model import Instance, Request, Vehicle
+from planner.darp.plan import Plan, Route, Visit
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures" / "darp"

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from planner.booking import BookingEngine, TripRequest
+from planner.booking.engine import BookingEngine, TripRequest
 from planner.errors import BookingError
-from planner.scheduled import Feeder
 from planner.service import load_service
 from planner.service_time import local_datetime, service_seconds
 from planner.stops import StopCatalog
-from planner.store import Store
+from planner.store.db import Store
+from planner.timetable.lines_first import Feeder
 from routing.settings import Settings
 from routing.timetable import TimetableCache
 from tests.web.helpers import Clock

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 from darp_fixtures import FIXTURES
 
-from planner.cli import bench
+from planner.darp.bench_cli import bench
 
 
 def test_darp_writes_json_and_table(bench_dir, tmp_path) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from planner.connections import Connection, Leg, find_connections, hhmm, towards
+from planner.timetable.connections import Connection, Leg, find_connections, hhmm, towards
 from routing.timetable import Timetable, TimetableCache
 
 WEDNESDAY, SUNDAY = date(2026, 12, 2), date(2026, 12, 6)

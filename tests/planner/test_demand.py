@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from planner.demand import (
+from planner.scenarios.demand import (
     HOURLY_PROFILE,
     DemandParams,
     PlaceStops,

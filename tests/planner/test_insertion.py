@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from planner.insertion import best_insertions, route_states
-from planner.read import read_cordeau
-from planner.result import Plan
-from planner.schedule import StopTable, earliest_schedule
-from planner.solver import build_plan
-from planner.validate import validate
+from planner.darp.codec import build_plan
+from planner.darp.insertion import best_insertions, route_states
+from planner.darp.plan import Plan
+from planner.darp.read import read_cordeau
+from planner.darp.schedule import StopTable, earliest_schedule
+from planner.darp.validate import validate
 
 
 def route_time(table: StopTable, path: list[int]) -> float:

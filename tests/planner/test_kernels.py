@@ -7,11 +7,11 @@ import random
 import numpy as np
 import pytest
 
-from planner import kernels
-from planner.construct import regret_insertion
-from planner.lns import improve, route_cost
-from planner.read import read_cordeau
-from planner.schedule import StopTable, earliest_schedule
+from planner.darp.read import read_cordeau
+from planner.darp.schedule import StopTable, earliest_schedule
+from planner.darp.search import kernels
+from planner.darp.search.construct import regret_insertion
+from planner.darp.search.lns import improve, route_cost
 
 
 @pytest.fixture(scope="module")

@@ -9,16 +9,16 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from planner.booking import BookingEngine, parse_trip_request
-from planner.errors import ConflictError, NotFoundError
-from planner.privacy import (
+from planner.booking.engine import BookingEngine, parse_trip_request
+from planner.booking.privacy import (
     RetentionJob,
     apply_retention,
     erase_rider,
     export_rider,
     is_erased,
 )
-from planner.store import Booking, Offer, StandingBooking
+from planner.errors import ConflictError, NotFoundError
+from planner.store.db import Booking, Offer, StandingBooking
 from tests.web.helpers import DAY, Clock
 
 BERNBURG = "Bernburg (Saale), Busbahnhof"

@@ -7,9 +7,9 @@ import math
 import pytest
 from darp_fixtures import FIXTURES
 
+from planner.darp.model import Request, Vehicle, max_ride_time
+from planner.darp.read import gap_pct, read_bks, read_cordeau, read_li_lim
 from planner.errors import InstanceFormatError, InvalidInstanceError
-from planner.model import Request, Vehicle, max_ride_time
-from planner.read import gap_pct, read_bks, read_cordeau, read_li_lim
 
 
 def test_a2_16_header_and_nodes(bench_dir) -> None:

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from dask.distributed import LocalCluster
 
-import planner.batch
-from planner.batch import TIMING_COLUMNS, run_batch
-from planner.scenario import ScenarioError, load_scenario
+import planner.scenarios.batch
+from planner.scenarios.batch import TIMING_COLUMNS, run_batch
+from planner.scenarios.scenario import ScenarioError, load_scenario
 from routing.settings import Settings
 from web.cli import main
 
@@ -109,13 +109,13 @@ def test_failing_run_is_recorded_and_rerun_skips_finished(
     assert '"code"' not in plan_text and "Simulation" not in plan_text
 
     calls = []
-    real = planner.batch.run_one
+    real = planner.scenarios.batch.run_one
 
     def counting(spec, **kwargs):
         calls.append(spec.key())
         return real(spec, **kwargs)
 
-    monkeypatch.setattr(planner.batch, "run_one", counting)
+    monkeypatch.setattr(planner.scenarios.batch, "run_one", counting)
     again = run_batch([*good, broken], out, settings=settings, progress=False)
     # the finished run is skipped; the failed one is tried again
     assert calls == [broken.key()]

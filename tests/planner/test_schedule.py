@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.model import Instance, Request, Vehicle
-from planner.schedule import StopTable, earliest_schedule
+from planner.darp.model import Instance, Request, Vehicle
+from planner.darp.schedule import StopTable, earliest_schedule
 
 
 def _line(max_ride: float) -> Instance:

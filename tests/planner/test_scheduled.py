@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from planner.booking import BookingEngine, parse_trip_request
+from planner.booking.engine import BookingEngine, parse_trip_request
 from planner.errors import BookingError, ServiceFileError
 from planner.service import DEFAULT_SERVICE_FILE, load_service
 from planner.stops import StopCatalog
-from planner.store import Store
+from planner.store.db import Store
 from tests.web.helpers import DAY, Clock
 
 ASCHERSLEBEN = "Aschersleben, Busbahnhof"

@@ -9,13 +9,13 @@ import sys
 import pytest
 from darp_fixtures import FIXTURES, REPO, tiny_instance
 
+from planner.darp.model import Request
+from planner.darp.plan import Plan
+from planner.darp.read import read_bks, read_cordeau
+from planner.darp.schedule import StopTable
+from planner.darp.solve import SolveParams, _best_valid_plan, solve
+from planner.darp.validate import validate
 from planner.errors import InvalidParamsError, InvalidPlanError
-from planner.model import Request
-from planner.read import read_bks, read_cordeau
-from planner.result import Plan
-from planner.schedule import StopTable
-from planner.solver import SolveParams, _best_valid_plan, solve
-from planner.validate import validate
 
 FAST = SolveParams(time_limit=1.0)
 
@@ -158,9 +158,9 @@ def test_plan_survives_when_every_worker_dies(tmp_path, bench_dir) -> None:
     # its own: with none it returned the bare construction (7 % above the optimum) or worse.
     script = tmp_path / "unguarded.py"
     script.write_text(
-        "from planner.read import read_cordeau\n"
-        "from planner.solver import SolveParams, solve\n"
-        "from planner.validate import validate\n"
+        "from planner.darp.read import read_cordeau\n"
+        "from planner.darp.solve import SolveParams, solve\n"
+        "from planner.darp.validate import validate\n"
         f"inst = read_cordeau({str(bench_dir / 'darp' / 'a2-16.txt')!r})\n"
         "plan = solve(inst, params=SolveParams(time_limit=2.0, workers=2))\n"
         "print('served', plan.num_served, 'violations', len(validate(inst, plan)))\n"

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from planner.booking import BookingEngine, parse_trip_request
+from planner.booking.engine import BookingEngine, parse_trip_request
 from planner.errors import ConflictError
 from planner.service import VehicleSpec, load_service
 from planner.stops import StopCatalog
-from planner.store import open_store
+from planner.store.db import open_store
 from tests.web.helpers import Clock
 
 PG_BIN = Path(os.environ.get("RUFBUS_PG_BIN", "/usr/lib/postgresql/15/bin"))

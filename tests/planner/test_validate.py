@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 from darp_fixtures import HYPOT, tiny_instance, tiny_plan
 
+from planner.darp.plan import Plan, Rejection, Route
+from planner.darp.validate import check, validate
 from planner.errors import InvalidPlanError
-from planner.result import Plan, Rejection, Route
-from planner.validate import check, validate
 
 T3 = 22 + HYPOT
 

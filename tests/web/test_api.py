@@ -10,8 +10,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from planner.booking import BookingEngine
-from planner.store import Booking, Offer, PlanVersion
+from planner.booking.engine import BookingEngine
+from planner.store.db import Booking, Offer, PlanVersion
 from tests.web.helpers import ANALYST, DAY, DISPATCHER, Clock
 
 BERNBURG = "Bernburg (Saale), Busbahnhof"

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from planner.booking import BookingEngine, parse_trip_request
-from planner.export import FLEX_REQUIRED, check_flex, read_tables
+from planner.booking.engine import BookingEngine, parse_trip_request
+from planner.export.gtfs_flex import FLEX_REQUIRED, check_flex, read_tables
 from planner.service import DEFAULT_SERVICE_FILE, load_service
-from planner.store import Booking
+from planner.store.db import Booking
 from routing.settings import Settings
 from tests.web.helpers import DAY
 from web.cli import main

@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from planner.batch import run_batch
-from planner.booking import BookingEngine
-from planner.report import write_report
-from planner.scenario import load_scenario
+from planner.booking.engine import BookingEngine
+from planner.scenarios.batch import run_batch
+from planner.scenarios.report import write_report
+from planner.scenarios.scenario import load_scenario
 from routing.settings import Settings
 from tests.web.helpers import csrf_token
 from web import create_app

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from planner.booking import BookingEngine, parse_trip_request
-from planner.privacy import is_erased
-from planner.store import Booking, utcnow
+from planner.booking.engine import BookingEngine, parse_trip_request
+from planner.booking.privacy import is_erased
+from planner.store.db import Booking, utcnow
 from routing.settings import Settings
 from tests.web.helpers import DAY, Clock, csrf_token
 from web.cli import main

@@ -10,9 +10,9 @@ import json
 import pytest
 from flask.testing import FlaskClient
 
-from planner.booking import BookingEngine, parse_trip_request
+from planner.booking.engine import BookingEngine, parse_trip_request
 from planner.errors import PlannerError
-from planner.export import plan_csv
+from planner.export.gtfs_flex import plan_csv
 from routing.settings import Settings
 from tests.web.helpers import DAY, DISPATCHER, csrf_token
 from web import create_app

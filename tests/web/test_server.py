@@ -183,7 +183,7 @@ def test_last_seat_race_and_restart(server: Server) -> None:
 
 
 def test_serve_applies_the_retention_policy_at_start(server_env: dict[str, str]) -> None:
-    from planner.store import Booking, Offer, open_store
+    from planner.store.db import Booking, Offer, open_store
 
     store = open_store(server_env["DATABASE_URL"])
     ride = dict(

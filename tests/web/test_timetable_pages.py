@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from flask.testing import FlaskClient
 
-from planner.booking import BookingEngine
+from planner.booking.engine import BookingEngine
 from planner.service import load_service
 from planner.stops import StopCatalog
-from planner.store import Store
+from planner.store.db import Store
 from routing.timetable import TimetableCache
 from tests.web.helpers import DAY, DISPATCHER, Clock, csrf_token
 

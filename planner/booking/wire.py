@@ -2,7 +2,7 @@
 input checks and the OpenAPI document (``web/openapi.py`` builds it from these models).
 
 Checks that need the stop catalogue or the service (stop names, party size limit, origin
-and destination differ) stay with the engine (:func:`planner.booking.trip_request`).
+and destination differ) stay with the engine (:func:`planner.booking.engine.trip_request`).
 """
 
 from __future__ import annotations

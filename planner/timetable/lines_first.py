@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from planner.connections import (
+from planner.errors import BookingError
+from planner.service import TimetableRule
+from planner.timetable.connections import (
     MAX_TRANSFER_WAIT_S,
     Boarding,
     Connection,
@@ -21,8 +23,6 @@ from planner.connections import (
     hhmm,
     towards,
 )
-from planner.errors import BookingError
-from planner.service import TimetableRule
 from routing.timetable import Timetable
 
 #: At most this many scheduled connections and feeder combinations are shown.

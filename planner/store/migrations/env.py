@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from planner.store import Base
+from planner.store.db import Base
 
 connection = context.config.attributes["connection"]
 context.configure(

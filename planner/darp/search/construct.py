@@ -3,7 +3,7 @@
 Every candidate insertion is timed exactly (windows, ride times, route duration) and its
 loads are checked, so the routes returned are feasible and make good initial routes for the
 OR-Tools search, which on its own often starts from a first solution that leaves requests
-out under tight windows and ride times. The loops run compiled (:mod:`planner.kernels`).
+out under tight windows and ride times. The loops run compiled (:mod:`planner.darp.search.kernels`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import logging
 
 import numpy as np
 
-from planner import kernels
-from planner.schedule import StopTable
+from planner.darp.schedule import StopTable
+from planner.darp.search import kernels
 
 log = logging.getLogger(__name__)
 

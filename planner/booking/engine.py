@@ -20,20 +20,27 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import select
 
-from planner import kpis as kpi_module
-from planner import wire
-from planner.connections import hhmm
+from planner.booking import kpis as kpi_module
+from planner.booking import wire
+from planner.darp.codec import (
+    build_plan,
+    kind_of,
+    request_of,
+    routes_of_plan,
+    routes_of_refs,
+    stop_of,
+)
+from planner.darp.insertion import Insertion, RouteState, best_insertions, route_state
+from planner.darp.model import Instance, Request, Vehicle
+from planner.darp.plan import Plan
+from planner.darp.schedule import StopTable, earliest_schedule
+from planner.darp.solve import SolveParams, solve
+from planner.darp.validate import validate
 from planner.errors import BookingError, ConflictError, NotFoundError
-from planner.insertion import Insertion, RouteState, best_insertions, route_state
-from planner.model import Instance, Request, Vehicle
-from planner.result import Plan
-from planner.schedule import StopTable, earliest_schedule
-from planner.scheduled import Feeder, ScheduledCheck, check_scheduled, departs
 from planner.service import Service
 from planner.service_time import local_datetime, service_seconds
-from planner.solver import SolveParams, build_plan, solve
 from planner.stops import StopCatalog
-from planner.store import (
+from planner.store.db import (
     Booking,
     Offer,
     PlanVersion,
@@ -42,7 +49,8 @@ from planner.store import (
     Store,
     utcnow,
 )
-from planner.validate import validate
+from planner.timetable.connections import hhmm
+from planner.timetable.lines_first import Feeder, ScheduledCheck, check_scheduled, departs
 from routing.timetable import FEED_WARNING_DAYS, TimetableCache
 
 log = logging.getLogger(__name__)
@@ -69,10 +77,10 @@ class TripRequest:
     """What a rider asks for: from, to, day, a pickup or arrival time, party size, and the
     scheduled departure a feeder trip must reach (then ``kind`` is ``arrival``).
 
-    The party is counted as the vehicle holds it, as in :class:`planner.model.Request`:
+    The party is counted as the vehicle holds it, as in :class:`planner.darp.model.Request`:
     ``passengers`` on seats and ``wheelchairs`` in wheelchair places. Riders and the API
     count everyone as passengers and say how many of them use a wheelchair
-    (:class:`planner.wire.TripWish`); :func:`trip_request` and :func:`booking_json` convert.
+    (:class:`planner.booking.wire.TripWish`); :func:`trip_request` and :func:`booking_json` convert.
     """
 
     day: date
@@ -86,8 +94,8 @@ class TripRequest:
 
 
 def parse_trip_request(payload: Any, catalog: StopCatalog, service: Service) -> TripRequest:
-    """Check an offer request (parsed JSON, the shape of :class:`~planner.wire.TripWish`) and
-    turn it into a :class:`TripRequest`.
+    """Check an offer request (parsed JSON, the shape of
+    :class:`~planner.booking.wire.TripWish`) and turn it into a :class:`TripRequest`.
 
     Raises
     ------
@@ -147,7 +155,7 @@ def _stop(value: int | str | wire.Point | None, catalog: StopCatalog, field: str
 
 def check_contact(name: str, phone: str, note: str = "") -> tuple[str, str, str]:
     """Check and trim the rider's name, phone number and note (rules of
-    :class:`~planner.wire.Contact`).
+    :class:`~planner.booking.wire.Contact`).
 
     Raises
     ------
@@ -361,15 +369,13 @@ class BookingEngine:
             vehicles=tuple(self._vehicles()),
         )
         table = StopTable.from_instance(instance, matrices=self.matrix_lists)
-        index = {b.code: k for k, b in enumerate(bookings)}
         current = self._current_plan(session, day)
-        routes: list[list[int]] = [[] for _ in self.service.fleet]
-        if current is not None:
-            vehicle_index = {v.id: k for k, v in enumerate(self.service.fleet)}
-            for vid, stops in current.routes.items():
-                routes[vehicle_index[vid]] = [
-                    2 * index[code] + (kind == "dropoff") for code, kind in stops if code in index
-                ]
+        confirmed = {b.code for b in bookings}
+        refs = {  # a stored plan still lists bookings cancelled since
+            vid: [(code, kind) for code, kind in stops if code in confirmed]
+            for vid, stops in (current.routes if current is not None else {}).items()
+        }
+        routes = routes_of_refs(instance, refs, where=f"plan of {day}")
         return DayState(day, bookings, instance, table, routes, version)
 
     @staticmethod
@@ -468,8 +474,8 @@ class BookingEngine:
     ) -> tuple[float, float, float, float]:
         """(window start, window end, estimated pickup, estimated arrival) of an insertion."""
         req = state.instance.requests[r]
-        pickup = ins.service_start(2 * r)
-        arrival = ins.service_start(2 * r + 1)
+        pickup = ins.service_start(stop_of(r, "pickup"))
+        arrival = ins.service_start(stop_of(r, "dropoff"))
         if req.latest_dropoff == np.inf:
             return req.earliest_pickup, req.latest_pickup, pickup, arrival
         # arrive-by: promise a window of the usual width that starts at the planned pickup
@@ -797,7 +803,8 @@ class BookingEngine:
             (i for i in insertions if state.instance.vehicles[i.vehicle].id == p["vehicle"]),
             insertions[0],
         )
-        pickup, arrival = ins.service_start(2 * r), ins.service_start(2 * r + 1)
+        pickup = ins.service_start(stop_of(r, "pickup"))
+        arrival = ins.service_start(stop_of(r, "dropoff"))
         booking = Booking(
             code=code,
             day=offer.day,
@@ -1001,7 +1008,7 @@ class BookingEngine:
         before = kpi_module.plan_kpis(state.instance, current)
         locked = {
             self.service.fleet[r.vehicle].id: [
-                (state.instance.requests[s >> 1].id, "dropoff" if s & 1 else "pickup")
+                (state.instance.requests[request_of(s)].id, kind_of(s))
                 for s in r.stops[: r.first_position]
             ]
             for r in self._prepare(state, day)
@@ -1032,14 +1039,7 @@ class BookingEngine:
             if lock.version != version:
                 return {**out, "stored": False, "reason": "bookings changed meanwhile; try again"}
             fresh = self._day_state(session, key, version)
-            index = {b.code: k for k, b in enumerate(fresh.bookings)}
-            vehicle_index = {v.id: k for k, v in enumerate(self.service.fleet)}
-            routes: list[list[int]] = [[] for _ in self.service.fleet]
-            for route in new.routes:
-                routes[vehicle_index[route.vehicle_id]] = [
-                    2 * index[v.request_id] + (v.kind == "dropoff") for v in route.visits
-                ]
-            fresh.routes = routes
+            fresh.routes = routes_of_plan(fresh.instance, new)
             self._store_plan(session, fresh, "re-optimisation")
             lock.version += 1
         return {**out, "stored": True, "reason": "stored a better plan"}

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from planner.darp.model import Instance, Request, Vehicle
 from planner.errors import InstanceFormatError
-from planner.model import Instance, Request, Vehicle
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from planner.darp.model import Instance
 from planner.errors import InvalidPlanError
-from planner.model import Instance
 
 StopKind = Literal["pickup", "dropoff"]
 

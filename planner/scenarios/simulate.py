@@ -11,12 +11,12 @@ from typing import Any
 
 import pandas as pd
 
-from planner.booking import BookingEngine
-from planner.demand import DemandRequest
+from planner.booking.engine import BookingEngine
 from planner.errors import BookingError
+from planner.scenarios.demand import DemandRequest
 from planner.service import Service
 from planner.stops import StopCatalog
-from planner.store import open_store
+from planner.store.db import open_store
 
 log = logging.getLogger(__name__)
 

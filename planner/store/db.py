@@ -1,7 +1,7 @@
 """Persistence of bookings, offers, plan versions and staff accounts (the only SQL).
 
 SQLAlchemy 2 over SQLite (the embedded default, WAL mode) or PostgreSQL (``DATABASE_URL``);
-the schema is created and migrated by Alembic (``planner/migrations``).
+the schema is created and migrated by Alembic (``planner/store/migrations``).
 
 Writes to one service day are serialised, so that two riders can never both get the last
 seat: on SQLite every write transaction starts with ``BEGIN IMMEDIATE`` (one writer at a

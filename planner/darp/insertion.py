@@ -4,10 +4,10 @@ Each route keeps, per stop, its *forward time slack* (Savelsbergh 1992; Cordeau 
 2003): how much later the bus may arrive there without breaking a later time window, the ride
 time of a passenger already on board, the route duration or the shift end. With it, and the
 load on board after every stop, each pair of insertion positions is screened in O(1). The few
-cheapest survivors are then timed exactly with :func:`planner.schedule.earliest_schedule`,
+cheapest survivors are then timed exactly with :func:`planner.darp.schedule.earliest_schedule`,
 so an accepted insertion never breaks a promise already made.
 
-Stops follow :mod:`planner.schedule`: ``2 * r`` is the pickup and ``2 * r + 1`` the drop-off of
+Stops follow :mod:`planner.darp.schedule`: ``2 * r`` is the pickup and ``2 * r + 1`` the drop-off of
 request ``r`` of the table.
 """
 
@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from planner.schedule import StopTable, earliest_schedule
+from planner.darp.schedule import StopTable, earliest_schedule
 
 #: Exact schedule checks per vehicle before giving up on it.
 MAX_EXACT_CHECKS = 25

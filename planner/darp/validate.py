@@ -1,7 +1,7 @@
 """Independent checker: recompute every constraint and the cost of a plan from the instance.
 
 Nothing here comes from the solver: arrival times, loads, ride times, durations and the
-distance are recomputed from the :class:`~planner.model.Instance` and the plan's visit order
+distance are recomputed from the :class:`~planner.darp.model.Instance` and the plan's visit order
 and service start times, and compared with what the plan claims.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from planner.darp.model import Instance
+from planner.darp.plan import Plan
 from planner.errors import InvalidPlanError
-from planner.model import Instance
-from planner.result import Plan
 
 TOLERANCE = 1e-6
 

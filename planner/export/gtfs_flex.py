@@ -16,8 +16,8 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from planner.csvsafe import csv_text
 from planner.errors import PlannerError
+from planner.export.csvsafe import csv_text
 from planner.service import Service
 from planner.stops import StopCatalog
 from routing.matrix import CSRNetwork, path_geometry, shortest_path

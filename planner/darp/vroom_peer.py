@@ -1,17 +1,17 @@
 """VROOM (pyvroom) as a peer solver for pickup-and-delivery benchmarks (no ride times).
 
 VROOM works on integer matrices: times are scaled by ``scale`` and rounded up, so its
-routes stay feasible when re-timed in floating point by :func:`planner.solver.build_plan`.
+routes stay feasible when re-timed in floating point by :func:`planner.darp.codec.build_plan`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from planner.model import Instance
-from planner.result import Plan
-from planner.schedule import StopTable
-from planner.solver import build_plan
+from planner.darp.codec import build_plan
+from planner.darp.model import Instance
+from planner.darp.plan import Plan
+from planner.darp.schedule import StopTable
 
 
 def solve_vroom(

@@ -12,12 +12,12 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
+from planner.darp.model import Instance
+from planner.darp.plan import Plan
+from planner.darp.read import BestKnown, gap_pct, read_bks, read_cordeau, read_li_lim
+from planner.darp.solve import SolveParams, solve
+from planner.darp.validate import validate
 from planner.errors import PlannerError
-from planner.model import Instance
-from planner.read import BestKnown, gap_pct, read_bks, read_cordeau, read_li_lim
-from planner.result import Plan
-from planner.solver import SolveParams, solve
-from planner.validate import validate
 
 
 def _record(
@@ -174,7 +174,7 @@ def pdptw(
         seconds = time.perf_counter() - started
         record = _record(instance, plan, bks.get(instance.name), seconds)
         if not no_vroom:
-            from planner.vroom_peer import solve_vroom
+            from planner.darp.vroom_peer import solve_vroom
 
             started = time.perf_counter()
             peer = solve_vroom(instance, vehicle_fixed_cost=fixed, threads=workers)

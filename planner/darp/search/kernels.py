@@ -1,17 +1,17 @@
 """Compiled inner loops of the insertion heuristics and the ruin-and-recreate search.
 
-The construction (:mod:`planner.construct`) and the large neighbourhood search
-(:mod:`planner.lns`) spend nearly all their time in two steps: timing a stop sequence and
-finding the cheapest feasible insertion of a request into a route. Written as plain loops
-and compiled with numba, the whole ruin-and-recreate move runs about 60 times faster than
-the same logic in Python with numpy screening did on arrays of a few dozen stops (a8-96:
-about 4,000 moves per second instead of 69), and that volume is what closed the gap to the
-best-known costs (docs/benchmarks.md).
+The construction (:mod:`planner.darp.search.construct`) and the large neighbourhood
+search (:mod:`planner.darp.search.lns`) spend nearly all their time in two steps: timing a
+stop sequence and finding the cheapest feasible insertion of a request into a route.
+Written as plain loops and compiled with numba, the whole ruin-and-recreate move runs about
+60 times faster than the same logic in Python with numpy screening did on arrays of a few
+dozen stops (a8-96: about 4,000 moves per second instead of 69), and that volume is what
+closed the gap to the best-known costs (docs/benchmarks.md).
 
-Conventions are those of :mod:`planner.schedule`: stop ``2r`` is the pickup and ``2r + 1``
+Conventions are those of :mod:`planner.darp.schedule`: stop ``2r`` is the pickup and ``2r + 1``
 the drop-off of request ``r``; a route of ``m`` stops has positions ``0`` (start depot),
 ``1..m`` (stops) and ``m + 1`` (end depot). Routes of a solution are the rows of an integer
-array ``routes[v, :lengths[v]]``. :func:`planner.schedule.earliest_schedule` stays the
+array ``routes[v, :lengths[v]]``. :func:`planner.darp.schedule.earliest_schedule` stays the
 readable reference; the tests check :func:`schedule` against it.
 
 Compiled code is cached on disk (numba's ``cache=True``), so only the first run on a machine
@@ -27,14 +27,14 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from planner.schedule import EPS, StopTable
+from planner.darp.schedule import EPS, StopTable
 
 INF = np.inf
 _jit = numba.njit(cache=True, nogil=True)
 
 
 class Arrays(NamedTuple):
-    """A :class:`planner.schedule.StopTable` as numpy arrays, as the compiled code takes it."""
+    """A :class:`planner.darp.schedule.StopTable` as numpy arrays, as the compiled code takes it."""
 
     loc: np.ndarray  # per stop
     earliest: np.ndarray
@@ -127,7 +127,7 @@ def unpack(routes: np.ndarray, lengths: np.ndarray) -> list[list[int]]:
 def schedule(a: Arrays, v: int, stops: np.ndarray, m: int, times: np.ndarray) -> bool:
     """Write the earliest feasible start times of ``stops[:m]`` into ``times``.
 
-    The same label-correcting computation as :func:`planner.schedule.earliest_schedule`;
+    The same label-correcting computation as :func:`planner.darp.schedule.earliest_schedule`;
     ``times`` receives ``m + 2`` values (depot departure, stops, depot return). Returns
     whether the sequence is feasible (windows, ride times, route duration).
     """
@@ -776,7 +776,7 @@ def warm_up() -> None:
     Runs them on a two-request toy instance; callers with a time budget call this before
     starting their clock, so that the one-time compilation is not charged to a search.
     """
-    from planner.model import Instance, Request, Vehicle
+    from planner.darp.model import Instance, Request, Vehicle
 
     coords = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [0.0, 2.0]])
     matrix = np.linalg.norm(coords[:, None] - coords[None], axis=2)

@@ -5,20 +5,20 @@ Pipeline of :func:`solve`:
 1. requests no vehicle could serve even alone are rejected up front, with the reason;
 2. time windows are tightened from the ride-time limits and the depots (implied bounds
    that help OR-Tools' propagation);
-3. initial routes come from the warm-start plan and/or :func:`planner.construct.
+3. initial routes come from the warm-start plan and/or :func:`planner.darp.search.construct.
    regret_insertion` (feasible by construction), since OR-Tools' own first solutions are
    weak under tight windows and ride times;
-4. :func:`planner.lns.improve` (ruin and recreate with the same exact insertion) spends
+4. :func:`planner.darp.search.lns.improve` (ruin and recreate with the same exact insertion) spends
    most of the budget: OR-Tools' single-pair moves are nearly all infeasible on tight
    dial-a-ride instances, so its local search stalls near its starting point;
 5. OR-Tools polishes the result (guided local search by default) on a model with pickup and
    delivery pairs, a time dimension with windows, ride-time limits per pair and route
    duration spans, seat and wheelchair dimensions and optional requests with a penalty;
 6. every plan seen on the way (construction, LNS, OR-Tools) is a candidate: its routes are
-   re-timed by :func:`planner.schedule.earliest_schedule` (not read from the solver's
-   cumul variables), it must pass :func:`planner.validate.check`, and the best valid one
+   re-timed by :func:`planner.darp.schedule.earliest_schedule` (not read from the solver's
+   cumul variables), it must pass :func:`planner.darp.validate.check`, and the best valid one
    wins by one ordering (:func:`_rank`: more requests served, then
-   :func:`planner.lns.route_cost`). OR-Tools under a short time limit may hand back a
+   :func:`planner.darp.search.lns.route_cost`). OR-Tools under a short time limit may hand back a
    plan serving nothing, or one that does not survive re-timing; the construction it
    started from then stands.
 
@@ -45,14 +45,15 @@ from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from planner import kernels
-from planner.construct import regret_insertion
+from planner.darp.codec import StopRef, build_plan, routes_of_plan, stop_of_ref
+from planner.darp.model import Instance
+from planner.darp.plan import Plan
+from planner.darp.schedule import StopTable, earliest_schedule
+from planner.darp.search import kernels
+from planner.darp.search.construct import regret_insertion
+from planner.darp.search.lns import Routes, improve, route_cost
+from planner.darp.validate import check
 from planner.errors import InvalidParamsError, InvalidPlanError
-from planner.lns import Routes, improve, route_cost
-from planner.model import Instance
-from planner.result import Plan, Rejection, Route, StopKind, Visit
-from planner.schedule import StopTable, earliest_schedule
-from planner.validate import check
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,6 @@ METAHEURISTICS = ("guided_local_search", "tabu_search", "simulated_annealing", "
 # seconds, so without a budget of its own the fallback would get no search time at all.
 # In that failure case solve may overrun its time limit by this share.
 FALLBACK_SHARE = 0.5
-StopRef = tuple[str, StopKind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +98,12 @@ class SolveParams:
     precision
         Time and distance resolution of the integer model, in the instance's units.
     lns_fraction
-        Share of the time left after construction spent in :func:`planner.lns.improve`
+        Share of the time left after construction spent in :func:`planner.darp.search.lns.improve`
         (ruin and recreate with exact dial-a-ride insertion) before OR-Tools polishes the
         result; 0 gives OR-Tools all the time.
     lns_temperature
         Start temperature of the LNS acceptance, as a fraction of the distance (see
-        :func:`planner.lns.improve`).
+        :func:`planner.darp.search.lns.improve`).
     """
 
     time_limit: float = 10.0
@@ -212,7 +212,7 @@ def _cost_table(table: StopTable, params: SolveParams) -> StopTable:
 def _rank(table: StopTable, params: SolveParams, routes: Routes) -> tuple[int, float]:
     """Return the sort key of candidate routes (lower is better).
 
-    More requests served first, then the objective cost (:func:`planner.lns.route_cost`
+    More requests served first, then the objective cost (:func:`planner.darp.search.lns.route_cost`
     on ``table`` from :func:`_cost_table`).
     """
     served = len({s >> 1 for route in routes for s in route})
@@ -457,102 +457,6 @@ def _search(job: _Job) -> list[Routes]:
     return candidates
 
 
-def _stop_index(instance: Instance, ref: StopRef, where: str) -> int:
-    request_id, kind = ref
-    try:
-        r = instance.request_index(request_id)
-    except KeyError:
-        raise InvalidPlanError(where, f"unknown request {request_id!r}") from None
-    if kind not in ("pickup", "dropoff"):
-        raise InvalidPlanError(where, f"kind must be 'pickup' or 'dropoff', got {kind!r}")
-    return 2 * r + (kind == "dropoff")
-
-
-def _routes_of_plan(instance: Instance, plan: Plan) -> list[list[int]]:
-    vehicle_index = {v.id: k for k, v in enumerate(instance.vehicles)}
-    routes: list[list[int]] = [[] for _ in instance.vehicles]
-    for route in plan.routes:
-        if route.vehicle_id not in vehicle_index:
-            raise InvalidPlanError("initial_plan", f"unknown vehicle {route.vehicle_id!r}")
-        routes[vehicle_index[route.vehicle_id]] = [
-            _stop_index(instance, (x.request_id, x.kind), "initial_plan") for x in route.visits
-        ]
-    return routes
-
-
-def build_plan(
-    instance: Instance,
-    routes: Sequence[Sequence[int]],
-    *,
-    reasons: Mapping[int, str] | None = None,
-    table: StopTable | None = None,
-) -> Plan:
-    """Time stop sequences with :func:`earliest_schedule` and assemble a :class:`Plan`.
-
-    Parameters
-    ----------
-    instance
-        The instance.
-    routes
-        Stop numbers (``2r`` pickup, ``2r+1`` drop-off of request ``r``) per vehicle.
-    reasons
-        Rejection reasons of requests known to be unservable; unserved requests without a
-        reason get a generic one.
-    table
-        The instance's stop table, if already built.
-
-    Raises
-    ------
-    InvalidPlanError
-        If a sequence has no feasible schedule or exceeds a capacity.
-    """
-    table = table or StopTable.from_instance(instance)
-    reasons = reasons or {}
-    out, served = [], set()
-    distance = travel_time = 0.0
-    for v, stops in enumerate(routes):
-        if not stops:
-            continue
-        stops = list(stops)
-        vehicle = instance.vehicles[v]
-        times = earliest_schedule(table, v, stops)
-        if times is None or not table.loads_fit(v, stops):
-            raise InvalidPlanError(f"routes[{vehicle.id}]", "no feasible schedule")
-        visits = []
-        prev_loc, prev_dep = vehicle.start_depot, times[0]
-        pas = wch = 0
-        for k, s in enumerate(stops):
-            req = instance.requests[s >> 1]
-            loc = table.location[s]
-            pas += table.passengers[s]
-            wch += table.wheelchairs[s]
-            start = times[k + 1]
-            visits.append(
-                Visit(
-                    request_id=req.id,
-                    kind="dropoff" if s & 1 else "pickup",
-                    location=loc,
-                    arrival=prev_dep + table.travel[prev_loc][loc],
-                    service_start=start,
-                    departure=start + table.service[s],
-                    passengers_on_board=pas,
-                    wheelchairs_on_board=wch,
-                )
-            )
-            prev_loc, prev_dep = loc, start + table.service[s]
-            served.add(s >> 1)
-        out.append(Route(vehicle.id, times[0], tuple(visits), times[-1]))
-        locs = [vehicle.start_depot, *(table.location[s] for s in stops), vehicle.end_depot]
-        distance += math.fsum(table.distance[a][b] for a, b in zip(locs, locs[1:], strict=False))
-        travel_time += math.fsum(table.travel[a][b] for a, b in zip(locs, locs[1:], strict=False))
-    rejected = tuple(
-        Rejection(req.id, reasons.get(r, "no feasible insertion found within the time limit"))
-        for r, req in enumerate(instance.requests)
-        if r not in served
-    )
-    return Plan(tuple(out), rejected, distance, travel_time)
-
-
 def solve(
     instance: Instance,
     *,
@@ -577,14 +481,14 @@ def solve(
     Returns
     -------
     plan
-        Routes timed by :func:`planner.schedule.earliest_schedule`, and the rejected requests
+        Routes timed by :func:`planner.darp.schedule.earliest_schedule`, and the rejected requests
         with their reasons.
 
     Raises
     ------
     InvalidPlanError
         If the warm start or locked prefix does not fit the instance (or, which would be a
-        bug, no candidate plan passes :func:`planner.validate.check`).
+        bug, no candidate plan passes :func:`planner.darp.validate.check`).
     """
     params = params or SolveParams()
     kernels.warm_up()  # the first run on a machine compiles the search (cached on disk)
@@ -593,7 +497,7 @@ def solve(
     deadline = time.time() + params.time_limit * 0.98 - 0.1
     table = StopTable.from_instance(instance)
     reasons = _reject_alone(table, instance)
-    initial = _routes_of_plan(instance, initial_plan) if initial_plan else None
+    initial = routes_of_plan(instance, initial_plan) if initial_plan else None
     locked_routes = _locked_routes(instance, table, locked or {})
     if initial is None:
         initial = [list(p) for p in locked_routes]
@@ -661,7 +565,7 @@ def _locked_routes(
     for vid, prefix in locked.items():
         if vid not in vehicle_index:
             raise InvalidPlanError("locked", f"unknown vehicle {vid!r}")
-        stops = [_stop_index(instance, ref, f"locked[{vid!r}]") for ref in prefix]
+        stops = [stop_of_ref(instance, ref, f"locked[{vid!r}]") for ref in prefix]
         for s in stops:
             if s in seen:
                 raise InvalidPlanError(f"locked[{vid!r}]", f"stop {s} appears twice")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.model import Instance
+from planner.darp.model import Instance
 
 EPS = 1e-9
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.model import Instance
-from planner.result import Plan
+from planner.darp.model import Instance
+from planner.darp.plan import Plan
 
 
 def _percentile(values: list[float], q: float) -> float:

@@ -5,7 +5,7 @@ route) and re-inserts them by randomised regret-k insertion with exact feasibili
 the result is accepted by simulated annealing that cools linearly to zero over the time
 budget. This finds the moves OR-Tools' local search misses on tight dial-a-ride instances,
 where nearly every single-pair relocation breaks a time window or a ride time. The moves
-run compiled (:func:`planner.kernels.search`), in short batches between which this
+run compiled (:func:`planner.darp.search.kernels.search`), in short batches between which this
 module checks the clock and lowers the temperature.
 """
 
@@ -17,8 +17,8 @@ import time
 
 import numpy as np
 
-from planner import kernels
-from planner.schedule import StopTable
+from planner.darp.schedule import StopTable
+from planner.darp.search import kernels
 
 log = logging.getLogger(__name__)
 

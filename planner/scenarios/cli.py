@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from planner.batch import run_batch
-from planner.report import write_report
-from planner.scenario import load_scenario
+from planner.scenarios.batch import run_batch
+from planner.scenarios.report import write_report
+from planner.scenarios.scenario import load_scenario
 from routing.cli import user_errors
 from routing.settings import Settings
 

@@ -23,12 +23,12 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from planner.csvsafe import safe_frame
-from planner.demand import DemandParams, PlaceStops, read_places, sample_demand
-from planner.export import anonymous_plan, booking_refs
-from planner.scenario import RunSpec
+from planner.export.csvsafe import safe_frame
+from planner.export.gtfs_flex import anonymous_plan, booking_refs
+from planner.scenarios.demand import DemandParams, PlaceStops, read_places, sample_demand
+from planner.scenarios.scenario import RunSpec
+from planner.scenarios.simulate import SimulationParams, simulate_day
 from planner.service import Service, VehicleSpec, load_service, parse_clock
-from planner.simulate import SimulationParams, simulate_day
 from planner.stops import StopCatalog, build_catalog
 from routing.network import default_source, district_area, load_network
 from routing.settings import Settings
@@ -79,8 +79,8 @@ def apply_overrides(service: Service, spec: RunSpec) -> Service:
 
 
 def plan_geojson(plan: dict[str, Any]) -> dict[str, Any]:
-    """An anonymous plan (:func:`planner.export.anonymous_plan`) as GeoJSON: each vehicle's
-    stop sequence as a line, stops as points."""
+    """An anonymous plan (:func:`planner.export.gtfs_flex.anonymous_plan`) as GeoJSON: each
+    vehicle's stop sequence as a line, stops as points."""
     features = []
     for vehicle in plan["vehicles"]:
         coords = [[s["stop"]["lon"], s["stop"]["lat"]] for s in vehicle["stops"]]
@@ -263,7 +263,7 @@ def run_batch(
     Parameters
     ----------
     runs
-        From :func:`planner.scenario.load_scenario`.
+        From :func:`planner.scenarios.scenario.load_scenario`.
     out_dir
         The batch folder.
     settings

@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from planner.booking import booking_json
+from planner.booking.engine import booking_json
 from planner.errors import ConflictError, NotFoundError
 from planner.service import PrivacyRule
-from planner.store import Booking, Offer, StandingBooking, Store, utcnow
+from planner.store.db import Booking, Offer, StandingBooking, Store, utcnow
 
 log = logging.getLogger(__name__)
 
