@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from tqdm import tqdm
 
-from planner.booking.engine import BookingEngine, TripRequest
+from planner.booking import BookingEngine, TripRequest
 from planner.service import Service, VehicleSpec, load_service
 from planner.stops import StopCatalog, build_catalog
 from planner.store.db import open_store

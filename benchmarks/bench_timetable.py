@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from tqdm import tqdm
 
-from planner.booking.engine import BookingEngine
+from planner.booking import BookingEngine
 from planner.store.db import open_store
 from routing.timetable import TimetableCache
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.booking.engine import BookingEngine
+from planner.booking import BookingEngine
 from planner.service import load_service
 from planner.stops import StopCatalog, build_catalog
 from planner.store.db import Store, open_store

@@ -9,7 +9,7 @@ import xstatic.pkg.leaflet
 from flask import Flask, Response, current_app, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
-from planner.booking.engine import BookingEngine
+from planner.booking import BookingEngine
 from planner.service import Service, load_service
 from planner.stops import StopCatalog, build_catalog
 from planner.store.db import Store, open_store

@@ -8,8 +8,7 @@ from flask import Blueprint, g, jsonify, request
 from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
-from planner.booking import wire
-from planner.booking.engine import booking_json, trip_request
+from planner.booking import booking_json, trip_request, wire
 from planner.errors import ConflictError, NotFoundError, PlannerError
 from web import services
 from web.auth import guard_api_changes, role_required

@@ -23,7 +23,7 @@ from web.config import AppConfig
 from web.privacy_cli import privacy
 
 if TYPE_CHECKING:
-    from planner.booking.engine import BookingEngine
+    from planner.booking import BookingEngine
 
 log = logging.getLogger(__name__)
 

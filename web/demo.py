@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from tqdm import tqdm
 
-from planner.booking.engine import BookingEngine
+from planner.booking import BookingEngine
 from planner.errors import ConflictError
 from planner.scenarios.demand import DemandParams, read_places, sample_demand
 from planner.store.db import Booking

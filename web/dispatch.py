@@ -20,8 +20,7 @@ from flask import (
     url_for,
 )
 
-from planner.booking import wire
-from planner.booking.engine import booking_json
+from planner.booking import booking_json, wire
 from planner.booking.privacy import StillBookedError, erase_rider, export_rider, is_erased
 from planner.errors import BookingError, ConflictError, NotFoundError, PlannerError
 from planner.export.csvsafe import csv_text

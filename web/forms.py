@@ -8,8 +8,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from planner.booking import wire
-from planner.booking.engine import BookingEngine
+from planner.booking import BookingEngine, wire
 
 FIELDS = ("origin", "destination", "date", "time", "kind", "passengers", "wheelchairs")
 

@@ -17,7 +17,7 @@ from flask import (
 )
 from shapely.geometry import mapping
 
-from planner.booking.engine import booking_json, trip_request
+from planner.booking import booking_json, trip_request
 from planner.errors import ConflictError, NotFoundError, PlannerError
 from routing.sources.osm import read_area
 from web import services

@@ -14,14 +14,16 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import select
 
 from planner.booking import kpis as kpi_module
-from planner.booking import wire
+from planner.booking import rules
+from planner.booking.rules import Violation
+from planner.booking.trip import TripRequest, check_contact
 from planner.darp.codec import (
     build_plan,
     kind_of,
@@ -55,117 +57,9 @@ from routing.timetable import FEED_WARNING_DAYS, TimetableCache
 
 log = logging.getLogger(__name__)
 
-WishKind = Literal["pickup", "arrival"]
-
 #: Booking codes use Crockford's base-32 letters (no I, L, O, U): easy to read on the phone.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10
-
-#: Stops scheduled to start within this time from now cannot be moved or preceded.
-FREEZE_S = 10 * 60
-
-#: Shifts of the wish tried for offers, nearest first (pickup-at may move both ways,
-#: arrive-by only earlier), and how far alternatives are searched.
-PICKUP_SHIFTS_MIN = (0, 15, -15, 30, -30)
-ARRIVAL_SHIFTS_MIN = (0, -15, -30)
-ALTERNATIVE_RANGE_MIN = 180
-MAX_OFFERS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class TripRequest:
-    """What a rider asks for: from, to, day, a pickup or arrival time, party size, and the
-    scheduled departure a feeder trip must reach (then ``kind`` is ``arrival``).
-
-    The party is counted as the vehicle holds it, as in :class:`planner.darp.model.Request`:
-    ``passengers`` on seats and ``wheelchairs`` in wheelchair places. Riders and the API
-    count everyone as passengers and say how many of them use a wheelchair
-    (:class:`planner.booking.wire.TripWish`); :func:`trip_request` and :func:`booking_json` convert.
-    """
-
-    day: date
-    origin: int
-    destination: int
-    kind: WishKind
-    time_s: int
-    passengers: int = 1
-    wheelchairs: int = 0
-    connection: Feeder | None = None
-
-
-def parse_trip_request(payload: Any, catalog: StopCatalog, service: Service) -> TripRequest:
-    """Check an offer request (parsed JSON, the shape of
-    :class:`~planner.booking.wire.TripWish`) and turn it into a :class:`TripRequest`.
-
-    Raises
-    ------
-    BookingError
-        Naming the first bad field and the reason.
-    """
-    return trip_request(wire.validate(wire.TripWish, payload), catalog, service)
-
-
-def trip_request(wish: wire.TripWish, catalog: StopCatalog, service: Service) -> TripRequest:
-    """Resolve a checked trip wish's stops and apply the service's rules to it.
-
-    A feeder trip (``connection`` given) goes to the connection's stop (``destination``
-    may only repeat it) and must arrive by the departure minus the transfer buffer.
-
-    Raises
-    ------
-    BookingError
-        If a stop is unknown or not bookable, origin and destination are the same stop, or
-        the party is larger than the service takes.
-    """
-    feeder = None
-    kind, time_s = wish.kind or "pickup", wish.time
-    if wish.connection is not None:
-        stop = catalog.resolve(wish.connection.stop, field="connection.stop")
-        feeder = Feeder(stop, wish.connection.line, wish.connection.departure)
-        kind, time_s = "arrival", feeder.departure_s - service.timetable.transfer_buffer_s
-        if time_s < 0:
-            raise BookingError("connection.departure", "leaves too early to be reached")
-        if wish.destination is not None and _stop(wish.destination, catalog, "destination") != stop:
-            raise BookingError("destination", "a feeder trip goes to the connection's stop")
-    if wish.passengers > service.max_passengers:
-        msg = f"at most {service.max_passengers} people per booking; call the dispatcher"
-        raise BookingError("passengers", msg)
-    origin = _stop(wish.origin, catalog, "origin")
-    destination = feeder.stop if feeder else _stop(wish.destination, catalog, "destination")
-    if origin == destination:
-        raise BookingError("destination", "is the same stop as the origin")
-    assert time_s is not None  # the wish names a time or a connection
-    return TripRequest(
-        wish.date,
-        origin,
-        destination,
-        kind,
-        time_s,
-        passengers=wish.seated,
-        wheelchairs=wish.wheelchairs,
-        connection=feeder,
-    )
-
-
-def _stop(value: int | str | wire.Point | None, catalog: StopCatalog, field: str) -> int:
-    if isinstance(value, wire.Point):
-        value = value.model_dump()
-    return catalog.resolve(value, field=field)
-
-
-def check_contact(name: str, phone: str, note: str = "") -> tuple[str, str, str]:
-    """Check and trim the rider's name, phone number and note (rules of
-    :class:`~planner.booking.wire.Contact`).
-
-    Raises
-    ------
-    BookingError
-        Naming the bad field.
-    """
-    contact = wire.validate(
-        wire.Contact, {"name": name or "", "phone": phone or "", "note": note or ""}
-    )
-    return contact.name, contact.phone, contact.note
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,7 +283,7 @@ class BookingEngine:
 
     def _prepare(self, state: DayState, day: date) -> list[RouteState]:
         """Prepare every route for insertion; stops in the past or the freeze horizon stay."""
-        now = self.now_s(day) + FREEZE_S
+        now = self.now_s(day) + rules.FREEZE_S
         prepared = []
         for v, stops in enumerate(state.routes):
             times = earliest_schedule(state.table, v, stops)
@@ -402,29 +296,12 @@ class BookingEngine:
 
     # -- offers ---------------------------------------------------------------------------
 
-    def _rule_violation(self, trip: TripRequest, window_start: float) -> tuple[str, str] | None:
-        """The booking rule a pickup at ``window_start`` breaks, as (reason, message)."""
-        s = self.service
-        if window_start < s.first_pickup_s or window_start > s.last_dropoff_s:
-            return "outside_hours", (
-                f"the bus runs from {hhmm(s.first_pickup_s)} to {hhmm(s.last_dropoff_s)}"
-            )
-        if window_start - self.now_s(trip.day) < s.min_lead_s:
-            return "lead_time", f"book at least {s.min_lead_s // 60} minutes ahead"
-        if window_start >= s.night_from_s and self.now_s(trip.day) > s.night_deadline_s:
-            return "night_deadline", (
-                f"trips from {hhmm(s.night_from_s)} must be booked by "
-                f"{hhmm(s.night_deadline_s)} the same day"
-            )
-        return None
+    def _rule_violation(self, trip: TripRequest, window_start: float) -> Violation | None:
+        return rules.rule_violation(self.service, window_start, self.now_s(trip.day))
 
-    def _day_violation(self, trip: TripRequest) -> tuple[str, str] | None:
-        """The booking horizon, checked before anything costly is done for the day."""
-        horizon = self.service.horizon_days
+    def _day_violation(self, trip: TripRequest) -> Violation | None:
         today = self.clock().astimezone(self.tz).date()
-        if trip.day < today or trip.day > today + timedelta(days=horizon):
-            return "horizon", f"rides can be booked from today up to {horizon} days ahead"
-        return None
+        return rules.day_violation(self.service, trip.day, today)
 
     def timetable_ends(self, *, warn_days: int = FEED_WARNING_DAYS) -> date | None:
         """The last date of the timetable feeds if it is ``warn_days`` or fewer away
@@ -446,21 +323,13 @@ class BookingEngine:
             self.timetable.get(day)
         return len(days)
 
-    def _candidate(self, trip: TripRequest, code: str, shift_s: int) -> Request | None:
-        """The request for the wish moved by ``shift_s``, or None if no window can fit."""
-        direct = float(
-            self.catalog.travel_s[self.catalog.row[trip.origin], self.catalog.row[trip.destination]]
-        )
-        max_ride = self.service.max_ride_s(direct)
-        w = self.service.window_s
-        if trip.kind == "pickup":
-            start = trip.time_s + shift_s
-            return self._request(code, trip, (start, start + w), None, max_ride)
-        deadline = trip.time_s + shift_s
-        # any pickup that can still arrive by the deadline within the ride-time promise
-        latest = deadline - direct - self.service.boarding_s
-        earliest = deadline - max_ride - 2 * self.service.boarding_s
-        return self._request(code, trip, (max(0.0, earliest), latest), deadline, max_ride)
+    def _candidate(self, trip: TripRequest, code: str, shift_s: int) -> Request:
+        """The request for the wish moved by ``shift_s``."""
+        row = self.catalog.row
+        direct = float(self.catalog.travel_s[row[trip.origin], row[trip.destination]])
+        wish = rules.wish_window(self.service, trip.kind, trip.time_s, direct, shift_s)
+        window = (wish.earliest_pickup, wish.latest_pickup)
+        return self._request(code, trip, window, wish.latest_dropoff, wish.max_ride)
 
     def _try(
         self, state: DayState, request_index: int, routes: list[RouteState]
@@ -476,12 +345,11 @@ class BookingEngine:
         req = state.instance.requests[r]
         pickup = ins.service_start(stop_of(r, "pickup"))
         arrival = ins.service_start(stop_of(r, "dropoff"))
-        if req.latest_dropoff == np.inf:
-            return req.earliest_pickup, req.latest_pickup, pickup, arrival
-        # arrive-by: promise a window of the usual width that starts at the planned pickup
-        start = 60 * (pickup // 60)
-        end = min(start + self.service.window_s, req.latest_pickup)
-        return start, max(end, pickup), pickup, arrival
+        latest_dropoff = None if req.latest_dropoff == np.inf else req.latest_dropoff
+        wish = rules.WishWindow(
+            req.earliest_pickup, req.latest_pickup, latest_dropoff, req.max_ride_time
+        )
+        return (*rules.offered_window(self.service, wish, pickup), pickup, arrival)
 
     def offer(self, trip: TripRequest, *, with_alternatives: bool = True) -> OfferResult:
         """Find up to three offers for ``trip`` and hold them for ``offer_ttl_s``.
@@ -585,7 +453,7 @@ class BookingEngine:
     def _offer_bus(self, trip: TripRequest, *, with_alternatives: bool) -> OfferResult:
         """Up to three on-demand offers for ``trip`` (see :meth:`offer`)."""
         s = self.service
-        shifts = PICKUP_SHIFTS_MIN if trip.kind == "pickup" else ARRIVAL_SHIFTS_MIN
+        shifts = rules.PICKUP_SHIFTS_MIN if trip.kind == "pickup" else rules.ARRIVAL_SHIFTS_MIN
         day = trip.day.isoformat()
         candidates = [self._candidate(trip, f"offer-{k}", m * 60) for k, m in enumerate(shifts)]
         with self.store.session() as session:
@@ -606,7 +474,7 @@ class BookingEngine:
                 window = self._window_of(state, insertions[0], base + k)
                 if self._rule_violation(trip, window[0]) is None:
                     found.append((k, insertions[0], window))
-            if len(found) == MAX_OFFERS:
+            if len(found) == rules.MAX_OFFERS:
                 break
         if not found:
             reason, message = first_violation or (
@@ -659,7 +527,7 @@ class BookingEngine:
 
     def alternatives(self, trip: TripRequest, *, limit: int = 3) -> tuple[str, ...]:
         """Wish times nearest ``trip.time_s`` (15-minute steps, up to 3 h away) that fit."""
-        steps = range(15, ALTERNATIVE_RANGE_MIN + 1, 15)
+        steps = range(15, rules.ALTERNATIVE_RANGE_MIN + 1, 15)
         shifts = [s for m in steps for s in (m, -m)]
         candidates = [self._candidate(trip, f"alt-{k}", m * 60) for k, m in enumerate(shifts)]
         with self.store.session() as session:
@@ -901,10 +769,9 @@ class BookingEngine:
             return booking_json(b)
 
     def may_mark_no_show(self, booking: Booking) -> bool:
-        """Whether the rider's pickup window has started (before it, nobody can have
-        missed the bus)."""
-        day = date.fromisoformat(booking.day)
-        return self.now_s(day) >= booking.window_start_s
+        """Whether the rider's pickup window has started (see :func:`rules.no_show_allowed`)."""
+        now = self.now_s(date.fromisoformat(booking.day))
+        return rules.no_show_allowed(booking.window_start_s, now)
 
     def cancel(self, code: str) -> dict[str, Any]:
         """Cancel a confirmed booking; its seats are free for others at once."""

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.booking.engine import TripRequest
+from planner.booking import TripRequest
 from planner.stops import StopCatalog
 
 #: Relative number of trips starting in each hour (06-21 h): a school and work peak in the

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from planner.booking.engine import BookingEngine
+from planner.booking import BookingEngine
 from planner.errors import BookingError
 from planner.scenarios.demand import DemandRequest
 from planner.service import Service

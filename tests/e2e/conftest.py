@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from waitress import create_server
 
-from planner.booking.engine import BookingEngine
+from planner.booking import BookingEngine
 from planner.darp.search import kernels
 from routing.settings import Settings
 from web import create_app

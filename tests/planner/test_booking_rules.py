@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from planner.booking.engine import BookingEngine, TripRequest
+from planner.booking import BookingEngine, TripRequest
 from planner.errors import BookingError
 from planner.service import load_service
 from planner.service_time import local_datetime, service_seconds

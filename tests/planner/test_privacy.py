@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from planner.booking.engine import BookingEngine, parse_trip_request
+from planner.booking import BookingEngine, parse_trip_request
 from planner.booking.privacy import (
     RetentionJob,
     apply_retention,

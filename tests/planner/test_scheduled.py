@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.booking.engine import BookingEngine, parse_trip_request
+from planner.booking import BookingEngine, parse_trip_request
 from planner.errors import BookingError, ServiceFileError
 from planner.service import DEFAULT_SERVICE_FILE, load_service
 from planner.stops import StopCatalog

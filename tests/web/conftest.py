@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from planner.booking.engine import BookingEngine
+from planner.booking import BookingEngine
 from routing.settings import Settings
 from web import create_app
 from web.auth import add_user

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from planner.booking.engine import BookingEngine
+from planner.booking import BookingEngine
 from planner.store.db import Booking, Offer, PlanVersion
 from tests.web.helpers import ANALYST, DAY, DISPATCHER, Clock
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from planner.booking.engine import BookingEngine, parse_trip_request
+from planner.booking import BookingEngine, parse_trip_request
 from planner.export.gtfs_flex import FLEX_REQUIRED, check_flex, read_tables
 from planner.service import DEFAULT_SERVICE_FILE, load_service
 from planner.store.db import Booking

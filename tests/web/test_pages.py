@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from planner.booking.engine import BookingEngine
+from planner.booking import BookingEngine
 from planner.scenarios.batch import run_batch
 from planner.scenarios.report import write_report
 from planner.scenarios.scenario import load_scenario

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from planner.booking.engine import BookingEngine, parse_trip_request
+from planner.booking import BookingEngine, parse_trip_request
 from planner.booking.privacy import is_erased
 from planner.store.db import Booking, utcnow
 from routing.settings import Settings

@@ -10,7 +10,7 @@ import json
 import pytest
 from flask.testing import FlaskClient
 
-from planner.booking.engine import BookingEngine, parse_trip_request
+from planner.booking import BookingEngine, parse_trip_request
 from planner.errors import PlannerError
 from planner.export.gtfs_flex import plan_csv
 from routing.settings import Settings

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from flask.testing import FlaskClient
 
-from planner.booking.engine import BookingEngine
+from planner.booking import BookingEngine
 from planner.service import load_service
 from planner.stops import StopCatalog
 from planner.store.db import Store

@@ -1,0 +1,107 @@
+"""The service's booking rules as pure functions: which wishes may be offered, the window a
+wish asks for, the window an offer promises, and when a no-show may be recorded.
+
+Every time is in seconds of the service day (:mod:`planner.service_time`); ``now_s`` is
+"now" on the trip's day, negative before that day starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from planner.booking.trip import WishKind
+from planner.service import Service
+from planner.timetable.connections import hhmm
+
+#: Stops scheduled to start within this time from now cannot be moved or preceded.
+FREEZE_S = 10 * 60
+
+#: Shifts of the wish tried for offers, nearest first (pickup-at may move both ways,
+#: arrive-by only earlier), and how far alternatives are searched.
+PICKUP_SHIFTS_MIN = (0, 15, -15, 30, -30)
+ARRIVAL_SHIFTS_MIN = (0, -15, -30)
+ALTERNATIVE_RANGE_MIN = 180
+MAX_OFFERS = 3
+
+#: A refusal: the reason code and a message for people.
+Violation = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class WishWindow:
+    """What a wish (moved by a shift) asks of the plan: the pickup window, the latest
+    drop-off (arrive-by only) and the ride-time promise."""
+
+    earliest_pickup: float
+    latest_pickup: float
+    latest_dropoff: float | None
+    max_ride: float
+
+    @property
+    def start(self) -> float:
+        """The pickup time the booking rules judge: the window's start for pickup-at, its
+        latest pickup for arrive-by."""
+        return self.earliest_pickup if self.latest_dropoff is None else self.latest_pickup
+
+
+def day_violation(service: Service, day: date, today: date) -> Violation | None:
+    """The booking horizon, checked before anything costly is done for the day."""
+    horizon = service.horizon_days
+    if day < today or day > today + timedelta(days=horizon):
+        return "horizon", f"rides can be booked from today up to {horizon} days ahead"
+    return None
+
+
+def rule_violation(service: Service, window_start: float, now_s: float) -> Violation | None:
+    """The booking rule a pickup at ``window_start`` breaks, booked at ``now_s``."""
+    s = service
+    if window_start < s.first_pickup_s or window_start > s.last_dropoff_s:
+        return "outside_hours", (
+            f"the bus runs from {hhmm(s.first_pickup_s)} to {hhmm(s.last_dropoff_s)}"
+        )
+    if window_start - now_s < s.min_lead_s:
+        return "lead_time", f"book at least {s.min_lead_s // 60} minutes ahead"
+    if window_start >= s.night_from_s and now_s > s.night_deadline_s:
+        return "night_deadline", (
+            f"trips from {hhmm(s.night_from_s)} must be booked by "
+            f"{hhmm(s.night_deadline_s)} the same day"
+        )
+    return None
+
+
+def wish_window(
+    service: Service, kind: WishKind, wish_s: float, direct_s: float, shift_s: float = 0
+) -> WishWindow:
+    """The window a wish moved by ``shift_s`` asks for.
+
+    Pickup-at: a window of the service's width from the wished time. Arrive-by: any pickup
+    that can still arrive by the deadline within the ride-time promise.
+    """
+    max_ride = service.max_ride_s(direct_s)
+    if kind == "pickup":
+        start = wish_s + shift_s
+        return WishWindow(start, start + service.window_s, None, max_ride)
+    deadline = wish_s + shift_s
+    latest = deadline - direct_s - service.boarding_s
+    earliest = deadline - max_ride - 2 * service.boarding_s
+    return WishWindow(max(0.0, earliest), latest, deadline, max_ride)
+
+
+def offered_window(service: Service, wish: WishWindow, pickup_s: float) -> tuple[float, float]:
+    """The pickup window an offer promises, given the planned pickup.
+
+    Pickup-at keeps the wished window. Arrive-by promises a window of the usual width that
+    starts at the planned pickup (rounded down to the minute), within the latest pickup.
+    """
+    if wish.latest_dropoff is None:
+        return wish.earliest_pickup, wish.latest_pickup
+    start = 60 * (pickup_s // 60)
+    end = min(start + service.window_s, wish.latest_pickup)
+    return start, max(end, pickup_s)
+
+
+def no_show_allowed(window_start_s: float, now_s: float) -> bool:
+    """Whether a no-show may be recorded: only once the pickup window has started (before,
+    nobody can have missed the bus)."""
+    return now_s >= window_start_s
