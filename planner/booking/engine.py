@@ -11,32 +11,25 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select
 
 from planner.booking import kpis as kpi_module
-from planner.booking import rules
+from planner.booking import reoptimize, rules, standing
+from planner.booking.day import DayState, DayStore, current_plan, find_booking, new_code
 from planner.booking.rules import Violation
 from planner.booking.trip import TripRequest, check_contact
 from planner.darp.codec import (
-    build_plan,
-    kind_of,
-    request_of,
-    routes_of_plan,
-    routes_of_refs,
     stop_of,
 )
 from planner.darp.insertion import Insertion, RouteState, best_insertions, route_state
-from planner.darp.model import Instance, Request, Vehicle
-from planner.darp.plan import Plan
-from planner.darp.schedule import StopTable, earliest_schedule
-from planner.darp.solve import SolveParams, solve
+from planner.darp.model import Request
+from planner.darp.schedule import earliest_schedule
 from planner.darp.validate import validate
 from planner.errors import BookingError, ConflictError, NotFoundError
 from planner.service import Service
@@ -45,9 +38,6 @@ from planner.stops import StopCatalog
 from planner.store.db import (
     Booking,
     Offer,
-    PlanVersion,
-    ServiceDay,
-    StandingBooking,
     Store,
     utcnow,
 )
@@ -56,10 +46,6 @@ from planner.timetable.lines_first import Feeder, ScheduledCheck, check_schedule
 from routing.timetable import FEED_WARNING_DAYS, TimetableCache
 
 log = logging.getLogger(__name__)
-
-#: Booking codes use Crockford's base-32 letters (no I, L, O, U): easy to read on the phone.
-CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_LENGTH = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,22 +119,6 @@ def booking_json(b: Booking, *, personal: bool = True) -> dict[str, Any]:
     return out
 
 
-@dataclass
-class DayState:
-    """A service day as the engine sees it: confirmed bookings, the instance, the routes."""
-
-    day: str
-    bookings: list[Booking]
-    instance: Instance
-    table: StopTable
-    routes: list[list[int]]
-    version: int
-    extra: list[str] = field(default_factory=list)
-
-    def plan(self) -> Plan:
-        return build_plan(self.instance, self.routes, table=self.table)
-
-
 class BookingEngine:
     """Takes offers, confirmations and cancellations for a service, keeping every promise.
 
@@ -183,8 +153,7 @@ class BookingEngine:
         self.timetable = timetable
         self.tz = ZoneInfo(service.timezone)
         self.depots = [catalog.resolve(v.depot, field="fleet.depot") for v in service.fleet]
-        # converted once: every day state reuses them instead of converting per request
-        self.matrix_lists = (catalog.travel_s.tolist(), catalog.distance_m.tolist())
+        self.days = DayStore(service, catalog, self.depots)
 
     # -- time -----------------------------------------------------------------------------
 
@@ -197,89 +166,6 @@ class BookingEngine:
         return service_seconds(self.clock(), day, self.tz)
 
     # -- building the day -----------------------------------------------------------------
-
-    def _request(
-        self,
-        code: str,
-        b: Booking | TripRequest,
-        window: tuple[float, float],
-        latest_dropoff: float | None,
-        max_ride: float,
-    ) -> Request:
-        row = self.catalog.row
-        origin = b.origin_node if isinstance(b, Booking) else b.origin
-        dest = b.destination_node if isinstance(b, Booking) else b.destination
-        return Request(
-            id=code,
-            pickup=row[origin],
-            dropoff=row[dest],
-            passengers=b.passengers,
-            wheelchairs=b.wheelchairs,
-            earliest_pickup=window[0],
-            latest_pickup=window[1],
-            latest_dropoff=np.inf if latest_dropoff is None else latest_dropoff,
-            pickup_service_time=self.service.boarding_s,
-            dropoff_service_time=self.service.boarding_s,
-            max_ride_time=max_ride,
-        )
-
-    def _vehicles(self) -> list[Vehicle]:
-        row = self.catalog.row
-        return [
-            Vehicle(
-                id=v.id,
-                start_depot=row[depot],
-                end_depot=row[depot],
-                seats=v.seats,
-                wheelchair_places=v.wheelchair_places,
-                shift_start=v.shift_start_s,
-                shift_end=v.shift_end_s,
-            )
-            for v, depot in zip(self.service.fleet, self.depots, strict=True)
-        ]
-
-    def _day_state(self, session, day: str, version: int, extra: Sequence[Request] = ()):
-        """Load the day's confirmed bookings and current routes; ``extra`` requests are added
-        to the instance (candidates for insertion) but to no route."""
-        bookings = list(
-            session.scalars(
-                select(Booking)
-                .where(Booking.day == day, Booking.status == "confirmed")
-                .order_by(Booking.id)
-            )
-        )
-        requests = [
-            self._request(
-                b.code, b, (b.window_start_s, b.window_end_s), b.latest_dropoff_s, b.max_ride_s
-            )
-            for b in bookings
-        ]
-        requests += list(extra)
-        instance = Instance(
-            name=day,
-            travel_times=self.catalog.travel_s,
-            distances=self.catalog.distance_m,
-            requests=tuple(requests),
-            vehicles=tuple(self._vehicles()),
-        )
-        table = StopTable.from_instance(instance, matrices=self.matrix_lists)
-        current = self._current_plan(session, day)
-        confirmed = {b.code for b in bookings}
-        refs = {  # a stored plan still lists bookings cancelled since
-            vid: [(code, kind) for code, kind in stops if code in confirmed]
-            for vid, stops in (current.routes if current is not None else {}).items()
-        }
-        routes = routes_of_refs(instance, refs, where=f"plan of {day}")
-        return DayState(day, bookings, instance, table, routes, version)
-
-    @staticmethod
-    def _current_plan(session, day: str) -> PlanVersion | None:
-        return session.scalars(
-            select(PlanVersion)
-            .where(PlanVersion.day == day)
-            .order_by(PlanVersion.version.desc())
-            .limit(1)
-        ).first()
 
     def _prepare(self, state: DayState, day: date) -> list[RouteState]:
         """Prepare every route for insertion; stops in the past or the freeze horizon stay."""
@@ -329,7 +215,7 @@ class BookingEngine:
         direct = float(self.catalog.travel_s[row[trip.origin], row[trip.destination]])
         wish = rules.wish_window(self.service, trip.kind, trip.time_s, direct, shift_s)
         window = (wish.earliest_pickup, wish.latest_pickup)
-        return self._request(code, trip, window, wish.latest_dropoff, wish.max_ride)
+        return self.days.request(code, trip, window, wish.latest_dropoff, wish.max_ride)
 
     def _try(
         self, state: DayState, request_index: int, routes: list[RouteState]
@@ -457,7 +343,7 @@ class BookingEngine:
         day = trip.day.isoformat()
         candidates = [self._candidate(trip, f"offer-{k}", m * 60) for k, m in enumerate(shifts)]
         with self.store.session() as session:
-            state = self._day_state(session, day, 0, candidates)
+            state = self.days.load(session, day, candidates)
         first = self._prepare(state, trip.day)
         base = len(state.bookings)
         found: list[tuple[int, Insertion, tuple[float, float, float, float]]] = []
@@ -531,7 +417,7 @@ class BookingEngine:
         shifts = [s for m in steps for s in (m, -m)]
         candidates = [self._candidate(trip, f"alt-{k}", m * 60) for k, m in enumerate(shifts)]
         with self.store.session() as session:
-            state = self._day_state(session, trip.day.isoformat(), 0, candidates)
+            state = self.days.load(session, trip.day.isoformat(), candidates)
         first = self._prepare(state, trip.day)
         base = len(state.bookings)
         out = []
@@ -548,50 +434,6 @@ class BookingEngine:
         return tuple(out)
 
     # -- confirm, cancel, no-show -----------------------------------------------------------
-
-    def _new_code(self, session) -> str:
-        while True:
-            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-            if session.scalar(select(Booking.id).where(Booking.code == code)) is None:
-                return code
-
-    def _store_plan(self, session, state: DayState, reason: str, wish: dict | None = None) -> dict:
-        """Save the state's routes as the day's next plan version; return its KPIs."""
-        plan = state.plan()
-        problems = validate(state.instance, plan)
-        if problems:  # never store a plan that breaks a promise
-            raise ConflictError("plan", f"would break a constraint: {problems[0]}")
-        figures = kpi_module.plan_kpis(state.instance, plan, wish=wish)
-        last = session.scalar(
-            select(PlanVersion.version)
-            .where(PlanVersion.day == state.day)
-            .order_by(PlanVersion.version.desc())
-        )
-        routes = {
-            route.vehicle_id: [[v.request_id, v.kind] for v in route.visits]
-            for route in plan.routes
-        }
-        session.add(
-            PlanVersion(
-                day=state.day, version=(last or 0) + 1, reason=reason, routes=routes, kpis=figures
-            )
-        )
-        self._update_estimates(state, plan)
-        return figures
-
-    @staticmethod
-    def _update_estimates(state: DayState, plan: Plan) -> None:
-        by_code = {b.code: b for b in state.bookings}
-        for route in plan.routes:
-            for visit in route.visits:
-                b = by_code.get(visit.request_id)
-                if b is None:
-                    continue
-                b.vehicle_id = route.vehicle_id
-                if visit.kind == "pickup":
-                    b.est_pickup_s = visit.service_start
-                else:
-                    b.est_arrival_s = visit.service_start
 
     def confirm(
         self,
@@ -659,9 +501,11 @@ class BookingEngine:
             p["passengers"],
             p["wheelchairs"],
         )
-        code = self._new_code(session)
-        request = self._request(code, trip, tuple(p["window"]), p["latest_dropoff"], p["max_ride"])
-        state = self._day_state(session, offer.day, 0, [request])
+        code = new_code(session)
+        request = self.days.request(
+            code, trip, tuple(p["window"]), p["latest_dropoff"], p["max_ride"]
+        )
+        state = self.days.load(session, offer.day, [request])
         r = len(state.bookings)
         insertions = self._try(state, r, self._prepare(state, day))
         if not insertions:
@@ -704,7 +548,7 @@ class BookingEngine:
         offer.used = True
         state.routes[ins.vehicle] = list(ins.stops)
         state.bookings.append(booking)
-        self._store_plan(session, state, f"booking {code}")
+        self.days.save_plan(session, state, f"booking {code}")
         session.flush()
         return booking
 
@@ -744,7 +588,7 @@ class BookingEngine:
             If there is none.
         """
         with self.store.session() as session:
-            found = session.scalar(select(Booking).where(Booking.code == code.strip().upper()))
+            found = find_booking(session, code)
         if found is None:
             raise NotFoundError("code", f"no booking {code!r}")
         return found
@@ -752,7 +596,7 @@ class BookingEngine:
     def _end_booking(self, code: str, status: str) -> dict[str, Any]:
         day = self.booking(code).day
         with self.store.writing(day) as (session, lock):
-            b = session.scalar(select(Booking).where(Booking.code == code.strip().upper()))
+            b = find_booking(session, code)
             if b.status != "confirmed":
                 raise ConflictError("code", f"booking {b.code} is already {b.status}")
             if status == "no_show" and not self.may_mark_no_show(b):
@@ -763,8 +607,8 @@ class BookingEngine:
             b.status = status
             b.updated_at = utcnow()
             session.flush()
-            state = self._day_state(session, day, lock.version)
-            self._store_plan(session, state, f"{status} {b.code}")
+            state = self.days.load(session, day)
+            self.days.save_plan(session, state, f"{status} {b.code}")
             lock.version += 1
             return booking_json(b)
 
@@ -792,8 +636,8 @@ class BookingEngine:
     def day_plan(self, day: date) -> dict[str, Any]:
         """The current plan of ``day`` for dispatchers: per vehicle the timed stops."""
         with self.store.session() as session:
-            state = self._day_state(session, day.isoformat(), 0)
-            version = self._current_plan(session, state.day)
+            state = self.days.load(session, day.isoformat())
+            version = current_plan(session, state.day)
         plan = state.plan()
         by_code = {b.code: b for b in state.bookings}
         vehicles = []
@@ -839,158 +683,22 @@ class BookingEngine:
     def kpis(self, day: date) -> dict[str, Any]:
         """The KPIs of the day's current plan."""
         with self.store.session() as session:
-            state = self._day_state(session, day.isoformat(), 0)
+            state = self.days.load(session, day.isoformat())
         return kpi_module.plan_kpis(state.instance, state.plan())
 
     def validate_day(self, day: date) -> list[str]:
         """Run the independent validator on the stored plan of ``day``; return problems."""
         with self.store.session() as session:
-            state = self._day_state(session, day.isoformat(), 0)
+            state = self.days.load(session, day.isoformat())
         plan = state.plan()
         problems = [str(v) for v in validate(state.instance, plan)]
         problems += [f"booking {r.request_id} is not served" for r in plan.rejected]
         return problems
 
     def optimize(self, day: date, *, time_limit: float = 10.0) -> dict[str, Any]:
-        """Re-plan the whole day with OR-Tools, warm-started from the current plan.
+        """Re-plan ``day``, keeping every promise (see :func:`reoptimize.optimize`)."""
+        return reoptimize.optimize(self, day, time_limit=time_limit)
 
-        Stops already served or within the freeze horizon stay where they are; every
-        confirmed booking keeps its window and ride-time promise. The new plan is stored
-        only if it is valid, serves every booking and costs less; otherwise the current
-        plan stays.
-
-        Returns
-        -------
-        result
-            ``stored`` (bool), ``reason``, ``before`` and ``after`` KPIs and costs.
-        """
-        key = day.isoformat()
-        with self.store.session() as session:
-            row = session.get(ServiceDay, key)
-            version = row.version if row else 0
-            state = self._day_state(session, key, version)
-        if not state.bookings:
-            return {"stored": False, "reason": "no bookings on this day"}
-        current = state.plan()
-        before = kpi_module.plan_kpis(state.instance, current)
-        locked = {
-            self.service.fleet[r.vehicle].id: [
-                (state.instance.requests[request_of(s)].id, kind_of(s))
-                for s in r.stops[: r.first_position]
-            ]
-            for r in self._prepare(state, day)
-            if r.first_position
-        }
-        params = SolveParams(
-            time_limit=time_limit,
-            objective="time",
-            ride_time_weight=self.service.ride_time_weight,
-            construction=False,
-        )
-        new = solve(state.instance, params=params, initial_plan=current, locked=locked)
-        after = kpi_module.plan_kpis(state.instance, new)
-        cost_before = self._cost(state.instance, current)
-        cost_after = self._cost(state.instance, new)
-        out = {
-            "before": before,
-            "after": after,
-            "cost_before": round(cost_before, 1),
-            "cost_after": round(cost_after, 1),
-        }
-        problems = validate(state.instance, new)
-        if problems or new.rejected:
-            return {**out, "stored": False, "reason": "the new plan would break a promise"}
-        if cost_after >= cost_before - 1e-6:
-            return {**out, "stored": False, "reason": "the current plan is already as good"}
-        with self.store.writing(key) as (session, lock):
-            if lock.version != version:
-                return {**out, "stored": False, "reason": "bookings changed meanwhile; try again"}
-            fresh = self._day_state(session, key, version)
-            fresh.routes = routes_of_plan(fresh.instance, new)
-            self._store_plan(session, fresh, "re-optimisation")
-            lock.version += 1
-        return {**out, "stored": True, "reason": "stored a better plan"}
-
-    def _cost(self, instance: Instance, plan: Plan) -> float:
-        """Objective of the service: weighted vehicle travel time plus passenger ride time."""
-        ride = 0.0
-        for route in plan.routes:
-            picked = {}
-            for v in route.visits:
-                if v.kind == "pickup":
-                    picked[v.request_id] = v.departure
-                else:
-                    ride += v.service_start - picked.get(v.request_id, v.service_start)
-        return (
-            self.service.vehicle_time_weight * plan.travel_time
-            + self.service.ride_time_weight * ride
-        )
-
-    # -- standing bookings ------------------------------------------------------------------
-
-    def add_standing(
-        self,
-        trip: TripRequest,
-        *,
-        weekdays: Sequence[int],
-        last_day: date,
-        name: str,
-        phone: str,
-        note: str = "",
-        created_by: str = "dispatcher",
-    ) -> dict[str, Any]:
-        """Book ``trip`` on every ISO weekday in ``weekdays`` from ``trip.day`` to ``last_day``.
-
-        Days within the booking horizon are booked at once with the offer nearest the wish;
-        each day's result (a booking code, or the reason it could not be booked) is returned.
-        """
-        if not weekdays or any(d not in range(1, 8) for d in weekdays):
-            raise BookingError("weekdays", "must list ISO weekdays 1 (Monday) to 7 (Sunday)")
-        if last_day < trip.day:
-            raise BookingError("until", "must not be before the first date")
-        name, phone, note = check_contact(name, phone, note)
-        with self.store.session() as session:
-            standing = StandingBooking(
-                weekdays=",".join(map(str, sorted(set(weekdays)))),
-                wish_kind=trip.kind,
-                wish_s=trip.time_s,
-                origin_node=trip.origin,
-                destination_node=trip.destination,
-                passengers=trip.passengers,
-                wheelchairs=trip.wheelchairs,
-                name=name,
-                phone=phone,
-                note=note,
-                first_day=trip.day.isoformat(),
-                last_day=last_day.isoformat(),
-            )
-            session.add(standing)
-            session.flush()
-            standing_id = standing.id
-        today = self.clock().astimezone(self.tz).date()
-        horizon = min(last_day, today + timedelta(days=self.service.horizon_days))
-        results = []
-        day = trip.day
-        while day <= horizon:
-            if day.isoweekday() in weekdays:
-                result = self.offer(replace(trip, day=day))
-                if result.offers:
-                    booked = self.confirm(
-                        result.offers[0].id,
-                        name=name,
-                        phone=phone,
-                        note=note,
-                        created_by=created_by,
-                        standing_id=standing_id,
-                    )
-                    results.append({"date": day.isoformat(), "code": booked[0]["code"]})
-                else:
-                    results.append(
-                        {
-                            "date": day.isoformat(),
-                            "reason": result.reason,
-                            "message": result.message,
-                        }
-                    )
-            day += timedelta(days=1)
-        return {"standing_id": standing_id, "days": results}
+    def add_standing(self, trip: TripRequest, **kwargs: Any) -> dict[str, Any]:
+        """Book ``trip`` on chosen weekdays (see :func:`standing.add_standing`)."""
+        return standing.add_standing(self, trip, **kwargs)
