@@ -65,6 +65,11 @@ class RouteState:
         (passengers, wheelchairs) on board after each position.
     first_position
         The first position after which a stop may be inserted.
+    duration_slack
+        How much longer the route may take from depot to depot (its maximum duration).
+    prefix_slack
+        ``prefix_slack[i]`` = how much later positions ``1..i`` may all start within their
+        windows: the room a new first stop's waiting gives to leave the depot later.
     """
 
     vehicle: int
@@ -77,6 +82,8 @@ class RouteState:
     slack: tuple[float, ...]
     onboard: tuple[tuple[int, int], ...]
     first_position: int
+    duration_slack: float = math.inf
+    prefix_slack: tuple[float, ...] = ()
 
 
 def route_state(
@@ -117,7 +124,12 @@ def route_state(
     # on the road into time not spent on duty: the duration that counts is shorter by that
     depart_later = min(suffix_minima()[1], cum_wait[m + 1])
     duration = times[m + 1] - times[0] - depart_later
-    own[m + 1] = min(own[m + 1], table.max_duration[vehicle] - duration)
+    # the duration is screened per candidate (see _candidates), not as slack of the end
+    # depot: waiting at a new first stop lets the bus leave the depot later instead
+    duration_slack = table.max_duration[vehicle] - duration
+    prefix_slack = [math.inf] * (m + 2)
+    for q in range(1, m + 1):
+        prefix_slack[q] = min(prefix_slack[q - 1], own[q])
     suffix = suffix_minima()
     # ride-time slack binds a delay at k only for passengers picked up before k, dropped at/after
     ride_bound = [math.inf] * (m + 2)
@@ -148,6 +160,8 @@ def route_state(
         tuple(slack),
         tuple(onboard),
         first_position,
+        duration_slack,
+        tuple(prefix_slack),
     )
 
 
@@ -190,6 +204,14 @@ def _candidates(
     ed = max(table.earliest[d], ep + sp + direct)
     lat_d = min(table.latest[d], lat_p + sp + max_ride)
     out: list[tuple[float, int, int]] = []
+    limited = math.isfinite(route.duration_slack)
+
+    def duration_fits(delay: float, k: int, start_shift: float) -> bool:
+        """A delay of ``delay`` at position ``k`` keeps the route duration, if the bus may
+        leave the depot later by ``start_shift``."""
+        end_delay = max(0.0, delay - (cum_wait[m + 1] - cum_wait[k]))
+        return end_delay - start_shift <= route.duration_slack
+
     for i in range(route.first_position, m + 1):
         dep_i = times[i] + svc[i]
         arr_p = dep_i + travel[loc[i]][lp]
@@ -200,6 +222,8 @@ def _candidates(
             continue
         dep_p = bp + sp
         detour_p = travel[loc[i]][lp] - travel[loc[i]][loc[i + 1]]
+        # waiting at the new pickup lets the stops before it, and the bus, start later
+        start_shift = min(bp - arr_p, route.prefix_slack[i]) if limited else 0.0
         # j == i: the drop-off right after the pickup
         bd = max(ed, dep_p + direct)
         if (
@@ -208,7 +232,12 @@ def _candidates(
             and bd <= lat_d
             and bd - dep_p <= max_ride
             and bd + sd + travel[ld][loc[i + 1]] - arrival[i + 1] <= slack[i + 1]
-        ):
+            and (
+                not limited
+                or duration_fits(bd + sd + travel[ld][loc[i + 1]] - arrival[i + 1], i + 1,
+                                 start_shift)
+            )
+        ):  # fmt: skip
             added = detour_p + direct + travel[ld][loc[i + 1]]
             out.append((added + ride_time_weight * (bd - dep_p), i, i))
         # j > i: the pickup delays position i + 1 by delta1
@@ -225,6 +254,8 @@ def _candidates(
                 break  # later drop-off positions are later still
             delta2 = bd + sd + travel[ld][loc[j + 1]] - arrival[j + 1]
             if delta2 > slack[j + 1]:
+                continue
+            if limited and not duration_fits(delta2, j + 1, start_shift):
                 continue
             added = (
                 travel[lp][loc[i + 1]]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from planner.darp.codec import build_plan
 from planner.darp.insertion import best_insertions, route_states
+from planner.darp.model import Instance, Request, Vehicle
 from planner.darp.plan import Plan
 from planner.darp.read import read_cordeau
 from planner.darp.schedule import StopTable, earliest_schedule
@@ -72,3 +75,31 @@ def test_frozen_prefix_is_never_preceded(bench_dir: Path) -> None:
             if ins.vehicle == 0:
                 assert list(ins.stops[:2]) == [0, 1]
     assert isinstance(build_plan(instance, routes, table=table), Plan)
+
+
+def test_waiting_for_the_first_rider_does_not_count_against_the_route_duration() -> None:
+    """A bus with a 63-minute duty limit, empty from 05:00, can take a 10:00 rider on a
+    58-minute round trip by leaving the depot later (the exact schedule finds it; the screen
+    used to count the wait from 05:00 to 10:00 as duty and refuse)."""
+    travel = np.array([[0.0, 1680.0], [1680.0, 0.0]])
+    rider = Request(
+        "a",
+        0,
+        1,
+        passengers=1,
+        earliest_pickup=36000,
+        latest_pickup=36900,
+        pickup_service_time=60,
+        dropoff_service_time=60,
+        max_ride_time=3120,
+    )
+    bus = Vehicle("bus", 0, 0, seats=8, shift_start=18000, shift_end=82800,
+                  max_route_duration=63 * 60)  # fmt: skip
+    instance = Instance("duty", travel, travel, (rider,), (bus,))
+    table = StopTable.from_instance(instance)
+    (found,) = best_insertions(table, route_states(table, [[]]), 0)
+    assert found.stops == (0, 1)
+    assert found.times[-1] - found.times[0] <= 63 * 60
+    tighter = replace(bus, max_route_duration=57 * 60)  # shorter than the round trip
+    table = StopTable.from_instance(replace(instance, vehicles=(tighter,)))
+    assert best_insertions(table, route_states(table, [[]]), 0) == []
