@@ -44,6 +44,7 @@ class VehicleSpec:
     wheelchair_places: int
     shift_start_s: int
     shift_end_s: int
+    max_duty_s: int | None = None  # longest time from leaving the depot to returning
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +167,9 @@ class _Reader:
                 raise ServiceFileError(self.field(key), f"unknown key; expected {', '.join(keys)}")
 
 
+FLEET_KEYS = ("id", "count", "depot", "seats", "wheelchair_places", "shift", "max_duty_min")
+
+
 def _fleet(path: Path, entries: Any) -> tuple[VehicleSpec, ...]:
     if not isinstance(entries, list) or not entries:
         raise ServiceFileError(f"{path}:fleet", "needs at least one [[fleet]] entry")
@@ -174,6 +178,7 @@ def _fleet(path: Path, entries: Any) -> tuple[VehicleSpec, ...]:
         if not isinstance(entry, dict):
             raise ServiceFileError(f"{path}:fleet[{k}]", "must be a table")
         r = _Reader(path, entry, f"fleet[{k}].")
+        r.only(FLEET_KEYS)
         base = r.get("id", str)
         count = r.number("count", int, 1, low=1, high=500)
         shift = r.get("shift", list)
@@ -186,8 +191,11 @@ def _fleet(path: Path, entries: Any) -> tuple[VehicleSpec, ...]:
         seats = r.number("seats", int, None, low=1, high=100)
         places = r.number("wheelchair_places", int, 0, low=0, high=10)
         depot = r.get("depot", str)
+        duty_s = None  # optional: no limit but the shift
+        if "max_duty_min" in entry:
+            duty_s = r.number("max_duty_min", int, None, low=10, high=24 * 60) * 60
         ids = [base] if count == 1 else [f"{base}-{i}" for i in range(1, count + 1)]
-        vehicles += [VehicleSpec(i, depot, seats, places, start, end) for i in ids]
+        vehicles += [VehicleSpec(i, depot, seats, places, start, end, duty_s) for i in ids]
     seen: set[str] = set()
     for v in vehicles:
         if v.id in seen:

@@ -103,6 +103,7 @@ class DayStore:
                 wheelchair_places=v.wheelchair_places,
                 shift_start=v.shift_start_s,
                 shift_end=v.shift_end_s,
+                max_route_duration=np.inf if v.max_duty_s is None else v.max_duty_s,
             )
             for v, depot in zip(self.service.fleet, self.depots, strict=True)
         ]

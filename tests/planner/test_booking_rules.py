@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from planner.booking import BookingEngine, TripRequest
+from planner.darp.validate import validate
 from planner.errors import BookingError
-from planner.service import load_service
+from planner.service import VehicleSpec, load_service
 from planner.service_time import local_datetime, service_seconds
 from planner.stops import StopCatalog
 from planner.store.db import Store
@@ -116,3 +117,38 @@ def test_operators_are_warned_30_days_before_the_timetable_ends(
     assert timed_engine.timetable_ends() is None  # 1 December 2026: six months left
     clock.now = datetime(2027, 5, 5, 8, 0, tzinfo=UTC)
     assert timed_engine.timetable_ends() == date(2027, 6, 4)
+
+
+def test_a_buses_maximum_duty_is_kept_by_offers_the_solver_and_the_validator(
+    catalog: StopCatalog, store: Store, clock: Clock
+) -> None:
+    """``max_duty_min`` of a fleet entry enters the model once (the vehicle's maximum route
+    duration); offers, re-optimisation and the validator all respect it."""
+    request = trip(catalog, date(2026, 12, 2), "10:00")
+    direct = float(catalog.travel_s[catalog.row[request.origin], catalog.row[request.destination]])
+    # Bernburg depot -> Staßfurt and back: the round trip plus boarding and alighting
+    round_trip_min = (2 * direct + 2 * load_service().boarding_s) / 60
+
+    def engine_with_duty(minutes: int) -> BookingEngine:
+        bus = VehicleSpec("ONE", BERNBURG, 8, 1, 5 * 3600, 23 * 3600, max_duty_s=minutes * 60)
+        service = replace(load_service(), fleet=(bus,))
+        return BookingEngine(service, catalog, store, clock=clock)
+
+    too_short = engine_with_duty(int(round_trip_min) - 2)
+    assert too_short.days.vehicles()[0].max_route_duration < round_trip_min * 60
+    refused = too_short.offer(request, with_alternatives=False)
+    assert refused.offers == () and refused.reason == "fully_booked"
+
+    enough = engine_with_duty(int(round_trip_min) + 5)
+    offer = enough.offer(request, with_alternatives=False).offers[0]
+    enough.confirm(offer.id, name="Erika Mustermann", phone="03471 123456")
+    assert enough.validate_day(request.day) == []
+    assert (
+        enough.optimize(request.day, time_limit=1)["reason"] != "the new plan would break a promise"
+    )
+    # the same plan breaks the shorter duty: the independent validator sees the limit too
+    with store.session() as session:
+        state = enough.days.load(session, request.day.isoformat())
+    shorter = replace(state.instance, vehicles=tuple(too_short.days.vehicles()))
+    problems = validate(shorter, state.plan())
+    assert [p.kind for p in problems] == ["route_duration"]
