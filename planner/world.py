@@ -84,9 +84,11 @@ class World:
 
 
 def service_area(settings: Settings, service: Service) -> Polygon | MultiPolygon:
-    """The area of ``service``: the district boundary, or the GeoJSON file it names."""
-    path = settings.data_file("boundary") if service.boundary == "district" else service.boundary
-    return read_area(path)
+    """The area of ``service``: the district boundary, or the GeoJSON file it names
+    (relative to the data folder, like ``timetable.feeds``, or absolute)."""
+    if service.boundary == "district":
+        return read_area(settings.data_file("boundary"))
+    return read_area(settings.data_dir / service.boundary)
 
 
 def load_timetable(settings: Settings, service: Service) -> TimetableCache:
