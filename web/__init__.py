@@ -24,8 +24,8 @@ def create_app(config: AppConfig | None = None, *, engine: BookingEngine | None 
     config
         Configuration; read from the environment when None.
     engine
-        A ready booking engine (tests pass one with a fixed clock); built from ``config``
-        when None.
+        A ready booking engine (tests pass one with a fixed clock); when None, built from
+        ``config``'s world (:mod:`planner.world`).
 
     Returns
     -------
