@@ -22,16 +22,16 @@ import time
 import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from tqdm import tqdm
 
-from planner.booking import BookingEngine, TripRequest
-from planner.service import Service, VehicleSpec, load_service
-from planner.stops import StopCatalog, build_catalog
+from planner.booking import TripRequest
+from planner.service import VehicleSpec, load_service
 from planner.store.db import open_store
-from routing.network import default_source, district_area, load_network
+from planner.world import World, load_world, make_engine
 from routing.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -61,13 +61,10 @@ def percentiles(values: list[float]) -> str:
     return f"{np.percentile(ms, 50):.1f} / {np.percentile(ms, 95):.1f}"
 
 
-def bench_setup(vehicles: int) -> tuple[Settings, StopCatalog, Service]:
-    """Settings from the environment, the district's bookable stops, and the default
-    service with ``vehicles`` minibuses (8 seats, 1 wheelchair place) spread over its depots."""
-    settings = Settings.from_env()
-    area = district_area(settings)
-    network = load_network(default_source(settings), cache_dir=settings.cache_dir, area=area)
-    catalog = build_catalog(network, area)
+def bench_setup(vehicles: int, **changes: Any) -> World:
+    """The world (without the timetable; settings from the environment) of the default
+    service with ``vehicles`` minibuses (8 seats, 1 wheelchair place) spread over its depots
+    and further ``changes`` of its fields."""
     service = load_service()
     depots = [v.depot for v in service.fleet]
     fleet = tuple(
@@ -76,7 +73,8 @@ def bench_setup(vehicles: int) -> tuple[Settings, StopCatalog, Service]:
         )
         for k in range(vehicles)
     )
-    return settings, catalog, dataclasses.replace(service, fleet=fleet)
+    service = dataclasses.replace(service, fleet=fleet, **changes)
+    return load_world(Settings.from_env(), service, timetable=False)
 
 
 def day_arguments(description: str) -> argparse.ArgumentParser:
@@ -94,12 +92,11 @@ def main() -> None:
     parser.add_argument("--optimize-seconds", type=float, default=60)
     args = parser.parse_args()
 
-    settings, catalog, service = bench_setup(args.vehicles)
-    fleet = service.fleet
-    service = dataclasses.replace(service, horizon_days=30)
+    world = bench_setup(args.vehicles, horizon_days=30)
+    service, catalog, fleet = world.service, world.catalog, world.service.fleet
     workdir = Path(tempfile.mkdtemp(prefix="rufbus-bench-"))
     url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    engine = BookingEngine(service, catalog, open_store(url))
+    engine = make_engine(world, open_store(url))
     day = datetime.now(ZoneInfo(service.timezone)).date() + timedelta(days=3)
     rng = random.Random(args.seed)
     nodes = list(catalog.nodes)

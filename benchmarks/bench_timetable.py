@@ -12,6 +12,7 @@ Run: ``.venv/bin/python benchmarks/bench_timetable.py`` (about 1 minute).
 from __future__ import annotations
 
 import collections
+import dataclasses
 import random
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from tqdm import tqdm
 
 from planner.booking import BookingEngine
 from planner.store.db import open_store
-from routing.timetable import TimetableCache
+from planner.world import World, load_timetable, make_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_booking import bench_setup, day_arguments, percentiles, random_trip  # noqa: E402
@@ -37,25 +38,28 @@ DAY = date(2026, 12, 2)
 def main() -> None:
     args = day_arguments(__doc__.splitlines()[0]).parse_args()
 
-    settings, catalog, service = bench_setup(args.vehicles)
-    evening_before = datetime(2026, 12, 1, 18, 0, tzinfo=ZoneInfo(service.timezone))
+    world = bench_setup(args.vehicles)
+    catalog = world.catalog
+    evening_before = datetime(2026, 12, 1, 18, 0, tzinfo=ZoneInfo(world.service.timezone))
     workdir = Path(tempfile.mkdtemp(prefix="rufbus-bench-tt-"))
     store = open_store(f"sqlite:///{workdir / 'bench.sqlite3'}")
-    paths = [settings.data_file("gtfs")]
-    walk = service.timetable.walk_max_m
+
+    def engine_of(w: World) -> BookingEngine:
+        return make_engine(w, store, clock=lambda: evening_before)
+
+    def with_timetable() -> World:
+        """The world with a fresh timetable cache (nothing read or built yet)."""
+        return dataclasses.replace(world, timetable=load_timetable(world.settings, world.service))
 
     cold = []
     for _ in range(3):
-        engine = BookingEngine(service, catalog, store, clock=lambda: evening_before,
-                               timetable=TimetableCache(paths, walk_max_m=walk))  # fmt: skip
+        engine = engine_of(with_timetable())
         trip = random_trip(random.Random(0), list(catalog.nodes), DAY)
         start = time.perf_counter()
         engine.offer(trip)
         cold.append(time.perf_counter() - start)
 
-    on = BookingEngine(service, catalog, store, clock=lambda: evening_before,
-                       timetable=TimetableCache(paths, walk_max_m=walk))  # fmt: skip
-    off = BookingEngine(service, catalog, store, clock=lambda: evening_before)
+    on, off = engine_of(with_timetable()), engine_of(world)
     on.timetable.get(DAY)  # built once, as timed in the first row
     rng = random.Random(args.seed)
     nodes = list(catalog.nodes)

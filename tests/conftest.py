@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from planner.booking import BookingEngine
-from planner.service import load_service
-from planner.stops import StopCatalog, build_catalog
+from planner.stops import StopCatalog
 from planner.store.db import Store, open_store
-from routing.network import default_source, district_area, load_network
+from planner.world import World, load_timetable, load_world, make_engine
 from routing.settings import Settings
 from routing.timetable import TimetableCache
 from tests.web.helpers import Clock
@@ -24,17 +23,22 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def catalog(settings: Settings) -> StopCatalog:
-    """The bookable stops of the district on the default (GTFS) network."""
-    area = district_area(settings)
-    network = load_network(default_source(settings), cache_dir=settings.cache_dir, area=area)
-    return build_catalog(network, area)
+def world(settings: Settings) -> World:
+    """The default service's world without the timetable (most tests book by bus only)."""
+    return load_world(settings, timetable=False)
 
 
 @pytest.fixture(scope="session")
-def timetable(settings: Settings) -> TimetableCache:
-    """The KVG Salzland timetable (built per date on first use), walking up to 400 m."""
-    return TimetableCache([settings.data_file("gtfs")], walk_max_m=400)
+def catalog(world: World) -> StopCatalog:
+    """The bookable stops of the district on the default (GTFS) network."""
+    return world.catalog
+
+
+@pytest.fixture(scope="session")
+def timetable(world: World) -> TimetableCache:
+    """The default service's timetable: KVG Salzland (built per date on first use),
+    walking up to 400 m."""
+    return load_timetable(world.settings, world.service)
 
 
 @pytest.fixture
@@ -53,6 +57,7 @@ def store(db_url: str) -> Store:
 
 
 @pytest.fixture
-def engine(catalog: StopCatalog, store: Store, clock: Clock) -> BookingEngine:
-    """The booking engine of the default service, on a fresh database, at a set time."""
-    return BookingEngine(load_service(), catalog, store, clock=clock)
+def engine(world: World, store: Store, clock: Clock) -> BookingEngine:
+    """The booking engine of the default service (without the timetable), on a fresh
+    database, at a set time."""
+    return make_engine(world, store, clock=clock)

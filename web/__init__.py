@@ -3,68 +3,17 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import secrets
 
 import xstatic.pkg.leaflet
-from flask import Flask, Response, current_app, send_from_directory
+from flask import Flask, Response, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
 from planner.booking import BookingEngine
-from planner.service import Service, load_service
-from planner.stops import StopCatalog, build_catalog
-from planner.store.db import Store, open_store
-from routing.network import default_source, load_network
-from routing.sources.osm import read_area
-from routing.timetable import TimetableCache
+from web import api, auth, dispatch, i18n, limits, resident, services
 from web.config import AppConfig
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Services:
-    """What the app's views use, built once per app (never at module level)."""
-
-    config: AppConfig
-    store: Store
-    engine: BookingEngine
-
-
-def load_catalog(config: AppConfig, service: Service) -> StopCatalog:
-    """Load the network and the service's bookable stops."""
-    settings = config.settings
-    area_path = (
-        settings.data_file("boundary") if service.boundary == "district" else service.boundary
-    )
-    area = read_area(area_path)
-    network = load_network(
-        default_source(settings),
-        cache_dir=settings.cache_dir,
-        area=area,
-        area_name="the service area",
-    )
-    return build_catalog(network, area)
-
-
-def load_timetable(config: AppConfig, service: Service) -> TimetableCache:
-    """The scheduled lines: the district's feed plus the service's ``timetable.feeds``
-    (paths relative to the data folder, or absolute)."""
-    settings = config.settings
-    extra = [settings.data_dir / f for f in service.timetable.feeds]
-    # every bookable day stays cached: a far date could otherwise evict today's timetable
-    return TimetableCache(
-        [settings.data_file("gtfs"), *extra],
-        walk_max_m=service.timetable.walk_max_m,
-        max_dates=service.horizon_days + 2,
-    )
-
-
-def build_engine(config: AppConfig, store: Store) -> BookingEngine:
-    """Load the service, the network, the bookable stops and (if the service checks it) the
-    timetable, and make the booking engine."""
-    service = load_service(config.service_file)
-    timetable = load_timetable(config, service) if service.timetable.check else None
-    return BookingEngine(service, load_catalog(config, service), store, timetable=timetable)
 
 
 def create_app(config: AppConfig | None = None, *, engine: BookingEngine | None = None) -> Flask:
@@ -75,8 +24,8 @@ def create_app(config: AppConfig | None = None, *, engine: BookingEngine | None 
     config
         Configuration; read from the environment when None.
     engine
-        A ready booking engine (tests pass one with a fixed clock); built from ``config``
-        when None.
+        A ready booking engine (tests pass one with a fixed clock); when None, built from
+        ``config``'s world (:mod:`planner.world`).
 
     Returns
     -------
@@ -86,17 +35,12 @@ def create_app(config: AppConfig | None = None, *, engine: BookingEngine | None 
     config = config or AppConfig.from_env()
     app = Flask(__name__)
     app.config.from_mapping(
-        SECRET_KEY=config.secret_key,
+        SECRET_KEY=config.secret_key or _random_secret(),
         MAX_CONTENT_LENGTH=config.max_body_bytes,
         TESTING=config.testing,
         JSON_SORT_KEYS=False,
     )
-    store = engine.store if engine is not None else open_store(config.database_url)
-    engine = engine or build_engine(config, store)
-    app.extensions["rufbus"] = Services(config, store, engine)
-
-    from web import api, auth, dispatch, i18n, limits, resident
-
+    services.init_app(app, config, engine)
     csrf = CSRFProtect(app)
     # the JSON API serves anonymous clients and Basic-auth scripts without forms; its
     # cookie-authenticated changes are checked by ``auth.guard_api_changes`` instead
@@ -109,6 +53,12 @@ def create_app(config: AppConfig | None = None, *, engine: BookingEngine | None 
     app.add_url_rule("/vendor/leaflet/<path:filename>", "leaflet", _leaflet_file)
     app.after_request(_security_headers)
     return app
+
+
+def _random_secret() -> str:
+    """A session key for this run only, when ``RUFBUS_SECRET_KEY`` is not set."""
+    log.warning("RUFBUS_SECRET_KEY is not set: using a random key for this run")
+    return secrets.token_hex(32)
 
 
 def _leaflet_file(filename: str):
@@ -130,8 +80,3 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
-
-
-def services() -> Services:
-    """The current app's services (inside a request or app context)."""
-    return current_app.extensions["rufbus"]

@@ -10,10 +10,10 @@ from werkzeug.exceptions import HTTPException
 
 from planner.booking import booking_json, trip_request, wire
 from planner.errors import ConflictError, NotFoundError, PlannerError
-from web import services
 from web.auth import guard_api_changes, role_required
 from web.limits import throttled
 from web.openapi import openapi_spec
+from web.services import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(guard_api_changes)

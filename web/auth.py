@@ -29,6 +29,7 @@ from planner.errors import BookingError, ConflictError
 from planner.store.db import Store, User
 from web.i18n import gettext as _
 from web.limits import client_address, limiter, too_many
+from web.services import services
 
 ROLES = ("dispatcher", "analyst")
 
@@ -73,7 +74,7 @@ def check_user(store: Store, name: str, password: str) -> User | None:
 
 
 def _store() -> Store:
-    return current_app.extensions["rufbus"].store
+    return services().store
 
 
 def load_user() -> Response | None:

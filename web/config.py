@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from planner.errors import PlannerError
 from planner.service import DEFAULT_SERVICE_FILE
-from planner.store.db import default_database_url
+from planner.world import WorldConfig
 from routing.settings import PROJECT_ROOT, Settings
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +42,8 @@ class AppConfig:
     database_url
         ``DATABASE_URL``; default a SQLite file under ``var/``.
     secret_key
-        ``RUFBUS_SECRET_KEY``; signs session cookies. A random key is used (and sessions end
-        at restart) when it is not set.
+        ``RUFBUS_SECRET_KEY``; signs session cookies. Only the app needs it: when it is not
+        set, ``create_app`` uses a random key (and sessions end at restart).
     service_file
         ``RUFBUS_SERVICE_FILE``; default ``fixtures/services/salzland.toml``.
     max_body_bytes
@@ -69,7 +65,7 @@ class AppConfig:
 
     settings: Settings
     database_url: str
-    secret_key: str
+    secret_key: str | None = None
     service_file: Path = DEFAULT_SERVICE_FILE
     max_body_bytes: int = 64 * 1024
     optimize_seconds: float = 10.0
@@ -81,18 +77,15 @@ class AppConfig:
     trusted_proxies: int = 0
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> AppConfig:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AppConfig:
         """Read the configuration from ``RUFBUS_*`` and ``DATABASE_URL``."""
         env = os.environ if environ is None else environ
-        secret = env.get("RUFBUS_SECRET_KEY")
-        if not secret:
-            log.warning("RUFBUS_SECRET_KEY is not set: using a random key for this run")
-            secret = secrets.token_hex(32)
+        world = WorldConfig.from_env(env)
         return cls(
-            settings=Settings.from_env(env),
-            database_url=env.get("DATABASE_URL") or default_database_url(PROJECT_ROOT / "var"),
-            secret_key=secret,
-            service_file=Path(env.get("RUFBUS_SERVICE_FILE") or DEFAULT_SERVICE_FILE),
+            settings=world.settings,
+            database_url=world.database_url,
+            secret_key=env.get("RUFBUS_SECRET_KEY") or None,
+            service_file=world.service_file,
             scenario_dir=Path(env.get("RUFBUS_SCENARIO_DIR") or PROJECT_ROOT / "var" / "scenarios"),
             offer_limit=RateLimit(_count(env, "RUFBUS_OFFERS_PER_MINUTE", OFFER_LIMIT.count), 60),
             lookup_limit=RateLimit(
@@ -100,6 +93,11 @@ class AppConfig:
             ),
             trusted_proxies=_count(env, "RUFBUS_TRUSTED_PROXIES", 0, minimum=0),
         )
+
+    @property
+    def world(self) -> WorldConfig:
+        """Where the app's world comes from: folders, database and service file."""
+        return WorldConfig(self.settings, self.database_url, self.service_file)
 
 
 def _count(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:

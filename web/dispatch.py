@@ -25,11 +25,11 @@ from planner.booking.privacy import StillBookedError, erase_rider, export_rider,
 from planner.errors import BookingError, ConflictError, NotFoundError, PlannerError
 from planner.export.csvsafe import csv_text
 from planner.export.gtfs_flex import plan_geojson
-from web import services
 from web.auth import role_required
 from web.forms import confirm_from_form, form_defaults
 from web.i18n import gettext as _
 from web.resident import STATUS, handle_offers, render_form, today
+from web.services import services
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
 

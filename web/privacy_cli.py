@@ -6,7 +6,6 @@ These commands need only the database and the service file (not the network).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
@@ -14,12 +13,12 @@ import click
 from planner.booking.privacy import apply_retention, erase_rider, export_rider, local_today
 from planner.service import Service, load_service
 from planner.store.db import Store, open_store, utcnow
+from planner.world import WorldConfig
 from routing.cli import user_errors
-from web.config import AppConfig
 
 
 def _open() -> tuple[Service, Store]:
-    config = AppConfig.from_env({"RUFBUS_SECRET_KEY": "not-used", **os.environ})
+    config = WorldConfig.from_env()
     return load_service(config.service_file), open_store(config.database_url)
 
 

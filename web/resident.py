@@ -19,12 +19,12 @@ from shapely.geometry import mapping
 
 from planner.booking import booking_json, trip_request
 from planner.errors import ConflictError, NotFoundError, PlannerError
-from routing.sources.osm import read_area
-from web import services
+from planner.world import service_area
 from web.forms import FIELDS, confirm_from_form, form_defaults, trip_wish
 from web.i18n import LANGUAGES
 from web.i18n import gettext as _
 from web.limits import throttled
+from web.services import services
 
 bp = Blueprint("resident", __name__)
 
@@ -223,7 +223,7 @@ def stops_geojson():
 
 @bp.get("/basemap.geojson")
 def basemap():
-    """The offline base layer: the project's own network and the district boundary."""
+    """The offline base layer: the project's own network and the service area's boundary."""
     engine = services().engine
     G = engine.catalog.network.graph
     features = [
@@ -241,8 +241,7 @@ def basemap():
         for u, v in G.edges()
         if u < v or not G.has_edge(v, u)
     ]
-    settings = services().config.settings
-    boundary = read_area(settings.data_file("boundary"))
+    boundary = service_area(services().config.settings, engine.service)
     features.append(
         {"type": "Feature", "geometry": mapping(boundary), "properties": {"kind": "boundary"}}
     )

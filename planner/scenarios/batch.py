@@ -29,8 +29,8 @@ from planner.scenarios.demand import DemandParams, PlaceStops, read_places, samp
 from planner.scenarios.scenario import RunSpec
 from planner.scenarios.simulate import SimulationParams, simulate_day
 from planner.service import Service, VehicleSpec, load_service, parse_clock
-from planner.stops import StopCatalog, build_catalog
-from routing.network import default_source, district_area, load_network
+from planner.stops import StopCatalog
+from planner.world import load_world
 from routing.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -104,23 +104,22 @@ def plan_geojson(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class World:
+class Shared:
     """What every run of a batch shares: the bookable stops and the places with their stops."""
 
     catalog: StopCatalog
     places: PlaceStops
 
 
-def load_world(settings: Settings) -> World:
-    """Load the default network's bookable stops and the places (from the on-disk caches)."""
-    area = district_area(settings)
-    network = load_network(default_source(settings), cache_dir=settings.cache_dir, area=area)
-    catalog = build_catalog(network, area)
-    return World(catalog, read_places(settings.data_file("places"), catalog))
+def load_shared(settings: Settings) -> Shared:
+    """Load the default service's bookable stops (its world without the timetable, from the
+    on-disk caches) and the places."""
+    catalog = load_world(settings, timetable=False).catalog
+    return Shared(catalog, read_places(settings.data_file("places"), catalog))
 
 
 def run_one(
-    spec: RunSpec, *, settings: Settings, out_dir: Path, world: World | None = None
+    spec: RunSpec, *, settings: Settings, out_dir: Path, shared: Shared | None = None
 ) -> dict[str, Any]:
     """Run one simulation and write its files; never raises (errors become the result).
 
@@ -132,7 +131,7 @@ def run_one(
         Data and cache folders.
     out_dir
         The batch folder.
-    world
+    shared
         Stops and places, if already loaded (runs of one chunk share them).
 
     Returns
@@ -147,8 +146,8 @@ def run_one(
     started = time.perf_counter()
     try:
         service = apply_overrides(load_service(spec.service_file), spec)
-        world = world or load_world(settings)
-        catalog, places = world.catalog, world.places
+        shared = shared or load_shared(settings)
+        catalog, places = shared.catalog, shared.places
         day = date.fromisoformat(spec.day)
         demand = sample_demand(places, day, DemandParams(**spec.section("demand")), seed=spec.seed)
         db = folder / "simulation.sqlite3"
@@ -197,8 +196,8 @@ def run_one(
 
 def run_chunk(specs: Sequence[RunSpec], *, settings: Settings, out_dir: Path) -> list[dict]:
     """Run several runs in one worker, loading the stops and places once."""
-    world = load_world(settings)
-    return [run_one(spec, settings=settings, out_dir=out_dir, world=world) for spec in specs]
+    shared = load_shared(settings)
+    return [run_one(spec, settings=settings, out_dir=out_dir, shared=shared) for spec in specs]
 
 
 def chunks(specs: Sequence[RunSpec], workers: int) -> list[list[RunSpec]]:
@@ -242,9 +241,9 @@ def _execute(
                 bar.update(len(rows))
                 yield from rows
     elif pending:
-        world = load_world(settings)
+        shared = load_shared(settings)
         for spec in pending:
-            yield run_one(spec, settings=settings, out_dir=out_dir, world=world)
+            yield run_one(spec, settings=settings, out_dir=out_dir, shared=shared)
             bar.update()
     bar.close()
 

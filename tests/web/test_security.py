@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 
 import pytest
 from flask.testing import FlaskClient
@@ -216,6 +217,18 @@ def test_limits_from_the_environment() -> None:
     with pytest.raises(PlannerError) as info:
         AppConfig.from_env({**env, "RUFBUS_LOOKUPS_PER_MINUTE": "ten"})
     assert info.value.field == "RUFBUS_LOOKUPS_PER_MINUTE"
+
+
+def test_app_without_a_secret_signs_with_a_random_key(
+    settings: Settings, engine: BookingEngine, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only the app needs ``RUFBUS_SECRET_KEY``: unset, each app gets its own key and says so."""
+    config = AppConfig(settings=settings, database_url=db_url, testing=True)
+    assert AppConfig.from_env({}).secret_key is None
+    with caplog.at_level(logging.WARNING):
+        first, second = create_app(config, engine=engine), create_app(config, engine=engine)
+    assert first.secret_key and second.secret_key and first.secret_key != second.secret_key
+    assert "RUFBUS_SECRET_KEY is not set" in caplog.text
 
 
 def test_trusted_proxy_gives_each_client_its_own_limit(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from planner.service import DEFAULT_SERVICE_FILE
@@ -44,6 +46,27 @@ def test_plan_optimize(tmp_path: Path, settings: Settings) -> None:
     assert json.loads(empty.output) == {"stored": False, "reason": "no bookings on this day"}
     bad = runner.invoke(main, ["plan", "optimize", "02.12.2026"], env=e)
     assert bad.exit_code == 2 and "DAY: expected YYYY-MM-DD" in bad.output
+
+
+def test_engine_commands_need_no_session_secret(
+    tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only serving pages signs sessions: ``plan optimize`` and ``export plan`` run without
+    ``RUFBUS_SECRET_KEY`` and neither need nor warn about it."""
+    e = {**env(tmp_path, settings), "RUFBUS_SECRET_KEY": None}  # None: unset
+    out = tmp_path / "plan.csv"
+    runner = CliRunner()
+    with caplog.at_level(logging.WARNING):
+        optimized = runner.invoke(main, ["plan", "optimize", "2026-12-02", "--time-limit", "1"],
+                                  env=e)  # fmt: skip
+        exported = runner.invoke(main, ["export", "plan", "2026-12-02", "--format", "csv",
+                                        "--out", str(out)], env=e)  # fmt: skip
+    assert optimized.exit_code == 0, optimized.output
+    assert json.loads(optimized.output)["reason"] == "no bookings on this day"
+    assert exported.exit_code == 0, exported.output
+    assert out.read_text(encoding="utf-8").startswith("vehicle")
+    said = caplog.text + optimized.output + exported.output
+    assert "RUFBUS_SECRET_KEY" not in said
 
 
 def test_serve_refuses_an_unknown_time_zone(tmp_path: Path, settings: Settings) -> None:
