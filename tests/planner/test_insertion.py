@@ -12,7 +12,6 @@ import pytest
 from planner.darp.codec import build_plan
 from planner.darp.insertion import best_insertions, route_states
 from planner.darp.model import Instance, Request, Vehicle
-from planner.darp.plan import Plan
 from planner.darp.read import read_cordeau
 from planner.darp.schedule import StopTable, earliest_schedule
 from planner.darp.validate import validate
@@ -66,15 +65,30 @@ def test_sequential_insertion_is_feasible_and_rarely_misses(bench_dir: Path, nam
 
 
 def test_frozen_prefix_is_never_preceded(bench_dir: Path) -> None:
+    """Stops already served (or too soon to move) keep their place at the head of the route:
+    a new request goes after them even where going before would be cheaper."""
     instance = read_cordeau(bench_dir / "darp" / "a2-16.txt")
     table = StopTable.from_instance(instance)
-    routes: list[list[int]] = [[0, 1], []]  # request 0 on the first bus
-    states = route_states(table, routes, first_positions=[2, 0])
-    for r in range(1, instance.num_requests):
-        for ins in best_insertions(table, states, r):
-            if ins.vehicle == 0:
-                assert list(ins.stops[:2]) == [0, 1]
-    assert isinstance(build_plan(instance, routes, table=table), Plan)
+    route = [16, 17, 0, 1]  # request 8 (pickup window 4:36-4:51 h), then request 0
+    # unfrozen, request 7 is cheapest picked up before request 8
+    [free] = best_insertions(table, route_states(table, [route]), 7)
+    assert free.stops.index(14) < free.stops.index(16)
+    for first in (1, 2):
+        [kept] = best_insertions(table, route_states(table, [route], first_positions=[first]), 7)
+        assert kept.stops[:first] == tuple(route[:first])
+        assert kept.added_cost > free.added_cost  # the cheaper place was refused
+    # no request is ever put before a frozen prefix (requests fit after the first two stops;
+    # after request 0's pickup, at the end of the day, none does)
+    for first in range(1, len(route) + 1):
+        states = route_states(table, [route], first_positions=[first])
+        inserted = [
+            ins
+            for r in range(instance.num_requests)
+            if r not in (0, 8)
+            for ins in best_insertions(table, states, r)
+        ]
+        assert bool(inserted) is (first <= 2), first
+        assert all(ins.stops[:first] == tuple(route[:first]) for ins in inserted)
 
 
 def test_waiting_for_the_first_rider_does_not_count_against_the_route_duration() -> None:

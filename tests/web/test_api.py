@@ -7,6 +7,7 @@ import random
 
 import jsonschema_rs
 import pytest
+import schemathesis
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -259,19 +260,74 @@ def test_promise_kept_after_100_bookings_and_reoptimization(
     assert len(versions) >= 101  # every plan version is kept
 
 
+def response_schema(spec: dict, path: str, method: str, status: int) -> jsonschema_rs.Validator:
+    """The validator of the JSON answer that the OpenAPI document gives ``status``."""
+    answer = spec["paths"][path][method]["responses"][str(status)]
+    schema = answer["content"]["application/json"]["schema"]
+    return jsonschema_rs.validator_for({**schema, "components": spec["components"]})
+
+
+def refs(node: object) -> set[str]:
+    """Every ``$ref`` in a JSON document."""
+    if isinstance(node, dict):
+        own = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
+        return own.union(*(refs(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(refs(v) for v in node))
+    return set()
+
+
 def test_openapi(client: FlaskClient) -> None:
     spec = client.get("/api/v1/openapi.json").get_json()
-    assert spec["openapi"].startswith("3.")
-    assert {
-        "/stops",
-        "/offers",
-        "/bookings",
-        "/bookings/{code}",
-        "/plans/{day}",
-        "/plans/{day}/optimize",
-        "/bookings/{code}/no-show",
-        "/kpis/{day}",
-    } <= set(spec["paths"])
+    # valid against the OpenAPI 3.1 meta-schema (schemathesis carries the official one)
+    schemathesis.openapi.from_dict(spec).validate()
+    assert spec["openapi"] == "3.1.0"
+    schemas = spec["components"]["schemas"]
+    assert {r.removeprefix("#/components/schemas/") for r in refs(spec)} <= set(schemas)
+    operations = {
+        (path, method): op
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method != "parameters"
+    }
+    public = {("/stops", "get"), ("/offers", "post"), ("/bookings", "post")}
+    public |= {("/bookings/{code}", "get"), ("/bookings/{code}", "delete")}
+    staff = {("/bookings/{code}/no-show", "post"), ("/plans/{day}", "get")}
+    staff |= {("/plans/{day}/optimize", "post"), ("/kpis/{day}", "get"), ("/standing", "post")}
+    assert set(operations) == public | staff
+    for key, op in operations.items():  # staff operations, and only they, need a login
+        login = key in staff
+        assert ("security" in op) is login, key
+        assert ({"401", "403"} <= set(op["responses"])) is login, key
+    # the offer operation: a required trip wish in, offers or an error naming the field out
+    offers = spec["paths"]["/offers"]["post"]
+    assert offers["requestBody"]["required"] is True
+    body = offers["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/TripWish"}
+    assert set(schemas["TripWish"]["required"]) == {"origin", "date"}
+    assert set(offers["responses"]) == {"200", "400", "413"}
+    assert set(schemas["Offer"]["required"]) >= {"offer_id", "pickup_window", "expires_at"}
+    assert set(schemas["ErrorDetail"]["required"]) == {"field", "message"}
+    # and the server's real answers are what the document says
+    found = client.post("/api/v1/offers", json=TRIP)
+    assert found.status_code == 200 and found.get_json()["offers"]
+    assert response_schema(spec, "/offers", "post", 200).is_valid(found.get_json())
+    bad = client.post("/api/v1/offers", json={**TRIP, "time": "25:00"})
+    assert bad.status_code == 400
+    assert response_schema(spec, "/offers", "post", 400).is_valid(bad.get_json())
+    assert not response_schema(spec, "/offers", "post", 200).is_valid(bad.get_json())
+    offer_id = found.get_json()["offers"][0]["offer_id"]
+    booked = client.post(
+        "/api/v1/bookings", json={"offer_id": offer_id, "name": "Eva", "phone": "03471 1111"}
+    )
+    assert booked.status_code == 201
+    assert response_schema(spec, "/bookings", "post", 201).is_valid(booked.get_json())
+    code = booked.get_json()["bookings"][0]["code"]
+    looked_up = client.get(f"/api/v1/bookings/{code}").get_json()
+    assert response_schema(spec, "/bookings/{code}", "get", 200).is_valid(looked_up)
+    missing = client.get("/api/v1/bookings/NOSUCHCODE")
+    assert missing.status_code == 404
+    assert response_schema(spec, "/bookings/{code}", "get", 404).is_valid(missing.get_json())
 
 
 DEEP = "[" * 1000 + "]" * 1000
