@@ -82,7 +82,7 @@ def gantt(vehicles: Sequence[VehicleDay]) -> dict[str, Any]:
         # to the whole minute, as the times beside the chart show it
         return GANTT_LABEL_W + (whole_minute(seconds) / 3600 - GANTT_FIRST_HOUR) * GANTT_HOUR_W
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for vehicle in vehicles:
         if not vehicle.stops:
             continue

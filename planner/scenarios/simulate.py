@@ -173,7 +173,9 @@ def simulate_day(
 def wish_kpis(table: pd.DataFrame, plan: DayPlan) -> dict[str, Any]:
     """How far service is from the wish: pickup after the wished time ("pick me up at"), or
     arrival before it ("arrive by"), in whole minutes, from the final plan."""
-    times = {(s.code, s.kind): int(s.service_start_s // 60) for _, s in plan.stops()}
+    times: dict[tuple[str, str], int] = {
+        (s.code, s.kind): int(s.service_start_s // 60) for _, s in plan.stops()
+    }
     gaps = []
     for row in table[table["outcome"] == "served"].itertuples():
         if row.kind == "pickup":
