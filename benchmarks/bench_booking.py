@@ -31,6 +31,7 @@ from tqdm import tqdm
 from planner.booking import TripRequest
 from planner.service import VehicleSpec, load_service
 from planner.store.db import open_store
+from planner.timefmt import hhmm
 from planner.world import World, load_world, make_engine
 from routing.settings import Settings
 
@@ -50,7 +51,7 @@ def trip_json(trip: TripRequest) -> dict:
         "origin": trip.origin,
         "destination": trip.destination,
         "date": trip.day.isoformat(),
-        "time": f"{trip.time_s // 3600:02d}:{trip.time_s % 3600 // 60:02d}",
+        "time": hhmm(trip.time_s),
         "kind": trip.kind,
         "passengers": trip.passengers,
     }

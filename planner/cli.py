@@ -94,7 +94,8 @@ def export_gtfs_flex(
 @user_errors
 def export_plan(day: str, fmt: str, out: Path, agency_url: str) -> None:
     """Export DAY's (YYYY-MM-DD) current plan: routes and stops, without rider details."""
-    from planner.export.gtfs_flex import plan_csv, plan_geojson, plan_gtfs_tables, write_gtfs
+    from planner.export.gtfs_flex import write_gtfs
+    from planner.export.plan import plan_csv, plan_geojson, plan_gtfs_tables
 
     when = parse_date(day, "DAY")
     engine = open_engine(WorldConfig.from_env())
@@ -111,5 +112,5 @@ def export_plan(day: str, fmt: str, out: Path, agency_url: str) -> None:
         tables = plan_gtfs_tables(plan, engine.service, engine.catalog, depots,
                                   agency_url=agency_url)  # fmt: skip
         write_gtfs(tables, out)
-    num_stops = sum(len(v["stops"]) for v in plan["vehicles"])
-    click.echo(f"wrote {out}: {len(plan['vehicles'])} vehicles, {num_stops} stops ({fmt})")
+    num_stops = sum(1 for _ in plan.stops())
+    click.echo(f"wrote {out}: {len(plan.vehicles)} vehicles, {num_stops} stops ({fmt})")

@@ -6,7 +6,6 @@ checked, and a bad file is refused with ``FILE:KEY`` and the reason.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,24 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from planner.errors import ServiceFileError
+from planner.timefmt import parse_hhmm
 
 #: The default service of the project.
 DEFAULT_SERVICE_FILE = Path(__file__).resolve().parent.parent / "fixtures/services/salzland.toml"
-
-DAY_S = 24 * 3600
-
-
-def parse_clock(text: Any, *, field: str) -> int:
-    """Parse ``"HH:MM"`` (hours 0-24) into seconds after midnight."""
-    # ASCII digits only: str.isdigit() also admits '²', which int() refuses
-    match = re.fullmatch(r"([0-9]{1,2}):([0-9]{2})", text) if isinstance(text, str) else None
-    if match is None:
-        raise ServiceFileError(field, f"expected a time 'HH:MM', got {text!r}")
-    hours, minutes = match.groups()
-    seconds = int(hours) * 3600 + int(minutes) * 60
-    if int(minutes) >= 60 or seconds > DAY_S:
-        raise ServiceFileError(field, f"{text!r} is not a time of day")
-    return seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +143,7 @@ class _Reader:
         return value
 
     def clock(self, key: str, default: str | None = None) -> int:
-        return parse_clock(self.get(key, str, default), field=self.field(key))
+        return parse_hhmm(self.get(key, str, default), field=self.field(key))
 
     def only(self, keys: tuple[str, ...]) -> None:
         """Refuse keys other than ``keys`` (a misspelt key must not fall back to a default)."""
@@ -184,8 +169,8 @@ def _fleet(path: Path, entries: Any) -> tuple[VehicleSpec, ...]:
         shift = r.get("shift", list)
         if len(shift) != 2:
             raise ServiceFileError(r.field("shift"), "must be [start, end]")
-        start = parse_clock(shift[0], field=r.field("shift"))
-        end = parse_clock(shift[1], field=r.field("shift"))
+        start = parse_hhmm(shift[0], field=r.field("shift"))
+        end = parse_hhmm(shift[1], field=r.field("shift"))
         if end <= start:
             raise ServiceFileError(r.field("shift"), "must end after it starts")
         seats = r.number("seats", int, None, low=1, high=100)

@@ -108,7 +108,7 @@ def no_show(code: str):
 @bp.get("/plans/<day>")
 @role_required("dispatcher", api=True)
 def plan(day: str):
-    return jsonify(services().engine.day_plan(wire.parse_day(day)))
+    return jsonify(services().engine.day_plan(wire.parse_day(day)).to_json())
 
 
 @bp.post("/plans/<day>/optimize")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -22,9 +23,11 @@ from flask import (
 
 from planner.booking import booking_json, wire
 from planner.booking.privacy import StillBookedError, erase_rider, export_rider, is_erased
+from planner.booking.views import PlanStop, VehicleDay
 from planner.errors import BookingError, ConflictError, NotFoundError, PlannerError
 from planner.export.csvsafe import csv_text
-from planner.export.gtfs_flex import plan_geojson
+from planner.export.plan import plan_geojson
+from planner.timefmt import hhmm, whole_minute
 from web.auth import role_required
 from web.forms import confirm_from_form, form_defaults
 from web.i18n import gettext as _
@@ -61,7 +64,7 @@ def chosen_day() -> date:
         abort(400, f"date: {exc.reason}")
 
 
-def kpi_rows(kpis: dict[str, Any]) -> list[tuple[str, str]]:
+def kpi_rows(kpis: Mapping[str, Any]) -> list[tuple[str, str]]:
     values = {
         **{k: str(v) for k, v in kpis.items()},
         "pooling_rate": f"{100 * kpis.get('pooling_rate', 0):.0f} %",
@@ -71,36 +74,31 @@ def kpi_rows(kpis: dict[str, Any]) -> list[tuple[str, str]]:
     return [(_(label), values.get(key, "–")) for key, label in KPI_LABELS]
 
 
-def minutes(hhmm: str) -> int:
-    hours, mins = hhmm.split(":")
-    return int(hours) * 60 + int(mins)
-
-
-def gantt(vehicles: list[dict[str, Any]]) -> dict[str, Any]:
+def gantt(vehicles: Sequence[VehicleDay]) -> dict[str, Any]:
     """Bars and ticks of the vehicle timeline, in SVG coordinates (no inline styles: CSP)."""
 
-    def x(hhmm: str) -> float:
-        return GANTT_LABEL_W + (minutes(hhmm) / 60 - GANTT_FIRST_HOUR) * GANTT_HOUR_W
+    def x(seconds: float) -> float:
+        # to the whole minute, as the times beside the chart show it
+        return GANTT_LABEL_W + (whole_minute(seconds) / 3600 - GANTT_FIRST_HOUR) * GANTT_HOUR_W
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for vehicle in vehicles:
-        if not vehicle["stops"]:
+        if not vehicle.stops:
             continue
         y = 20 + len(rows) * GANTT_ROW_H
-        first = vehicle["stops"][0]["arrival"]
         rows.append(
             {
-                "name": vehicle["vehicle"],
+                "name": vehicle.vehicle_id,
                 "y": y,
-                "x0": x(first),
-                "x1": x(vehicle["return"]),
+                "x0": x(vehicle.stops[0].arrival_s),
+                "x1": x(vehicle.return_s),
                 "ticks": [
                     {
-                        "x": x(s["service_start"]),
-                        "kind": s["kind"],
-                        "title": f"{s['service_start']} {s['stop']['name']}",
+                        "x": x(s.service_start_s),
+                        "kind": s.kind,
+                        "title": f"{hhmm(s.service_start_s)} {s.stop.name}",
                     }
-                    for s in vehicle["stops"]
+                    for s in vehicle.stops
                 ],
             }
         )
@@ -123,8 +121,8 @@ def day():
         day=when.isoformat(),
         timetable_ends=engine.timetable_ends(),
         plan=plan,
-        kpis=kpi_rows(plan["kpis"]),
-        gantt=gantt(plan["vehicles"]),
+        kpis=kpi_rows(plan.kpis),
+        gantt=gantt(plan.vehicles),
     )
 
 
@@ -307,12 +305,11 @@ def optimize():
     return render_template("dispatch/optimize.html", day=when.isoformat(), result=result, rows=rows)
 
 
-def manifest_rows(when: date, vehicle_id: str) -> list[dict[str, Any]]:
-    plan = services().engine.day_plan(when)
-    vehicle = next((v for v in plan["vehicles"] if v["vehicle"] == vehicle_id), None)
+def manifest_rows(when: date, vehicle_id: str) -> tuple[PlanStop, ...]:
+    vehicle = services().engine.day_plan(when).vehicle(vehicle_id)
     if vehicle is None:
         abort(404)
-    return vehicle["stops"]
+    return vehicle.stops
 
 
 @bp.get("/manifest/<vehicle_id>")
@@ -334,8 +331,8 @@ def manifest_csv(vehicle_id: str):
     header = ("time", "kind", "stop", "code", "rider", "phone", "people", "wheelchairs",
               "load_after", "window", "note")  # fmt: skip
     rows = [
-        (s["service_start"], s["kind"], s["stop"]["name"], s["code"], s["rider"], s["phone"],
-         s["people"], s["wheelchairs"], s["load"], "-".join(s["window"]), s["note"])
+        (hhmm(s.service_start_s), s.kind, s.stop.name, s.code, s.rider, s.phone, s.people,
+         s.wheelchairs, s.load, f"{hhmm(s.window_s[0])}-{hhmm(s.window_s[1])}", s.note)
         for s in manifest_rows(when, vehicle_id)
     ]  # fmt: skip
     filename = f"manifest-{vehicle_id}-{when.isoformat()}.csv"

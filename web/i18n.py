@@ -10,6 +10,8 @@ from datetime import date
 
 from flask import Flask, session
 
+from planner.timefmt import hhmm
+
 LANGUAGES = ("de", "en")
 
 ENGLISH: dict[str, str] = {
@@ -248,6 +250,8 @@ def current_language() -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Make ``_`` and the current language available in every template."""
+    """Make ``_``, the current language and the ``day`` and ``hhmm`` filters available in every
+    template."""
     app.jinja_env.globals.update(_=gettext, current_language=current_language)
     app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["hhmm"] = hhmm

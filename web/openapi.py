@@ -113,8 +113,50 @@ class StandingResult(BaseModel):
     days: list[StandingDay]
 
 
+class PlanStop(BaseModel):
+    """One stop of a vehicle's day (:meth:`planner.booking.views.PlanStop.to_json`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["pickup", "dropoff"]
+    code: str
+    rider: str
+    phone: str
+    note: str
+    no_show_allowed: bool = Field(description="the pickup window has started")
+    people: int = Field(description="everyone who boards or alights, wheelchair users included")
+    wheelchairs: int
+    stop: Stop
+    arrival: str = HHMM
+    service_start: str = HHMM
+    departure: str = HHMM
+    load: int = Field(description="people on board after the stop")
+    window: list[str] = Field(min_length=2, max_length=2, description="the pickup window")
+    connection: dict[str, Any] | None = Field(description="a feeder trip's connection")
+
+
+class PlanVehicle(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    vehicle: str
+    depart: str = HHMM
+    return_: str = Field(alias="return", pattern=r"^[0-9]{2}:[0-9]{2}$")
+    stops: list[PlanStop]
+
+
+class DayPlan(BaseModel):
+    """A day's plan per vehicle (:meth:`planner.booking.views.DayPlan.to_json`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: str
+    version: int = Field(description="the stored plan version; 0 before the first booking")
+    vehicles: list[PlanVehicle]
+    kpis: dict[str, Any]
+
+
 class Report(BaseModel):
-    """A dispatcher's report (plan, KPIs, optimisation result)."""
+    """A dispatcher's report (KPIs, optimisation result)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -132,6 +174,7 @@ RESPONSES: tuple[type[BaseModel], ...] = (
     Booking,
     Bookings,
     StandingResult,
+    DayPlan,
     Report,
 )
 
@@ -266,7 +309,7 @@ def openapi_spec() -> dict[str, Any]:
                 "parameters": day,
                 "get": _operation(
                     "The day's plan per vehicle (dispatcher)",
-                    (200, "the plan", Report),
+                    (200, "the plan", DayPlan),
                     (400,),
                     staff=True,
                 ),

@@ -24,6 +24,7 @@ from planner.booking import reoptimize, rules, standing
 from planner.booking.day import DayState, DayStore, current_plan, find_booking, new_code
 from planner.booking.rules import Violation
 from planner.booking.trip import TripRequest, check_contact
+from planner.booking.views import DayPlan, build_day_plan
 from planner.darp.codec import (
     stop_of,
 )
@@ -41,7 +42,7 @@ from planner.store.db import (
     Store,
     utcnow,
 )
-from planner.timetable.connections import hhmm
+from planner.timefmt import hhmm
 from planner.timetable.lines_first import Feeder, ScheduledCheck, check_scheduled, departs
 from routing.timetable import FEED_WARNING_DAYS, TimetableCache
 
@@ -633,52 +634,21 @@ class BookingEngine:
 
     # -- plans ------------------------------------------------------------------------------
 
-    def day_plan(self, day: date) -> dict[str, Any]:
+    def day_plan(self, day: date) -> DayPlan:
         """The current plan of ``day`` for dispatchers: per vehicle the timed stops."""
         with self.store.session() as session:
             state = self.days.load(session, day.isoformat())
             version = current_plan(session, state.day)
         plan = state.plan()
-        by_code = {b.code: b for b in state.bookings}
-        vehicles = []
-        for route in plan.routes:
-            stops = []
-            for visit in route.visits:
-                b = by_code[visit.request_id]
-                node = b.origin_node if visit.kind == "pickup" else b.destination_node
-                stops.append(
-                    {
-                        "kind": visit.kind,
-                        "code": b.code,
-                        "rider": b.name,
-                        "phone": b.phone,
-                        "note": b.note,
-                        "no_show_allowed": visit.kind == "pickup" and self.may_mark_no_show(b),
-                        "people": b.passengers + b.wheelchairs,
-                        "wheelchairs": b.wheelchairs,
-                        "stop": self.catalog.describe(node),
-                        "arrival": hhmm(visit.arrival),
-                        "service_start": hhmm(visit.service_start),
-                        "departure": hhmm(visit.departure),
-                        "load": visit.passengers_on_board + visit.wheelchairs_on_board,
-                        "window": [hhmm(b.window_start_s), hhmm(b.window_end_s)],
-                        "connection": b.connection if visit.kind == "dropoff" else None,
-                    }
-                )
-            vehicles.append(
-                {
-                    "vehicle": route.vehicle_id,
-                    "depart": hhmm(route.departure),
-                    "return": hhmm(route.arrival),
-                    "stops": stops,
-                }
-            )
-        return {
-            "date": state.day,
-            "version": version.version if version else 0,
-            "vehicles": vehicles,
-            "kpis": version.kpis if version else kpi_module.plan_kpis(state.instance, plan),
-        }
+        return build_day_plan(
+            day,
+            plan,
+            state.bookings,
+            version=version.version if version else 0,
+            kpis=version.kpis if version else kpi_module.plan_kpis(state.instance, plan),
+            describe=self.catalog.describe,
+            may_mark_no_show=self.may_mark_no_show,
+        )
 
     def kpis(self, day: date) -> dict[str, Any]:
         """The KPIs of the day's current plan."""

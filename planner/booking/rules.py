@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from planner.booking.trip import WishKind
 from planner.service import Service
-from planner.timetable.connections import hhmm
+from planner.timefmt import hhmm
 
 #: Stops scheduled to start within this time from now cannot be moved or preceded.
 FREEZE_S = 10 * 60

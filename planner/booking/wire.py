@@ -27,13 +27,13 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from planner.errors import BookingError
-from planner.service import parse_clock
+from planner.timefmt import parse_hhmm
 
 #: Dates a request may name: wide enough for any service, narrow enough that date
 #: arithmetic never overflows (``date.max + 1 day`` would).
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2100, 12, 31)
 DATE_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-#: ``HH:MM``, 00:00 to 24:00, as :func:`planner.service.parse_clock` reads it.
+#: ``HH:MM``, 00:00 to 24:00, as :func:`planner.timefmt.parse_hhmm` reads it.
 CLOCK_PATTERN = r"^(([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 
 
@@ -51,7 +51,7 @@ def _service_date(value: Any) -> date:
 
 def _clock(value: Any, info: ValidationInfo) -> int:
     try:
-        return parse_clock(value, field=info.field_name or "time")
+        return parse_hhmm(value, field=info.field_name or "time")
     except ValueError as exc:
         raise PydanticCustomError("time", getattr(exc, "reason", str(exc))) from None
 

@@ -1,4 +1,4 @@
-"""Exports: the service as a GTFS-Flex feed, and a day's plan as GeoJSON, CSV or plain GTFS.
+"""The service as a GTFS-Flex feed (a day's plan: :mod:`planner.export.plan`).
 
 Tables are built as pandas DataFrames (one per GTFS file, all values strings) and written
 to a zip by :func:`write_gtfs`; :func:`check_flex` checks a feed against the GTFS-Flex
@@ -13,14 +13,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import pandas as pd
 
 from planner.errors import PlannerError
-from planner.export.csvsafe import csv_text
 from planner.service import Service
 from planner.stops import StopCatalog
-from routing.matrix import CSRNetwork, path_geometry, shortest_path
+from planner.timefmt import hhmm, hhmmss, parse_hhmmss
 
 AGENCY_ID = "rufbus"
 ROUTE_ID = "rufbus"
@@ -57,18 +55,8 @@ class ExportError(PlannerError):
     """The service or plan cannot be exported as asked; ``field`` names what to fix."""
 
 
-def gtfs_time(seconds: float) -> str:
-    """Seconds after midnight as GTFS ``HH:MM:SS`` (hours may pass 24)."""
-    s = int(seconds)
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-def _parse_gtfs_time(text: str) -> int:
-    hours, minutes, seconds = (int(x) for x in text.split(":"))
-    return hours * 3600 + minutes * 60 + seconds
-
-
-def _frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+def gtfs_frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    """A GTFS table of ``rows``: the given columns, every value a string (None: empty)."""
     return pd.DataFrame([{c: "" if r.get(c) is None else str(r[c]) for c in columns} for r in rows],
                         columns=list(columns))  # fmt: skip
 
@@ -92,7 +80,7 @@ def platform_stops(catalog: StopCatalog, nodes: Sequence[int]) -> pd.DataFrame:
                     "location_type": 0,
                 }
             )
-    return _frame(rows, ("stop_id", "stop_name", "stop_lat", "stop_lon", "location_type"))
+    return gtfs_frame(rows, ("stop_id", "stop_name", "stop_lat", "stop_lon", "location_type"))
 
 
 def _booking_rule(rule_id: str, service: Service, *, lead_s: int, message: str) -> dict:
@@ -114,7 +102,8 @@ def _booking_rule(rule_id: str, service: Service, *, lead_s: int, message: str) 
     return row
 
 
-def _agency_url(service: Service, agency_url: str) -> str:
+def require_agency_url(service: Service, agency_url: str) -> str:
+    """The operator's web site: ``agency_url``, else the service's booking page."""
     url = agency_url or service.booking_url
     if not url:
         raise ExportError("agency_url", "GTFS needs the operator's web site: give --agency-url "
@@ -163,7 +152,7 @@ def gtfs_flex_tables(
     if not service.phone and not service.booking_url:
         raise ExportError("phone", "set phone or booking_url in the service file: "
                           "riders of a GTFS-Flex feed need a way to book")  # fmt: skip
-    url = _agency_url(service, agency_url)
+    url = require_agency_url(service, agency_url)
     if end < start:
         raise ExportError("end", f"{end} is before the start {start}")
     first, last, night = service.first_pickup_s, service.last_dropoff_s, service.night_from_s
@@ -174,11 +163,11 @@ def gtfs_flex_tables(
         notice = max(service.min_lead_s, night - service.night_deadline_s)
         periods.append(
             ("rufbus-night", "night", night, last, notice,
-             f"Fahrten ab {gtfs_time(night)[:5]} bis {gtfs_time(service.night_deadline_s)[:5]} "
+             f"Fahrten ab {hhmm(night)} bis {hhmm(service.night_deadline_s)} "
              "Uhr am selben Tag buchen.")
         )  # fmt: skip
     tables: Tables = {
-        "agency.txt": _frame(
+        "agency.txt": gtfs_frame(
             [
                 {
                     "agency_id": AGENCY_ID,
@@ -198,7 +187,7 @@ def gtfs_flex_tables(
                 "agency_phone",
             ),
         ),  # fmt: skip
-        "feed_info.txt": _frame(
+        "feed_info.txt": gtfs_frame(
             [
                 {
                     "feed_publisher_name": service.name,
@@ -218,7 +207,7 @@ def gtfs_flex_tables(
                 "feed_version",
             ),
         ),  # fmt: skip
-        "routes.txt": _frame(
+        "routes.txt": gtfs_frame(
             [
                 {
                     "route_id": ROUTE_ID,
@@ -238,7 +227,7 @@ def gtfs_flex_tables(
                 "route_desc",
             ),
         ),  # fmt: skip
-        "calendar.txt": _frame(
+        "calendar.txt": gtfs_frame(
             [
                 {
                     "service_id": SERVICE_ID,
@@ -249,7 +238,7 @@ def gtfs_flex_tables(
             ],
             FLEX_REQUIRED["calendar.txt"],
         ),  # fmt: skip
-        "trips.txt": _frame(
+        "trips.txt": gtfs_frame(
             [
                 {
                     "route_id": ROUTE_ID,
@@ -262,7 +251,7 @@ def gtfs_flex_tables(
             ("route_id", "service_id", "trip_id", "trip_headsign"),
         ),  # fmt: skip
         "stops.txt": platform_stops(catalog, catalog.nodes),
-        "booking_rules.txt": _frame(
+        "booking_rules.txt": gtfs_frame(
             [
                 _booking_rule(rule, service, lead_s=lead, message=msg)
                 for _, rule, _, _, lead, msg in periods
@@ -279,11 +268,11 @@ def gtfs_flex_tables(
             ),
         ),  # fmt: skip
     }
-    tables["location_groups.txt"] = _frame(
+    tables["location_groups.txt"] = gtfs_frame(
         [{"location_group_id": GROUP_ID, "location_group_name": f"{service.name}: Haltestellen"}],
         FLEX_REQUIRED["location_groups.txt"],
     )
-    tables["location_group_stops.txt"] = _frame(
+    tables["location_group_stops.txt"] = gtfs_frame(
         [{"location_group_id": GROUP_ID, "stop_id": s} for s in tables["stops.txt"]["stop_id"]],
         FLEX_REQUIRED["location_group_stops.txt"],
     )
@@ -295,8 +284,8 @@ def gtfs_flex_tables(
                     "trip_id": trip_id,
                     "stop_sequence": seq,
                     "location_group_id": GROUP_ID,
-                    "start_pickup_drop_off_window": gtfs_time(begin),
-                    "end_pickup_drop_off_window": gtfs_time(finish),
+                    "start_pickup_drop_off_window": hhmmss(begin),
+                    "end_pickup_drop_off_window": hhmmss(finish),
                     "pickup_type": pickup,
                     "drop_off_type": drop_off,
                     "pickup_booking_rule_id": rule,
@@ -305,7 +294,7 @@ def gtfs_flex_tables(
             )
     columns = ("trip_id", "arrival_time", "departure_time", "stop_id", *FLEX_REQUIRED[
         "stop_times.txt"][1:])  # fmt: skip
-    tables["stop_times.txt"] = _frame(rows, columns)
+    tables["stop_times.txt"] = gtfs_frame(rows, columns)
     return tables
 
 
@@ -366,8 +355,12 @@ def check_flex(tables: Tables, *, hours: tuple[int, int] | None = None) -> list[
                 problems.append(f"{where}: stop_id and location_group_id are exclusive")
             if row["pickup_type"] in ("0", "3") or row["drop_off_type"] == "0":
                 problems.append(f"{where}: pickup_type 0/3 and drop_off_type 0 are forbidden")
-            begin = _parse_gtfs_time(row["start_pickup_drop_off_window"])
-            finish = _parse_gtfs_time(row["end_pickup_drop_off_window"])
+            try:
+                begin = parse_hhmmss(row["start_pickup_drop_off_window"], field="start")
+                finish = parse_hhmmss(row["end_pickup_drop_off_window"], field="end")
+            except PlannerError as exc:
+                problems.append(f"{where}: window {exc.field}: {exc.reason}")
+                continue
             if finish <= begin:
                 problems.append(f"{where}: the window ends before it starts")
             if hours and not (hours[0] <= begin and finish <= hours[1]):
@@ -400,225 +393,3 @@ def read_tables(path: Path) -> Tables:
             for name in zf.namelist()
             if name.endswith(".txt")
         }
-
-
-# -- a day's plan --------------------------------------------------------------------------
-
-#: What an exported stop keeps: timing, place and load; never the booking code (it gives the
-#: rider's name and phone and allows cancelling), the rider's name, phone or note. A list of
-#: what to keep, so that a field added to the day plan later stays in the office.
-EXPORT_STOP_KEYS = (
-    "kind", "stop", "arrival", "service_start", "departure", "people", "wheelchairs", "load",
-    "window", "connection",
-)  # fmt: skip
-
-
-def booking_refs(plan: Mapping[str, Any]) -> dict[str, str]:
-    """Booking code -> export-only id: ``B001``, ``B002``, ... in the order the bookings
-    first appear in the plan (vehicle by vehicle, stop by stop).
-
-    The id links a pickup to its drop-off within one export. It is not derived from the
-    code, means nothing outside the export, and cannot look up or cancel a booking.
-    """
-    refs: dict[str, str] = {}
-    for vehicle in plan["vehicles"]:
-        for s in vehicle["stops"]:
-            refs.setdefault(s["code"], f"B{len(refs) + 1:03d}")
-    return refs
-
-
-def anonymous_plan(plan: Mapping[str, Any]) -> dict[str, Any]:
-    """A day plan (``BookingEngine.day_plan``) fit to leave the office: each stop keeps
-    only :data:`EXPORT_STOP_KEYS` and gets its export-only ``booking_ref``
-    (:func:`booking_refs`)."""
-    refs = booking_refs(plan)
-    vehicles = [
-        {
-            **vehicle,
-            "stops": [
-                {"booking_ref": refs[s["code"]], **{k: s[k] for k in EXPORT_STOP_KEYS if k in s}}
-                for s in vehicle["stops"]
-            ],
-        }
-        for vehicle in plan["vehicles"]
-    ]
-    return {**plan, "vehicles": vehicles}
-
-
-def _route_nodes(vehicle: Mapping[str, Any], depot: int) -> list[int]:
-    return [depot, *(s["stop"]["id"] for s in vehicle["stops"]), depot]
-
-
-def plan_geojson(
-    plan: Mapping[str, Any], graph: nx.MultiDiGraph, csr: CSRNetwork, depots: Mapping[str, int]
-) -> dict[str, Any]:
-    """A day's plan (``BookingEngine.day_plan``) as GeoJSON: each vehicle's route along the
-    network as a LineString, and its stops as Points with export-only booking ids
-    (:func:`anonymous_plan`: no booking codes, rider names or phones).
-
-    Parameters
-    ----------
-    plan
-        The day plan.
-    graph, csr
-        The network and its compressed form.
-    depots
-        Vehicle id -> depot node.
-    """
-    features = []
-    for k, vehicle in enumerate(anonymous_plan(plan)["vehicles"]):
-        nodes = _route_nodes(vehicle, depots[vehicle["vehicle"]])
-        coords: list[list[float]] = []
-        for u, v in zip(nodes[:-1], nodes[1:], strict=True):
-            if u != v:
-                coords += [list(c) for c in path_geometry(graph, shortest_path(csr, u, v)).coords]
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": coords},
-                "properties": {"vehicle": vehicle["vehicle"], "index": k},
-            }
-        )
-        for s in vehicle["stops"]:
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": {
-                        "type": "Point",
-                        "coordinates": [s["stop"]["lon"], s["stop"]["lat"]],
-                    },
-                    "properties": {
-                        "vehicle": vehicle["vehicle"],
-                        "index": k,
-                        "booking_ref": s["booking_ref"],
-                        "kind": s["kind"],
-                        "time": s["service_start"],
-                        "stop": s["stop"]["name"],
-                    },
-                }
-            )
-    return {"type": "FeatureCollection", "features": features}
-
-
-PLAN_CSV_COLUMNS = (
-    "vehicle", "sequence", "time", "kind", "booking_ref", "stop_id", "stop_name", "lat", "lon",
-    "people", "wheelchairs", "load_after", "window", "connection",
-)  # fmt: skip
-
-
-def plan_csv(plan: Mapping[str, Any]) -> str:
-    """A day's plan as CSV: one row per stop of each vehicle, with export-only booking ids
-    (:func:`anonymous_plan`: no booking codes, rider names or phones)."""
-    rows = []
-    for vehicle in anonymous_plan(plan)["vehicles"]:
-        for k, s in enumerate(vehicle["stops"], start=1):
-            c = s.get("connection")
-            rows.append(
-                [vehicle["vehicle"], k, s["service_start"], s["kind"], s["booking_ref"],
-                 s["stop"]["id"], s["stop"]["name"], s["stop"]["lat"], s["stop"]["lon"],
-                 s["people"], s["wheelchairs"], s["load"], "-".join(s["window"]),
-                 f"{c['line']} {c['departure']}" if c else ""]
-            )  # fmt: skip
-    return csv_text(PLAN_CSV_COLUMNS, rows)
-
-
-def _hhmm_s(text: str) -> int:
-    hours, minutes = text.split(":")
-    return int(hours) * 3600 + int(minutes) * 60
-
-
-def plan_gtfs_tables(
-    plan: Mapping[str, Any],
-    service: Service,
-    catalog: StopCatalog,
-    depots: Mapping[str, int],
-    *,
-    agency_url: str = "",
-) -> Tables:
-    """A day's plan as plain GTFS: one trip per vehicle, dated by ``calendar_dates.txt``.
-
-    Consecutive visits of one stop become one stop time; the depot opens and closes each
-    trip (no boarding there).
-    """
-    day = date.fromisoformat(plan["date"])
-    service_id = f"plan-{day:%Y%m%d}"
-    trips, stop_times, nodes = [], [], set()
-    for vehicle in plan["vehicles"]:
-        if not vehicle["stops"]:
-            continue
-        trip_id = f"{day:%Y%m%d}-{vehicle['vehicle']}"
-        depot = depots[vehicle["vehicle"]]
-        visits = [(depot, _hhmm_s(vehicle["depart"]), _hhmm_s(vehicle["depart"]), None)]
-        for s in vehicle["stops"]:
-            visits.append((s["stop"]["id"], _hhmm_s(s["arrival"]), _hhmm_s(s["departure"]),
-                           s["kind"]))  # fmt: skip
-        visits.append((depot, _hhmm_s(vehicle["return"]), _hhmm_s(vehicle["return"]), None))
-        merged: list[list[Any]] = []
-        for node, arrival, departure, kind in visits:
-            if merged and merged[-1][0] == node:
-                merged[-1][2] = max(merged[-1][2], departure)
-                merged[-1][3].add(kind)
-            else:
-                merged.append([node, arrival, departure, {kind}])
-        for seq, (node, arrival, departure, kinds) in enumerate(merged, start=1):
-            nodes.add(node)
-            stop_times.append(
-                {"trip_id": trip_id, "arrival_time": gtfs_time(arrival),
-                 "departure_time": gtfs_time(max(arrival, departure)),
-                 "stop_id": _first_stop_id(catalog, node), "stop_sequence": seq,
-                 "pickup_type": 0 if "pickup" in kinds else 1,
-                 "drop_off_type": 0 if "dropoff" in kinds else 1, "timepoint": 0}
-            )  # fmt: skip
-        trips.append({"route_id": ROUTE_ID, "service_id": service_id, "trip_id": trip_id,
-                      "trip_short_name": vehicle["vehicle"]})  # fmt: skip
-    url = _agency_url(service, agency_url)
-    stops = platform_stops(catalog, sorted(nodes))
-    stops = stops[stops["stop_id"].isin({_first_stop_id(catalog, n) for n in nodes})]
-    return {
-        "agency.txt": _frame(
-            [
-                {
-                    "agency_id": AGENCY_ID,
-                    "agency_name": service.name,
-                    "agency_url": url,
-                    "agency_timezone": service.timezone,
-                }
-            ],
-            FLEX_REQUIRED["agency.txt"],
-        ),  # fmt: skip
-        "routes.txt": _frame(
-            [
-                {
-                    "route_id": ROUTE_ID,
-                    "agency_id": AGENCY_ID,
-                    "route_short_name": "Rufbus",
-                    "route_type": BUS,
-                }
-            ],
-            FLEX_REQUIRED["routes.txt"],
-        ),  # fmt: skip
-        "calendar_dates.txt": _frame(
-            [{"service_id": service_id, "date": f"{day:%Y%m%d}", "exception_type": 1}],
-            ("service_id", "date", "exception_type"),
-        ),
-        "trips.txt": _frame(trips, ("route_id", "service_id", "trip_id", "trip_short_name")),
-        "stops.txt": stops.reset_index(drop=True),
-        "stop_times.txt": _frame(
-            stop_times,
-            (
-                "trip_id",
-                "arrival_time",
-                "departure_time",
-                "stop_id",
-                "stop_sequence",
-                "pickup_type",
-                "drop_off_type",
-                "timepoint",
-            ),
-        ),  # fmt: skip
-    }
-
-
-def _first_stop_id(catalog: StopCatalog, node: int) -> str:
-    ids = catalog.network.graph.nodes[node].get("stop_ids") or f"node-{node}"
-    return str(ids).split(";")[0]

@@ -24,12 +24,13 @@ import pandas as pd
 from tqdm import tqdm
 
 from planner.export.csvsafe import safe_frame
-from planner.export.gtfs_flex import anonymous_plan, booking_refs
+from planner.export.plan import anonymous_plan, booking_refs, plan_sketch_geojson
 from planner.scenarios.demand import DemandParams, PlaceStops, read_places, sample_demand
 from planner.scenarios.scenario import RunSpec
 from planner.scenarios.simulate import SimulationParams, simulate_day
-from planner.service import Service, VehicleSpec, load_service, parse_clock
+from planner.service import Service, VehicleSpec, load_service
 from planner.stops import StopCatalog
+from planner.timefmt import hhmm, parse_hhmm
 from planner.world import load_world
 from routing.settings import Settings
 
@@ -60,7 +61,7 @@ def apply_overrides(service: Service, spec: RunSpec) -> Service:
         depots = list(dict.fromkeys(v.depot for v in service.fleet))
         size = o.get("fleet_size", len(service.fleet))
         start, end = (
-            (parse_clock(spec.shift[0], field="shift"), parse_clock(spec.shift[1], field="shift"))
+            (parse_hhmm(spec.shift[0], field="shift"), parse_hhmm(spec.shift[1], field="shift"))
             if spec.shift
             else (template.shift_start_s, template.shift_end_s)
         )
@@ -76,31 +77,6 @@ def apply_overrides(service: Service, spec: RunSpec) -> Service:
             for k in range(size)
         )
     return dataclasses.replace(service, **changes)
-
-
-def plan_geojson(plan: dict[str, Any]) -> dict[str, Any]:
-    """An anonymous plan (:func:`planner.export.gtfs_flex.anonymous_plan`) as GeoJSON: each
-    vehicle's stop sequence as a line, stops as points."""
-    features = []
-    for vehicle in plan["vehicles"]:
-        coords = [[s["stop"]["lon"], s["stop"]["lat"]] for s in vehicle["stops"]]
-        if len(coords) >= 2:
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "LineString", "coordinates": coords},
-                    "properties": {"vehicle": vehicle["vehicle"]},
-                }
-            )
-        for s in vehicle["stops"]:
-            features.append({
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [s["stop"]["lon"], s["stop"]["lat"]]},
-                "properties": {"vehicle": vehicle["vehicle"], "kind": s["kind"],
-                               "booking_ref": s["booking_ref"],
-                               "time": s["service_start"], "stop": s["stop"]["name"]},
-            })  # fmt: skip
-    return {"type": "FeatureCollection", "features": features}
 
 
 @dataclass(frozen=True)
@@ -161,10 +137,10 @@ def run_one(
         row.update(result.kpis)
         row.update(status="ok", error="", wall_seconds=round(time.perf_counter() - started, 1))
         # the plan files leave the simulation: export-only ids instead of booking codes
-        plan = anonymous_plan(result.plan)
+        refs = booking_refs(result.plan)
         requests = result.requests.rename(columns={"code": "booking_ref"})
         if "booking_ref" in requests:
-            requests["booking_ref"] = requests["booking_ref"].map(booking_refs(result.plan))
+            requests["booking_ref"] = requests["booking_ref"].map(refs)
         lonlat = {n: catalog.describe(n) for n in catalog.nodes}
         requests = requests.assign(
             origin_lon=[lonlat[n]["lon"] for n in result.requests["origin"]],
@@ -174,13 +150,13 @@ def run_one(
         )
         safe_frame(requests).to_csv(folder / "requests.csv", index=False)
         stops = [
-            {"vehicle": v["vehicle"], "time": s["service_start"], "kind": s["kind"],
-             "stop": s["stop"]["name"], "booking_ref": s["booking_ref"], "load": s["load"]}
-            for v in plan["vehicles"] for s in v["stops"]
+            {"vehicle": v.vehicle_id, "time": hhmm(s.service_start_s), "kind": s.kind,
+             "stop": s.stop.name, "booking_ref": refs[s.code], "load": s.load}
+            for v, s in result.plan.stops()
         ]  # fmt: skip
         safe_frame(pd.DataFrame(stops)).to_csv(folder / "stops.csv", index=False)
-        (folder / "plan.geojson").write_text(json.dumps(plan_geojson(plan)))
-        (folder / "plan.json").write_text(json.dumps(plan))
+        (folder / "plan.geojson").write_text(json.dumps(plan_sketch_geojson(result.plan)))
+        (folder / "plan.json").write_text(json.dumps(anonymous_plan(result.plan)))
         db.unlink(missing_ok=True)
         (folder / "result.json").write_text(json.dumps(row, indent=1))
         (folder / "error.json").unlink(missing_ok=True)

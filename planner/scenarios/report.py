@@ -13,6 +13,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from planner.booking.views import DayPlan  # noqa: E402
 from routing.sources.osm import read_area  # noqa: E402
 
 #: KPIs charted against the swept parameter, with their labels.
@@ -85,24 +86,23 @@ def rejection_by_group(table: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
-def _minutes(hhmm: str) -> float:
-    h, m = hhmm.split(":")
-    return int(h) + int(m) / 60
+def _hours(seconds: float) -> float:
+    return seconds / 3600
 
 
-def timeline(plan: dict, path: Path, title: str) -> None:
+def timeline(plan: DayPlan, path: Path, title: str) -> None:
     """Gantt of the vehicles of one day: in service from first stop to return; stops as ticks."""
-    vehicles = [v for v in plan["vehicles"] if v["stops"]]
+    vehicles = [v for v in plan.vehicles if v.stops]
     fig, ax = plt.subplots(figsize=(10, 0.4 * len(vehicles) + 1.2))
     for row, vehicle in enumerate(vehicles):
-        start = _minutes(vehicle["stops"][0]["arrival"])
-        end = _minutes(vehicle["return"])
+        start = _hours(vehicle.stops[0].arrival_s)
+        end = _hours(vehicle.return_s)
         ax.barh(row, end - start, left=start, height=0.5, color="#b9d4e4", edgecolor="#00507a")
-        picks = [_minutes(s["service_start"]) for s in vehicle["stops"] if s["kind"] == "pickup"]
-        drops = [_minutes(s["service_start"]) for s in vehicle["stops"] if s["kind"] == "dropoff"]
+        picks = [_hours(s.service_start_s) for s in vehicle.stops if s.kind == "pickup"]
+        drops = [_hours(s.service_start_s) for s in vehicle.stops if s.kind == "dropoff"]
         ax.plot(picks, [row - 0.1] * len(picks), "|", color="#00507a", markersize=9)
         ax.plot(drops, [row + 0.1] * len(drops), "|", color="#a1001a", markersize=9)
-    ax.set_yticks(range(len(vehicles)), [v["vehicle"] for v in vehicles])
+    ax.set_yticks(range(len(vehicles)), [v.vehicle_id for v in vehicles])
     ax.set_xlim(5, 24)
     ax.set_xlabel("hour of day (| above: boarding, | below: alighting)")
     ax.set_title(title)
@@ -158,7 +158,8 @@ def write_report(table: pd.DataFrame, out_dir: Path, *, boundary_file: Path, tit
     if run is not None:
         folder = out_dir / "runs" / run["run"]
         label = ", ".join(f"{c.split('.')[-1]} {run[c]}" for c in swept_columns(table))
-        timeline(json.loads((folder / "plan.json").read_text()), figures / "timeline.png",
+        plan = DayPlan.from_json(json.loads((folder / "plan.json").read_text()))
+        timeline(plan, figures / "timeline.png",
                  f"Vehicles over a representative day ({label}, seed {run['seed']})")  # fmt: skip
         trip_map(pd.read_csv(folder / "requests.csv"), boundary_file, figures / "map.png",
                  f"Served and rejected trips ({label}, seed {run['seed']})")  # fmt: skip

@@ -29,7 +29,8 @@ from typing import Any
 import yaml
 
 from planner.errors import PlannerError
-from planner.service import DEFAULT_SERVICE_FILE, parse_clock
+from planner.service import DEFAULT_SERVICE_FILE
+from planner.timefmt import parse_hhmm
 
 
 class ScenarioError(PlannerError):
@@ -175,7 +176,7 @@ def load_scenario(path: Path | str) -> list[RunSpec]:
         if not isinstance(shift, list) or len(shift) != 2:
             raise ScenarioError(f"{path}:shift", "must be [start, end]")
         for value in shift:
-            parse_clock(value, field=f"{path}:shift")
+            parse_hhmm(value, field=f"{path}:shift")
         shift = (shift[0], shift[1])
     base = {name: _section(path, data, name) for name in SECTIONS}
     seeds = data.get("seeds", 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time as timer
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 import pandas as pd
 
 from planner.booking import BookingEngine
+from planner.booking.engine import OfferView
+from planner.booking.views import DayPlan
 from planner.errors import BookingError
 from planner.scenarios.demand import DemandRequest
 from planner.service import Service
@@ -57,25 +60,23 @@ class SimulationResult:
 
     kpis: dict[str, Any]
     requests: pd.DataFrame
-    plan: dict[str, Any]
+    plan: DayPlan
     problems: list[str]
 
 
-def _minutes(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def _choose(offers: list[dict], request: DemandRequest, tolerance_min: int) -> dict | None:
-    """The rider's choice: the first (nearest) offer, if close enough to the wish."""
+def _choose(
+    offers: Sequence[OfferView], request: DemandRequest, tolerance_min: int
+) -> OfferView | None:
+    """The rider's choice: the first (nearest) offer, if close enough to the wish (in whole
+    minutes, as the rider reads the offer)."""
     if not offers:
         return None
     best = offers[0]
     wish = request.trip.time_s // 60
     if request.trip.kind == "pickup":
-        deviation = abs(_minutes(best["pickup_window"][0]) - wish)
+        deviation = abs(int(best.window_start_s // 60) - wish)
     else:
-        deviation = wish - _minutes(best["estimated_arrival"])
+        deviation = wish - int(best.est_arrival_s // 60)
     return best if deviation <= tolerance_min else None
 
 
@@ -145,16 +146,16 @@ def simulate_day(
             "booked_at_min": request.booked_at_s // 60,
         }
         try:
-            result = engine.offer(trip, with_alternatives=False).to_json()
+            result = engine.offer(trip, with_alternatives=False)
         except BookingError as exc:
             rows.append({**row, "outcome": "rejected", "reason": exc.field})
             continue
-        choice = _choose(result["offers"], request, params.rider_tolerance_min)
+        choice = _choose(result.offers, request, params.rider_tolerance_min)
         if choice is None:
-            reason = result.get("reason") or "declined"
+            reason = result.reason or "declined"
             rows.append({**row, "outcome": "rejected", "reason": reason})
             continue
-        (confirmed,) = engine.confirm(choice["offer_id"], name="Simulation", phone="0000 00000")
+        (confirmed,) = engine.confirm(choice.id, name="Simulation", phone="0000 00000")
         booked += 1
         rows.append({**row, "outcome": "served", "reason": "", "code": confirmed["code"]})
     if every_s and booked:
@@ -170,13 +171,12 @@ def simulate_day(
     return SimulationResult(kpis, table, plan, problems)
 
 
-def wish_kpis(table: pd.DataFrame, plan: dict[str, Any]) -> dict[str, Any]:
+def wish_kpis(table: pd.DataFrame, plan: DayPlan) -> dict[str, Any]:
     """How far service is from the wish: pickup after the wished time ("pick me up at"), or
-    arrival before it ("arrive by"), in minutes, from the final plan."""
-    times: dict[tuple[str, str], int] = {}
-    for vehicle in plan["vehicles"]:
-        for stop in vehicle["stops"]:
-            times[(stop["code"], stop["kind"])] = _minutes(stop["service_start"])
+    arrival before it ("arrive by"), in whole minutes, from the final plan."""
+    times: dict[tuple[str, str], int] = {
+        (s.code, s.kind): int(s.service_start_s // 60) for _, s in plan.stops()
+    }
     gaps = []
     for row in table[table["outcome"] == "served"].itertuples():
         if row.kind == "pickup":

@@ -11,6 +11,7 @@ import bisect
 from dataclasses import dataclass
 from typing import Any
 
+from planner.timefmt import hhmm
 from routing.timetable import Timetable
 
 #: Shortest time to change between two trips at one stop place, on top of any walking.
@@ -18,12 +19,6 @@ MIN_TRANSFER_S = 2 * 60
 
 #: Longest wait at a transfer: a connection that waits longer is not one riders would take.
 MAX_TRANSFER_WAIT_S = 30 * 60
-
-
-def hhmm(seconds: float) -> str:
-    """Seconds after midnight as ``HH:MM`` (rounded down to the minute)."""
-    minutes = int(seconds // 60)
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,12 @@ from typing import Any, Literal
 
 from planner.errors import BookingError
 from planner.service import TimetableRule
+from planner.timefmt import hhmm
 from planner.timetable.connections import (
     MAX_TRANSFER_WAIT_S,
     Boarding,
     Connection,
     find_connections,
-    hhmm,
     towards,
 )
 from routing.timetable import Timetable

@@ -16,6 +16,7 @@ from planner.service import VehicleSpec, load_service
 from planner.service_time import local_datetime, service_seconds
 from planner.stops import StopCatalog
 from planner.store.db import Store
+from planner.timefmt import parse_hhmm
 from planner.timetable.lines_first import Feeder
 from routing.settings import Settings
 from routing.timetable import TimetableCache
@@ -26,13 +27,12 @@ STASSFURT = "Staßfurt, Bahnhof (Bus)"
 
 
 def trip(catalog: StopCatalog, day: date, hhmm: str) -> TripRequest:
-    h, m = map(int, hhmm.split(":"))
     return TripRequest(
         day,
         catalog.resolve(BERNBURG, field="origin"),
         catalog.resolve(STASSFURT, field="destination"),
         "pickup",
-        h * 3600 + m * 60,
+        parse_hhmm(hhmm, field="time"),
     )
 
 

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from planner.timetable.connections import Connection, Leg, find_connections, hhmm, towards
+from planner.timefmt import hhmm, parse_hhmm
+from planner.timetable.connections import Connection, Leg, find_connections, towards
 from routing.timetable import Timetable, TimetableCache
 
 WEDNESDAY, SUNDAY = date(2026, 12, 2), date(2026, 12, 6)
@@ -16,8 +17,7 @@ STASSFURT = "Staßfurt, Bahnhof (Bus)"
 
 
 def hm(text: str) -> int:
-    hours, minutes = text.split(":")
-    return int(hours) * 3600 + int(minutes) * 60
+    return parse_hhmm(text, field="time")
 
 
 def search(tt: Timetable, a: str, b: str, start: str, end: str, **kw) -> list[Connection]:

@@ -94,8 +94,8 @@ def test_retention_erases_old_personal_data_and_keeps_the_kpis(
     assert (kept.status, kept.passengers, kept.window_start_s) == ("confirmed", 1, 8 * 3600 + 600)
     assert engine.kpis(date(2026, 12, 2)) == kpis_before
     plan_after = engine.day_plan(date(2026, 12, 2))
-    assert plan_after["kpis"] == plan_before["kpis"]
-    assert [s["rider"] for v in plan_after["vehicles"] for s in v["stops"]] == [""] * 4
+    assert plan_after.kpis == plan_before.kpis
+    assert [s.rider for _, s in plan_after.stops()] == [""] * 4
     with engine.store.session() as s:
         assert set(s.scalars(select(Offer.id))) == {o.id for o in fresh}
     assert retain(engine, clock).to_json() == {

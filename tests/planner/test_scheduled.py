@@ -109,8 +109,7 @@ def test_feeder_combination_and_booking(engine: BookingEngine) -> None:
     assert booking["connection"] == expected
     assert booking["latest_arrival"] == "14:50"
     plan = engine.day_plan(date.fromisoformat(DAY))
-    stops = [s for v in plan["vehicles"] for s in v["stops"]]
-    assert [s["connection"] for s in stops if s["kind"] == "dropoff"] == [expected]
+    assert [s.connection for _, s in plan.stops() if s.kind == "dropoff"] == [expected]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from planner.booking import BookingEngine
 from planner.store.db import Booking, Offer, PlanVersion
+from planner.timefmt import hhmm
 from tests.web.helpers import ANALYST, DAY, DISPATCHER, Clock
 
 BERNBURG = "Bernburg (Saale), Busbahnhof"
@@ -235,7 +236,7 @@ def test_promise_kept_after_100_bookings_and_reoptimization(
             client,
             origin=origin,
             destination=destination,
-            time=f"{minute // 60:02d}:{minute % 60:02d}",
+            time=hhmm(minute * 60),
             kind=rng.choice(["pickup", "arrival"]),
             passengers=rng.choice([1, 1, 1, 2]),
         )

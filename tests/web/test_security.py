@@ -7,13 +7,15 @@ import csv
 import io
 import json
 import logging
+from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
 
 from planner.booking import BookingEngine, parse_trip_request
+from planner.booking.views import DayPlan, PlanStop, StopPlace, VehicleDay
 from planner.errors import PlannerError
-from planner.export.gtfs_flex import plan_csv
+from planner.export.plan import plan_csv
 from routing.settings import Settings
 from tests.web.helpers import DAY, DISPATCHER, csrf_token
 from web import create_app
@@ -83,21 +85,18 @@ def test_manifest_csv_neutralises_formulas(client: FlaskClient, engine: BookingE
 
 
 def test_plan_csv_neutralises_formulas() -> None:
-    stop = {"id": 1, "name": "@SUM(A1:A9)", "lat": 51.8, "lon": 11.7}
-    plan = {
-        "vehicles": [
-            {
-                "vehicle": "-BUS",
-                "stops": [
-                    {"kind": "pickup", "code": "X", "stop": stop, "service_start": "08:10",
-                     "people": 1, "wheelchairs": 0, "load": 1, "window": ["08:10", "08:25"],
-                     "connection": None},
-                ],
-            }
-        ]
-    }  # fmt: skip
-    (row,) = csv.DictReader(io.StringIO(plan_csv(plan)))
+    stop = PlanStop(
+        kind="pickup", code="X", rider="=cmd", phone="+49", note="", people=1, wheelchairs=0,
+        stop=StopPlace(1, "@SUM(A1:A9)", lon=11.7, lat=51.8), arrival_s=29400,
+        service_start_s=29400, departure_s=29460, load=1, window_s=(29400, 30300),
+        connection=None, no_show_allowed=False,
+    )  # fmt: skip
+    plan = DayPlan(date(2026, 12, 2), 1, (VehicleDay("-BUS", 28800, 36000, (stop,)),), {})
+    text = plan_csv(plan)
+    (row,) = csv.DictReader(io.StringIO(text))
     assert (row["vehicle"], row["stop_name"]) == ("'-BUS", "'@SUM(A1:A9)")
+    assert (row["time"], row["window"], row["booking_ref"]) == ("08:10", "08:10-08:25", "B001")
+    assert "cmd" not in text and "+49" not in text  # no rider details leave the office
     assert row["people"] == "1" and row["lat"] == "51.8"
 
 

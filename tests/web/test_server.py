@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from planner.service import DEFAULT_SERVICE_FILE
+from planner.timefmt import hhmm
 from routing.settings import Settings
 
 RUFBUS = str(Path(sys.executable).parent / "rufbus")
@@ -252,7 +253,7 @@ def test_kill_9_during_a_booking_burst_loses_no_confirmed_booking(
     for burst, in_flight_s in enumerate((0.0, 0.2, 0.5)):
         server.start()
         day = future_day(2 + burst)
-        wishes = [f"{h:02d}:{m:02d}" for h in range(6, 20) for m in (0, 0)]  # two per hour
+        wishes = [hhmm(h * 3600) for h in range(6, 20) for _ in range(2)]  # two per hour
         threads = [threading.Thread(target=rider, args=(day, w, k)) for k, w in enumerate(wishes)]
         for t in threads:
             t.start()
