@@ -175,11 +175,13 @@ def read_feeds(paths: Sequence[Path]) -> Feeds:
         raise RoutingError("feeds", "give at least one GTFS file")
     feeds = [_read(Path(p)) for p in paths]
     places, node_of_stop = merge_stop_places(feeds[0].stops)
-    key_of = {
-        (row.name_, row.y, row.x): node
-        for node, row in places.rename(columns={"name": "name_"}).iterrows()
+    key_of: dict[tuple[str, float, float], int] = {
+        (name, y, x): node
+        for node, name, y, x in zip(
+            places.index, places["name"], places["y"], places["x"], strict=True
+        )
     }
-    extra_rows = []
+    extra_rows: list[dict[str, object]] = []
     for feed in feeds[1:]:
         for row in feed.stops.itertuples(index=False):
             key = (str(row.stop_name), float(row.stop_lat), float(row.stop_lon))
@@ -192,6 +194,11 @@ def read_feeds(paths: Sequence[Path]) -> Feeds:
         places = pd.concat([places, extra])
         places.index.name = "node"
     return Feeds(places, node_of_stop, tuple(feeds), tuple(Path(p) for p in paths))
+
+
+def _place_names(places: pd.DataFrame) -> dict[int, str]:
+    """Node -> stop place name."""
+    return {int(n): str(name) for n, name in zip(places.index, places["name"], strict=True)}
 
 
 def walk_links(
@@ -320,7 +327,7 @@ def build_timetable(
                 boards.setdefault(node, []).append((trip.departure_s[pos], t, pos))
             if trip.can_alight[pos] and pos > 0:
                 alights.setdefault(node, []).append((trip.arrival_s[pos], t, pos))
-    names = {int(n): str(name) for n, name in feeds.places["name"].items()}
+    names = _place_names(feeds.places)
     log.info("timetable %s: %d trips", day, len(trips))
     return Timetable(
         day,
@@ -385,7 +392,7 @@ class TimetableCache:
     @property
     def names(self) -> dict[int, str]:
         """Node -> stop place name."""
-        return {int(n): str(name) for n, name in self.feeds.places["name"].items()}
+        return _place_names(self.feeds.places)
 
     @property
     def period(self) -> tuple[date, date]:

@@ -14,7 +14,6 @@ from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
 from annotated_types import GroupedMetadata
-
 from pydantic import (
     AfterValidator,
     BaseModel,

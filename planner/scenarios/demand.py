@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.booking.engine import TripRequest
+from planner.booking.engine import TripRequest, WishKind
 from planner.stops import StopCatalog
 
 #: Relative number of trips starting in each hour (06-21 h): a school and work peak in the
@@ -140,7 +140,7 @@ def sample_demand(
     hours = np.array(list(HOURLY_PROFILE))
     hour_p = np.array(list(HOURLY_PROFILE.values()), dtype=float)
     hour_p /= hour_p.sum()
-    out = []
+    out: list[DemandRequest] = []
     while len(out) < params.requests:
         o, d = divmod(int(rng.choice(n * n, p=weights)), n)
         origin = _stop(rng, places, o, 1.0)
@@ -148,7 +148,7 @@ def sample_demand(
         if origin == destination:
             continue
         minute = int(rng.choice(hours, p=hour_p)) * 60 + int(rng.integers(0, 12)) * 5
-        kind = "arrival" if rng.random() < params.arrive_by_share else "pickup"
+        kind: WishKind = "arrival" if rng.random() < params.arrive_by_share else "pickup"
         wheelchairs = int(rng.random() < params.wheelchair_share)
         people = int(rng.choice([2, 3], p=[0.75, 0.25])) if rng.random() < params.group_share else 1
         # a wheelchair user travels with people - 1 companions on seats

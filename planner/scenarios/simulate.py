@@ -178,11 +178,14 @@ def wish_kpis(table: pd.DataFrame, plan: dict[str, Any]) -> dict[str, Any]:
         for stop in vehicle["stops"]:
             times[(stop["code"], stop["kind"])] = _minutes(stop["service_start"])
     gaps = []
-    for row in table[table["outcome"] == "served"].itertuples():
-        if row.kind == "pickup":
-            gaps.append(abs(times[(row.code, "pickup")] - row.wish_min))
+    served = table[table["outcome"] == "served"]
+    for code, kind, wish_min in zip(
+        served["code"], served["kind"], served["wish_min"], strict=True
+    ):
+        if kind == "pickup":
+            gaps.append(abs(times[(code, "pickup")] - wish_min))
         else:
-            gaps.append(row.wish_min - times[(row.code, "dropoff")])
+            gaps.append(wish_min - times[(code, "dropoff")])
     if not gaps:
         return {}
     return {
