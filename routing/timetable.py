@@ -258,8 +258,10 @@ def _active_trips(feed: gk.Feed, day: date) -> pd.DataFrame:
 
 
 def _allowed(st: pd.DataFrame, column: str) -> np.ndarray:
-    """True where riders may board (``pickup_type``) or alight (``drop_off_type``): any
-    type but 1 (none); an empty value is 0 (regular)."""
+    """True where riders may board (``pickup_type``) or alight (``drop_off_type``).
+
+    That is any type but 1 (none); an empty value is 0 (regular).
+    """
     if column not in st:
         return np.ones(len(st), dtype=bool)
     return st[column].astype("Int64").fillna(0).to_numpy(dtype=int) != 1
@@ -405,8 +407,10 @@ class TimetableCache:
         return first <= day <= last
 
     def get(self, day: date) -> Timetable:
-        """The timetable of ``day``, built on first use (empty on a day the feeds do not
-        cover: no scheduled line is known then)."""
+        """The timetable of ``day``, built on first use.
+
+        It is empty on a day the feeds do not cover: no scheduled line is known then.
+        """
         with self._lock:
             if day in self._days:
                 self._days.move_to_end(day)

@@ -47,8 +47,10 @@ def load_catalog(config: AppConfig, service: Service) -> StopCatalog:
 
 
 def load_timetable(config: AppConfig, service: Service) -> TimetableCache:
-    """The scheduled lines: the district's feed plus the service's ``timetable.feeds``
-    (paths relative to the data folder, or absolute)."""
+    """The scheduled lines: the district's feed plus the service's ``timetable.feeds``.
+
+    Their paths are relative to the data folder, or absolute.
+    """
     settings = config.settings
     extra = [settings.data_dir / f for f in service.timetable.feeds]
     # every bookable day stays cached: a far date could otherwise evict today's timetable
@@ -60,8 +62,11 @@ def load_timetable(config: AppConfig, service: Service) -> TimetableCache:
 
 
 def build_engine(config: AppConfig, store: Store) -> BookingEngine:
-    """Load the service, the network, the bookable stops and (if the service checks it) the
-    timetable, and make the booking engine."""
+    """Make the booking engine.
+
+    Loads the service, the network, the bookable stops and (if the service checks it) the
+    timetable.
+    """
     service = load_service(config.service_file)
     timetable = load_timetable(config, service) if service.timetable.check else None
     return BookingEngine(service, load_catalog(config, service), store, timetable=timetable)

@@ -53,6 +53,7 @@ GANTT_LABEL_W, GANTT_HOUR_W, GANTT_ROW_H = 70, 40, 26
 
 
 def chosen_day() -> date:
+    """The day the page asks for (``date``), today if none; a 400 if it is no date."""
     text = request.values.get("date", "")
     if not text:
         return today()
@@ -63,6 +64,7 @@ def chosen_day() -> date:
 
 
 def kpi_rows(kpis: dict[str, Any]) -> list[tuple[str, str]]:
+    """Key figures as ``(label, value)`` rows in the reader's language."""
     values = {
         **{k: str(v) for k, v in kpis.items()},
         "pooling_rate": f"{100 * kpis.get('pooling_rate', 0):.0f} %",
@@ -73,6 +75,7 @@ def kpi_rows(kpis: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def minutes(hhmm: str) -> int:
+    """Minutes after midnight of ``HH:MM``."""
     hours, mins = hhmm.split(":")
     return int(hours) * 60 + int(mins)
 
@@ -116,6 +119,7 @@ def gantt(vehicles: list[dict[str, Any]]) -> dict[str, Any]:
 @bp.get("/")
 @role_required("dispatcher")
 def day():
+    """The dispatcher's day: routes, timeline, bookings and key figures."""
     when = chosen_day()
     engine = services().engine
     plan = engine.day_plan(when)
@@ -132,8 +136,10 @@ def day():
 @bp.get("/routes.geojson")
 @role_required("dispatcher")
 def routes_geojson():
-    """The day's routes as lines along the network, and their stops as points with
-    export-only booking ids (a download: no booking codes, names or phones)."""
+    """The day's routes as lines along the network, and their stops as points.
+
+    A download with export-only booking ids: no booking codes, names or phones.
+    """
     engine = services().engine
     plan = engine.day_plan(chosen_day())
     network = engine.catalog.network
@@ -144,18 +150,21 @@ def routes_geojson():
 @bp.get("/book")
 @role_required("dispatcher")
 def book():
+    """The booking form for a trip taken by phone."""
     return render_form(form_defaults(today()), staff=True)
 
 
 @bp.post("/offers")
 @role_required("dispatcher")
 def offers():
+    """Offers for a trip taken by phone."""
     return handle_offers(staff=True)
 
 
 @bp.post("/confirm/<offer_id>")
 @role_required("dispatcher")
 def confirm(offer_id: str):
+    """Book an offer for a rider on the phone, then show the day."""
     engine = services().engine
     try:
         booking = confirm_from_form(engine, offer_id, request.form, created_by=g.user.name)
@@ -204,12 +213,14 @@ def _ask(code: str, action: str):
 @bp.route("/booking/<code>/cancel", methods=["GET", "POST"])
 @role_required("dispatcher")
 def cancel(code: str):
+    """Ask whether to cancel the booking (GET), or cancel it (POST)."""
     return _ask(code, "cancel") if request.method == "GET" else _change(code, "cancel")
 
 
 @bp.route("/booking/<code>/no-show", methods=["GET", "POST"])
 @role_required("dispatcher")
 def no_show(code: str):
+    """Ask whether to mark a no-show (GET), or mark it (POST)."""
     return _ask(code, "no_show") if request.method == "GET" else _change(code, "no_show")
 
 
@@ -259,6 +270,7 @@ def erase_form(code: str):
 @bp.post("/booking/<code>/erase")
 @role_required("dispatcher")
 def erase(code: str):
+    """Erase the rider's personal data on request (refused while a trip is booked)."""
     engine = services().engine
     try:
         result = erase_rider(
@@ -299,6 +311,7 @@ def export_booking(code: str):
 @bp.post("/optimize")
 @role_required("dispatcher")
 def optimize():
+    """Re-optimise the day and show the key figures before and after."""
     when = chosen_day()
     result = services().engine.optimize(when, time_limit=services().config.optimize_seconds)
     rows = []
@@ -309,6 +322,7 @@ def optimize():
 
 
 def manifest_rows(when: date, vehicle_id: str) -> list[dict[str, Any]]:
+    """The stops of ``vehicle_id`` on ``when``; a 404 if there is no such vehicle."""
     plan = services().engine.day_plan(when)
     vehicle = next((v for v in plan["vehicles"] if v["vehicle"] == vehicle_id), None)
     if vehicle is None:
@@ -319,6 +333,7 @@ def manifest_rows(when: date, vehicle_id: str) -> list[dict[str, Any]]:
 @bp.get("/manifest/<vehicle_id>")
 @role_required("dispatcher")
 def manifest(vehicle_id: str):
+    """The driver's manifest of one vehicle for the day, to print."""
     when = chosen_day()
     return render_template(
         "dispatch/manifest.html",
@@ -331,6 +346,7 @@ def manifest(vehicle_id: str):
 @bp.get("/manifest/<vehicle_id>.csv")
 @role_required("dispatcher")
 def manifest_csv(vehicle_id: str):
+    """The driver's manifest as CSV."""
     when = chosen_day()
     header = ("time", "kind", "stop", "code", "rider", "phone", "people", "wheelchairs",
               "load_after", "window", "note")  # fmt: skip
@@ -372,10 +388,12 @@ def analysis():
 @bp.get("/analysis/<name>/")
 @role_required("analyst")
 def batch_report(name: str):
+    """The report of scenario batch ``name``."""
     return send_from_directory(services().config.scenario_dir / name, "report.html")
 
 
 @bp.get("/analysis/<name>/figures/<path:filename>")
 @role_required("analyst")
 def batch_figure(name: str, filename: str):
+    """A chart of scenario batch ``name``'s report."""
     return send_from_directory(services().config.scenario_dir / name / "figures", filename)

@@ -223,8 +223,10 @@ MONTHS = {
 
 
 def format_day(day: date | str) -> str:
-    """A date as people read it, always with the weekday: "Mittwoch, 2. Dezember 2026"
-    ("Wednesday, 2 December 2026")."""
+    """A date as people read it, always with the weekday.
+
+    For example "Mittwoch, 2. Dezember 2026" ("Wednesday, 2 December 2026").
+    """
     if isinstance(day, str):
         day = date.fromisoformat(day)
     lang = current_language()

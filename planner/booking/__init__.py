@@ -1,0 +1,1 @@
+"""Booking: trip requests, offers, confirmations, the wire format, key figures, privacy."""

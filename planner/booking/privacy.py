@@ -47,6 +47,7 @@ class RetentionResult:
     dry_run: bool = False
 
     def to_json(self) -> dict[str, Any]:
+        """The counts as the API and the CLI report them."""
         return {
             "bookings_anonymised": self.bookings,
             "standing_bookings_anonymised": self.standing_bookings,
@@ -70,6 +71,7 @@ class ErasureResult:
     standing_ids: tuple[int, ...]
 
     def to_json(self) -> dict[str, Any]:
+        """The erased codes and standing booking ids as the API reports them."""
         return {"erased_codes": list(self.codes), "erased_standing_ids": list(self.standing_ids)}
 
 
@@ -99,8 +101,9 @@ def local_today(now: datetime, timezone: str) -> date:
 def apply_retention(
     store: Store, rule: PrivacyRule, *, now: datetime, timezone: str, dry_run: bool = False
 ) -> RetentionResult:
-    """Erase personal data past the rule's time and delete old expired offers, in one
-    transaction.
+    """Erase personal data past the rule's time and delete old expired offers.
+
+    All in one transaction.
 
     Parameters
     ----------
@@ -298,10 +301,12 @@ class RetentionJob:
         self._thread = threading.Thread(target=self._loop, name="rufbus-retention", daemon=True)
 
     def start(self) -> RetentionJob:
+        """Start the background thread; return the job."""
         self._thread.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop the background thread, waiting at most ``timeout`` seconds."""
         self._stop.set()
         self._thread.join(timeout)
 

@@ -1,5 +1,7 @@
-"""The wire format of booking requests: pydantic models that are the one source of both the
-input checks and the OpenAPI document (``web/openapi.py`` builds it from these models).
+"""The wire format of booking requests.
+
+Pydantic models that are the one source of both the input checks and the OpenAPI document
+(``web/openapi.py`` builds it from these models).
 
 Checks that need the stop catalogue or the service (stop names, party size limit, origin
 and destination differ) stay with the engine (:func:`planner.booking.engine.trip_request`).
@@ -88,8 +90,10 @@ Clock = Annotated[
 
 @dataclass(frozen=True)
 class _Text(GroupedMetadata):
-    """A string of at most ``max_length`` characters matching ``pattern`` (by default: one
-    visible character at least), trimmed after the checks; ``mismatch`` says what is wrong.
+    """A string of at most ``max_length`` characters matching ``pattern``.
+
+    By default the pattern asks for one visible character at least. The string is trimmed
+    after the checks; ``mismatch`` says what is wrong.
 
     Grouped metadata (``Annotated[str, _Text(200)]``) rather than a function returning an
     ``Annotated`` type, so that type checkers see the aliases below as ``str``.
@@ -252,10 +256,14 @@ def parse_day(text: str, *, field: str = "date") -> date:
 
 
 class OptimizeOptions(BaseModel):
+    """How long a dispatcher's re-optimisation may search."""
+
     time_limit: float = Field(10.0, ge=1, le=300, description="seconds")
 
 
 class StopQuery(BaseModel):
+    """A search for stops by part of their name."""
+
     q: Query
     limit: int = Field(10, ge=1, le=50)
 
@@ -264,8 +272,11 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def field_error(exc: ValidationError) -> BookingError:
-    """The first problem of ``exc`` as a :class:`BookingError` naming the field as the API
-    calls it (``connection.departure``; list positions are left out)."""
+    """The first problem of ``exc`` as a :class:`BookingError`.
+
+    It names the field as the API calls it (``connection.departure``; list positions are
+    left out).
+    """
     first = exc.errors(include_url=False)[0]
     ctx = first.get("ctx") or {}
     field = ctx.get("field") or ".".join(str(p) for p in first["loc"] if isinstance(p, str))

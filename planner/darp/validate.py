@@ -36,7 +36,10 @@ class Violation:
         return self.message
 
 
-def validate(instance: Instance, plan: Plan, *, tolerance: float = TOLERANCE) -> list[Violation]:
+# One pass along each route recomputes every constraint from the instance: the running
+# state (time, load, totals) is shared by all checks, and the checker is meant to be read top
+# to bottom against the model, so it stays one function.
+def validate(instance: Instance, plan: Plan, *, tolerance: float = TOLERANCE) -> list[Violation]:  # noqa: C901
     """Return every constraint the plan breaks (an empty list if it is feasible).
 
     Parameters

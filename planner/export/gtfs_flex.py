@@ -449,8 +449,9 @@ EXPORT_STOP_KEYS = (
 
 
 def booking_refs(plan: Mapping[str, Any]) -> dict[str, str]:
-    """Booking code -> export-only id: ``B001``, ``B002``, ... in the order the bookings
-    first appear in the plan (vehicle by vehicle, stop by stop).
+    """Booking code -> export-only id: ``B001``, ``B002``, ...
+
+    In the order the bookings first appear in the plan (vehicle by vehicle, stop by stop).
 
     The id links a pickup to its drop-off within one export. It is not derived from the
     code, means nothing outside the export, and cannot look up or cancel a booking.
@@ -463,9 +464,11 @@ def booking_refs(plan: Mapping[str, Any]) -> dict[str, str]:
 
 
 def anonymous_plan(plan: Mapping[str, Any]) -> dict[str, Any]:
-    """A day plan (``BookingEngine.day_plan``) fit to leave the office: each stop keeps
-    only :data:`EXPORT_STOP_KEYS` and gets its export-only ``booking_ref``
-    (:func:`booking_refs`)."""
+    """A day plan (``BookingEngine.day_plan``) fit to leave the office.
+
+    Each stop keeps only :data:`EXPORT_STOP_KEYS` and gets its export-only ``booking_ref``
+    (:func:`booking_refs`).
+    """
     refs = booking_refs(plan)
     vehicles = [
         {
@@ -487,9 +490,10 @@ def _route_nodes(vehicle: Mapping[str, Any], depot: int) -> list[int]:
 def plan_geojson(
     plan: Mapping[str, Any], graph: nx.MultiDiGraph, csr: CSRNetwork, depots: Mapping[str, int]
 ) -> dict[str, Any]:
-    """A day's plan (``BookingEngine.day_plan``) as GeoJSON: each vehicle's route along the
-    network as a LineString, and its stops as Points with export-only booking ids
-    (:func:`anonymous_plan`: no booking codes, rider names or phones).
+    """A day's plan (``BookingEngine.day_plan``) as GeoJSON.
+
+    Each vehicle's route along the network is a LineString, and its stops are Points with
+    export-only booking ids (:func:`anonymous_plan`: no booking codes, rider names or phones).
 
     Parameters
     ----------
@@ -542,8 +546,11 @@ PLAN_CSV_COLUMNS = (
 
 
 def plan_csv(plan: Mapping[str, Any]) -> str:
-    """A day's plan as CSV: one row per stop of each vehicle, with export-only booking ids
-    (:func:`anonymous_plan`: no booking codes, rider names or phones)."""
+    """A day's plan as CSV: one row per stop of each vehicle.
+
+    With export-only booking ids (:func:`anonymous_plan`: no booking codes, rider names or
+    phones).
+    """
     rows = []
     for vehicle in anonymous_plan(plan)["vehicles"]:
         for k, s in enumerate(vehicle["stops"], start=1):

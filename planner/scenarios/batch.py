@@ -79,8 +79,10 @@ def apply_overrides(service: Service, spec: RunSpec) -> Service:
 
 
 def plan_geojson(plan: dict[str, Any]) -> dict[str, Any]:
-    """An anonymous plan (:func:`planner.export.gtfs_flex.anonymous_plan`) as GeoJSON: each
-    vehicle's stop sequence as a line, stops as points."""
+    """An anonymous plan (:func:`planner.export.gtfs_flex.anonymous_plan`) as GeoJSON.
+
+    Each vehicle's stop sequence is a line, its stops are points.
+    """
     features = []
     for vehicle in plan["vehicles"]:
         coords = [[s["stop"]["lon"], s["stop"]["lat"]] for s in vehicle["stops"]]

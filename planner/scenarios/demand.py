@@ -51,8 +51,10 @@ class DemandParams:
 
 @dataclass(frozen=True, slots=True)
 class DemandRequest:
-    """A trip request and when it is made (seconds from the service day's midnight;
-    negative = the day before)."""
+    """A trip request and when it is made.
+
+    ``booked_at_s`` counts seconds from the service day's midnight; negative is the day before.
+    """
 
     trip: TripRequest
     booked_at_s: int

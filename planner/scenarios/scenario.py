@@ -102,6 +102,7 @@ class RunSpec:
         return hashlib.sha1(text.encode()).hexdigest()[:16]
 
     def section(self, name: str) -> dict[str, Any]:
+        """The keys of section ``name`` (``overrides``, ``demand``, ``simulation``) as a dict."""
         return dict(getattr(self, name))
 
 

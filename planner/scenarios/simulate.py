@@ -1,5 +1,8 @@
-"""Simulate a service day with the booking engine itself: requests arrive in booking order,
-riders take an offer or not, the dispatcher re-optimises now and then."""
+"""Simulate a service day with the booking engine itself.
+
+Requests arrive in booking order, riders take an offer or not, the dispatcher re-optimises
+now and then.
+"""
 
 from __future__ import annotations
 
@@ -48,6 +51,7 @@ class SimClock:
     now: datetime = field(default_factory=lambda: datetime(2000, 1, 1, tzinfo=UTC))
 
     def __call__(self) -> datetime:
+        """The simulated time."""
         return self.now
 
 
@@ -171,8 +175,11 @@ def simulate_day(
 
 
 def wish_kpis(table: pd.DataFrame, plan: dict[str, Any]) -> dict[str, Any]:
-    """How far service is from the wish: pickup after the wished time ("pick me up at"), or
-    arrival before it ("arrive by"), in minutes, from the final plan."""
+    """How far service is from the wish, in minutes, from the final plan.
+
+    That is the pickup after the wished time ("pick me up at"), or the arrival before it
+    ("arrive by").
+    """
     times: dict[tuple[str, str], int] = {}
     for vehicle in plan["vehicles"]:
         for stop in vehicle["stops"]:

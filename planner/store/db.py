@@ -176,6 +176,7 @@ class Store:
 
     @property
     def is_sqlite(self) -> bool:
+        """Whether the database is SQLite (else PostgreSQL)."""
         return self.url.startswith("sqlite")
 
     @contextmanager
