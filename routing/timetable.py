@@ -264,7 +264,7 @@ def _allowed(st: pd.DataFrame, column: str) -> np.ndarray:
     """
     if column not in st:
         return np.ones(len(st), dtype=bool)
-    return st[column].astype("Int64").fillna(0).to_numpy(dtype=int) != 1
+    return np.asarray(st[column].astype("Int64").fillna(0).to_numpy(dtype=int) != 1)
 
 
 def build_timetable(

@@ -43,7 +43,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
 
 from planner.darp.codec import StopRef, build_plan, routes_of_plan, stop_of_ref
 from planner.darp.model import Instance
@@ -441,7 +441,9 @@ def _search(job: _Job) -> list[Routes]:  # noqa: C901
             routes.append(route)
         return routes
 
-    def descend(routes: list[list[int]], parameters) -> list[list[int]] | None:
+    def descend(
+        routes: list[list[int]], parameters: routing_parameters_pb2.RoutingSearchParameters
+    ) -> list[list[int]] | None:
         start = routing.ReadAssignmentFromRoutes(
             [[manager.NodeToIndex(node_of[s]) for s in route] for route in routes], True
         )

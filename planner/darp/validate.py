@@ -59,7 +59,9 @@ def validate(instance: Instance, plan: Plan, *, tolerance: float = TOLERANCE) ->
     tol = tolerance
     out: list[Violation] = []
 
-    def add(kind: str, message: str, vehicle: str | None = None, request: str | None = None):
+    def add(
+        kind: str, message: str, vehicle: str | None = None, request: str | None = None
+    ) -> None:
         out.append(Violation(kind, message, vehicle, request))
 
     vehicles = {v.id: v for v in instance.vehicles}
