@@ -34,9 +34,11 @@ run: $(STAMP)
 	@echo "Open http://$(HOST):$(PORT)/ (dispatcher: http://$(HOST):$(PORT)/dispatch/)"
 	$(BIN)/rufbus serve --host $(HOST) --port $(PORT)
 
+# mypy checks planner/ and routing/ ([tool.mypy] in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: lint $(CHROMIUM) $(INITDB)
 	$(BIN)/pytest -q
@@ -54,4 +56,4 @@ screenshots: $(STAMP) $(CHROMIUM)
 	RUFBUS_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q tests/e2e
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,1 @@
+"""Rufbus planning: the dial-a-ride problem, booking, storage, timetables, scenarios, exports."""

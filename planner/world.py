@@ -46,7 +46,8 @@ class WorldConfig:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WorldConfig:
         """Read ``RUFBUS_DATA_DIR``, ``RUFBUS_CACHE_DIR``, ``DATABASE_URL`` and
-        ``RUFBUS_SERVICE_FILE`` (each with its documented default)."""
+        ``RUFBUS_SERVICE_FILE`` (each with its documented default).
+        """
         env = os.environ if environ is None else environ
         return cls(
             settings=Settings.from_env(dict(env)),
@@ -85,7 +86,8 @@ class World:
 
 def service_area(settings: Settings, service: Service) -> Polygon | MultiPolygon:
     """The area of ``service``: the district boundary, or the GeoJSON file it names
-    (relative to the data folder, like ``timetable.feeds``, or absolute)."""
+    (relative to the data folder, like ``timetable.feeds``, or absolute).
+    """
     if service.boundary == "district":
         return read_area(settings.data_file("boundary"))
     return read_area(settings.data_dir / service.boundary)

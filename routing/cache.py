@@ -10,7 +10,7 @@ import pickle
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ def cached(path: Path, build: Callable[[], T], *, refresh: bool = False) -> T:
     if path.is_file() and not refresh:
         try:
             with path.open("rb") as f:
-                return pickle.load(f)
+                # what ``build`` made before; a pickle cannot be checked statically
+                return cast(T, pickle.load(f))
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
             log.warning("ignoring unreadable cache file %s: %s", path, exc)
     obj = build()

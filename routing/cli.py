@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 import click
 
@@ -15,10 +15,11 @@ from routing.network import Network, default_source, district_area, load_network
 from routing.settings import Settings
 from routing.stops import find_stop
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def user_errors(func: F) -> F:
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn Rufbus input errors into a one-line message on stderr and exit code 2.
 
     Every package's errors follow one protocol: a ``ValueError`` or ``LookupError`` that carries
@@ -26,7 +27,7 @@ def user_errors(func: F) -> F:
     """
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except (ValueError, LookupError) as exc:
@@ -35,7 +36,7 @@ def user_errors(func: F) -> F:
             click.echo(f"error: {exc}", err=True)
             raise SystemExit(2) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 source_option = click.option(

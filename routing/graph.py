@@ -139,14 +139,15 @@ def largest_strong_component(G: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, int]:
 
 def _read_source(source: Source, *, cache_dir: Path) -> nx.MultiDiGraph:
     """Build the raw (not yet strongly connected) graph of ``source``, with travel times."""
-    if source.kind == "gtfs":
-        return graph_from_stop_network(gtfs.read_stop_network(source.path))
-    if source.kind == "osm-file":
-        G = osm.graph_from_osm_file(source.path)
-    elif source.kind == "osm-place":
+    path = source.path
+    if path is None:  # osm-place: the value is a place query, not a file
         G = osm.graph_from_place(source.value, cache_dir=cache_dir)
+    elif source.kind == "gtfs":
+        return graph_from_stop_network(gtfs.read_stop_network(path))
+    elif source.kind == "osm-file":
+        G = osm.graph_from_osm_file(path)
     else:
-        G = osm.graph_from_polygon_file(source.path, cache_dir=cache_dir)
+        G = osm.graph_from_polygon_file(path, cache_dir=cache_dir)
     return osm.add_bus_travel_times(G)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import networkx as nx
 import numpy as np
@@ -116,6 +117,30 @@ def _path_lengths(net: CSRNetwork, pred: np.ndarray) -> np.ndarray:
         anc = nxt
 
 
+@overload
+def travel_matrices(
+    net: CSRNetwork,
+    sources: Sequence[int],
+    targets: Sequence[int] | None = None,
+    *,
+    with_length: Literal[True] = True,
+) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def travel_matrices(
+    net: CSRNetwork,
+    sources: Sequence[int],
+    targets: Sequence[int] | None = None,
+    *,
+    with_length: Literal[False],
+) -> tuple[np.ndarray, None]: ...
+@overload
+def travel_matrices(
+    net: CSRNetwork,
+    sources: Sequence[int],
+    targets: Sequence[int] | None = None,
+    *,
+    with_length: bool,
+) -> tuple[np.ndarray, np.ndarray | None]: ...
 def travel_matrices(
     net: CSRNetwork,
     sources: Sequence[int],
@@ -152,7 +177,7 @@ def travel_matrices(
     batch_size = max(1, BATCH_CELLS // max(1, len(net.nodes)))
     for start in range(0, len(src), batch_size):
         batch = src[start : start + batch_size]
-        if with_length:
+        if length is not None:
             dist, pred = dijkstra(
                 net.weight, directed=True, indices=batch, return_predecessors=True
             )

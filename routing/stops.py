@@ -62,7 +62,7 @@ def find_stop(G: nx.MultiDiGraph, query: str) -> int:
     """
     for node, ids in G.nodes(data="stop_ids"):
         if ids and query in ids.split(";"):
-            return node
+            return int(node)
     matches = search_stops(G, query, limit=50)
     if not matches:
         raise RoutingError("stop", f"no stop named {query!r}")

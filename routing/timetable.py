@@ -175,11 +175,13 @@ def read_feeds(paths: Sequence[Path]) -> Feeds:
         raise RoutingError("feeds", "give at least one GTFS file")
     feeds = [_read(Path(p)) for p in paths]
     places, node_of_stop = merge_stop_places(feeds[0].stops)
-    key_of = {
-        (row.name_, row.y, row.x): node
-        for node, row in places.rename(columns={"name": "name_"}).iterrows()
+    key_of: dict[tuple[str, float, float], int] = {
+        (name, y, x): node
+        for node, name, y, x in zip(
+            places.index, places["name"], places["y"], places["x"], strict=True
+        )
     }
-    extra_rows = []
+    extra_rows: list[dict[str, object]] = []
     for feed in feeds[1:]:
         for row in feed.stops.itertuples(index=False):
             key = (str(row.stop_name), float(row.stop_lat), float(row.stop_lon))
@@ -192,6 +194,11 @@ def read_feeds(paths: Sequence[Path]) -> Feeds:
         places = pd.concat([places, extra])
         places.index.name = "node"
     return Feeds(places, node_of_stop, tuple(feeds), tuple(Path(p) for p in paths))
+
+
+def _place_names(places: pd.DataFrame) -> dict[int, str]:
+    """Node -> stop place name."""
+    return {int(n): str(name) for n, name in zip(places.index, places["name"], strict=True)}
 
 
 def walk_links(
@@ -251,11 +258,13 @@ def _active_trips(feed: gk.Feed, day: date) -> pd.DataFrame:
 
 
 def _allowed(st: pd.DataFrame, column: str) -> np.ndarray:
-    """True where riders may board (``pickup_type``) or alight (``drop_off_type``): any
-    type but 1 (none); an empty value is 0 (regular)."""
+    """True where riders may board (``pickup_type``) or alight (``drop_off_type``).
+
+    That is any type but 1 (none); an empty value is 0 (regular).
+    """
     if column not in st:
         return np.ones(len(st), dtype=bool)
-    return st[column].astype("Int64").fillna(0).to_numpy(dtype=int) != 1
+    return np.asarray(st[column].astype("Int64").fillna(0).to_numpy(dtype=int) != 1)
 
 
 def build_timetable(
@@ -320,7 +329,7 @@ def build_timetable(
                 boards.setdefault(node, []).append((trip.departure_s[pos], t, pos))
             if trip.can_alight[pos] and pos > 0:
                 alights.setdefault(node, []).append((trip.arrival_s[pos], t, pos))
-    names = {int(n): str(name) for n, name in feeds.places["name"].items()}
+    names = _place_names(feeds.places)
     log.info("timetable %s: %d trips", day, len(trips))
     return Timetable(
         day,
@@ -385,7 +394,7 @@ class TimetableCache:
     @property
     def names(self) -> dict[int, str]:
         """Node -> stop place name."""
-        return {int(n): str(name) for n, name in self.feeds.places["name"].items()}
+        return _place_names(self.feeds.places)
 
     @property
     def period(self) -> tuple[date, date]:
@@ -398,8 +407,10 @@ class TimetableCache:
         return first <= day <= last
 
     def get(self, day: date) -> Timetable:
-        """The timetable of ``day``, built on first use (empty on a day the feeds do not
-        cover: no scheduled line is known then)."""
+        """The timetable of ``day``, built on first use.
+
+        It is empty on a day the feeds do not cover: no scheduled line is known then.
+        """
         with self._lock:
             if day in self._days:
                 self._days.move_to_end(day)

@@ -22,6 +22,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def error(field: str, message: str, status: int):
+    """The JSON error answer ``{"error": {"field", "message"}}`` with ``status``."""
     return jsonify(error={"field": field, "message": message}), status
 
 
@@ -56,11 +57,13 @@ def body(model: type[M], *, optional: bool = False) -> M:
 
 @bp.get("/openapi.json")
 def openapi():
+    """The API description (OpenAPI 3.1)."""
     return jsonify(openapi_spec())
 
 
 @bp.get("/stops")
 def stops():
+    """Bookable stops whose name matches ``q``, best first."""
     query = wire.validate(wire.StopQuery, request.args.to_dict(), strict=False)
     return jsonify(stops=services().engine.catalog.search(query.q, limit=query.limit))
 
@@ -68,6 +71,7 @@ def stops():
 @bp.post("/offers")
 @throttled("offers")
 def offers():
+    """Offers for a trip wish."""
     engine = services().engine
     trip = trip_request(body(wire.TripWish), engine.catalog, engine.service)
     return jsonify(engine.offer(trip).to_json())
@@ -75,6 +79,7 @@ def offers():
 
 @bp.post("/bookings")
 def book():
+    """Confirm an offer (and its return offer): the new bookings."""
     confirmation = body(wire.Confirmation)
     bookings = services().engine.confirm(
         confirmation.offer_id,
@@ -90,30 +95,35 @@ def book():
 @bp.get("/bookings/<code>")
 @throttled("lookups")
 def get_booking(code: str):
+    """The booking ``code``."""
     return jsonify(booking_json(services().engine.booking(code)))
 
 
 @bp.delete("/bookings/<code>")
 @throttled("lookups")
 def cancel_booking(code: str):
+    """Cancel the booking ``code``."""
     return jsonify(services().engine.cancel(code))
 
 
 @bp.post("/bookings/<code>/no-show")
 @role_required("dispatcher", api=True)
 def no_show(code: str):
+    """Mark the booking ``code`` as a no-show (dispatchers)."""
     return jsonify(services().engine.no_show(code))
 
 
 @bp.get("/plans/<day>")
 @role_required("dispatcher", api=True)
 def plan(day: str):
+    """The day's plan (dispatchers)."""
     return jsonify(services().engine.day_plan(wire.parse_day(day)).to_json())
 
 
 @bp.post("/plans/<day>/optimize")
 @role_required("dispatcher", api=True)
 def optimize(day: str):
+    """Re-optimise the day's plan (dispatchers)."""
     options = body(wire.OptimizeOptions, optional=True)
     return jsonify(services().engine.optimize(wire.parse_day(day), time_limit=options.time_limit))
 
@@ -121,12 +131,14 @@ def optimize(day: str):
 @bp.get("/kpis/<day>")
 @role_required("dispatcher", api=True)
 def kpis(day: str):
+    """The day's key figures (dispatchers)."""
     return jsonify(services().engine.kpis(wire.parse_day(day)))
 
 
 @bp.post("/standing")
 @role_required("dispatcher", api=True)
 def standing():
+    """Book a standing trip on weekdays until a date (dispatchers)."""
     engine = services().engine
     wish = body(wire.Standing)
     result = engine.add_standing(

@@ -160,6 +160,7 @@ def role_required(role: str, *, api: bool = False) -> Callable:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """The login form, and signing in (failed attempts are rate-limited)."""
     if request.method == "GET":
         return render_template("auth/login.html", next=request.args.get("next", ""))
     login_limiter, client = limiter("login"), client_address()
@@ -182,6 +183,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Sign out and go to the rider's start page."""
     session.pop("user_id", None)
     return redirect(url_for("resident.index"))
 

@@ -75,9 +75,11 @@ def serve(host: str, port: int, threads: int) -> None:
 
 
 def _warm_up(engine: BookingEngine) -> None:
-    """Build what the first requests would otherwise wait for: every bookable day's
-    timetable (0.2-0.7 s each) and the compiled search kernels (about 20 s on a new machine,
-    which a dispatcher's first re-optimisation would pay)."""
+    """Build what the first requests would otherwise wait for.
+
+    That is every bookable day's timetable (0.2-0.7 s each) and the compiled search kernels
+    (about 20 s on a new machine, which a dispatcher's first re-optimisation would pay).
+    """
     from planner.darp.search import kernels
 
     engine.warm_timetable()

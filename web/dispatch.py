@@ -55,6 +55,7 @@ GANTT_LABEL_W, GANTT_HOUR_W, GANTT_ROW_H = 70, 40, 26
 
 
 def chosen_day() -> date:
+    """The day the page asks for (``date``), today if none; a 400 if it is no date."""
     text = request.values.get("date", "")
     if not text:
         return today()
@@ -65,6 +66,7 @@ def chosen_day() -> date:
 
 
 def kpi_rows(kpis: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Key figures as ``(label, value)`` rows in the reader's language."""
     values = {
         **{k: str(v) for k, v in kpis.items()},
         "pooling_rate": f"{100 * kpis.get('pooling_rate', 0):.0f} %",
@@ -113,6 +115,7 @@ def gantt(vehicles: Sequence[VehicleDay]) -> dict[str, Any]:
 @bp.get("/")
 @role_required("dispatcher")
 def day():
+    """The dispatcher's day: routes, timeline, bookings and key figures."""
     when = chosen_day()
     engine = services().engine
     plan = engine.day_plan(when)
@@ -129,8 +132,10 @@ def day():
 @bp.get("/routes.geojson")
 @role_required("dispatcher")
 def routes_geojson():
-    """The day's routes as lines along the network, and their stops as points with
-    export-only booking ids (a download: no booking codes, names or phones)."""
+    """The day's routes as lines along the network, and their stops as points.
+
+    A download with export-only booking ids: no booking codes, names or phones.
+    """
     engine = services().engine
     plan = engine.day_plan(chosen_day())
     network = engine.catalog.network
@@ -141,18 +146,21 @@ def routes_geojson():
 @bp.get("/book")
 @role_required("dispatcher")
 def book():
+    """The booking form for a trip taken by phone."""
     return render_form(form_defaults(today()), staff=True)
 
 
 @bp.post("/offers")
 @role_required("dispatcher")
 def offers():
+    """Offers for a trip taken by phone."""
     return handle_offers(staff=True)
 
 
 @bp.post("/confirm/<offer_id>")
 @role_required("dispatcher")
 def confirm(offer_id: str):
+    """Book an offer for a rider on the phone, then show the day."""
     engine = services().engine
     try:
         booking = confirm_from_form(engine, offer_id, request.form, created_by=g.user.name)
@@ -201,12 +209,14 @@ def _ask(code: str, action: str):
 @bp.route("/booking/<code>/cancel", methods=["GET", "POST"])
 @role_required("dispatcher")
 def cancel(code: str):
+    """Ask whether to cancel the booking (GET), or cancel it (POST)."""
     return _ask(code, "cancel") if request.method == "GET" else _change(code, "cancel")
 
 
 @bp.route("/booking/<code>/no-show", methods=["GET", "POST"])
 @role_required("dispatcher")
 def no_show(code: str):
+    """Ask whether to mark a no-show (GET), or mark it (POST)."""
     return _ask(code, "no_show") if request.method == "GET" else _change(code, "no_show")
 
 
@@ -256,6 +266,7 @@ def erase_form(code: str):
 @bp.post("/booking/<code>/erase")
 @role_required("dispatcher")
 def erase(code: str):
+    """Erase the rider's personal data on request (refused while a trip is booked)."""
     engine = services().engine
     try:
         result = erase_rider(
@@ -296,6 +307,7 @@ def export_booking(code: str):
 @bp.post("/optimize")
 @role_required("dispatcher")
 def optimize():
+    """Re-optimise the day and show the key figures before and after."""
     when = chosen_day()
     result = services().engine.optimize(when, time_limit=services().config.optimize_seconds)
     rows = []
@@ -306,6 +318,7 @@ def optimize():
 
 
 def manifest_rows(when: date, vehicle_id: str) -> tuple[PlanStop, ...]:
+    """The stops of ``vehicle_id`` on ``when``; a 404 if there is no such vehicle."""
     vehicle = services().engine.day_plan(when).vehicle(vehicle_id)
     if vehicle is None:
         abort(404)
@@ -315,6 +328,7 @@ def manifest_rows(when: date, vehicle_id: str) -> tuple[PlanStop, ...]:
 @bp.get("/manifest/<vehicle_id>")
 @role_required("dispatcher")
 def manifest(vehicle_id: str):
+    """The driver's manifest of one vehicle for the day, to print."""
     when = chosen_day()
     return render_template(
         "dispatch/manifest.html",
@@ -327,6 +341,7 @@ def manifest(vehicle_id: str):
 @bp.get("/manifest/<vehicle_id>.csv")
 @role_required("dispatcher")
 def manifest_csv(vehicle_id: str):
+    """The driver's manifest as CSV."""
     when = chosen_day()
     header = ("time", "kind", "stop", "code", "rider", "phone", "people", "wheelchairs",
               "load_after", "window", "note")  # fmt: skip
@@ -368,10 +383,12 @@ def analysis():
 @bp.get("/analysis/<name>/")
 @role_required("analyst")
 def batch_report(name: str):
+    """The report of scenario batch ``name``."""
     return send_from_directory(services().config.scenario_dir / name, "report.html")
 
 
 @bp.get("/analysis/<name>/figures/<path:filename>")
 @role_required("analyst")
 def batch_figure(name: str, filename: str):
+    """A chart of scenario batch ``name``'s report."""
     return send_from_directory(services().config.scenario_dir / name / "figures", filename)

@@ -225,8 +225,10 @@ MONTHS = {
 
 
 def format_day(day: date | str) -> str:
-    """A date as people read it, always with the weekday: "Mittwoch, 2. Dezember 2026"
-    ("Wednesday, 2 December 2026")."""
+    """A date as people read it, always with the weekday.
+
+    For example "Mittwoch, 2. Dezember 2026" ("Wednesday, 2 December 2026").
+    """
     if isinstance(day, str):
         day = date.fromisoformat(day)
     lang = current_language()
@@ -251,7 +253,8 @@ def current_language() -> str:
 
 def init_app(app: Flask) -> None:
     """Make ``_``, the current language and the ``day`` and ``hhmm`` filters available in every
-    template."""
+    template.
+    """
     app.jinja_env.globals.update(_=gettext, current_language=current_language)
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["hhmm"] = hhmm

@@ -1,5 +1,7 @@
-"""Rate limits per client address: one sliding-window limiter, used for failed logins and
-to throttle anonymous offer searches and booking lookups.
+"""Rate limits per client address.
+
+One sliding-window limiter, used for failed logins and to throttle anonymous offer searches
+and booking lookups.
 
 Over a limit, the client gets 429 with ``Retry-After``: a JSON error in the API
 (``{"error": {"field": ..., "message": ...}}``), a page in the rider's language else.
@@ -23,8 +25,9 @@ from web.i18n import ENGLISH
 
 
 class RateLimiter:
-    """At most ``limit.count`` events per key within a sliding window of ``limit.window_s``
-    seconds. Thread-safe; one per app and purpose.
+    """At most ``limit.count`` events per key within a sliding window.
+
+    The window lasts ``limit.window_s`` seconds. Thread-safe; one per app and purpose.
 
     Parameters
     ----------
@@ -99,8 +102,10 @@ TOO_MANY_REQUESTS = "Zu viele Anfragen von Ihrer Adresse."
 
 
 def init_app(app: Flask, config: AppConfig) -> None:
-    """Make the app's limiters, and trust ``config.trusted_proxies`` reverse proxies for the
-    client address."""
+    """Make the app's limiters.
+
+    It trusts ``config.trusted_proxies`` reverse proxies for the client address.
+    """
     app.extensions["rufbus_limiters"] = {
         "login": RateLimiter(config.login_limit),
         "offers": RateLimiter(config.offer_limit),
@@ -122,8 +127,10 @@ def client_address() -> str:
 
 
 def too_many(wait: int, *, field: str, message: str) -> Response:
-    """The 429 answer: JSON in the API (in English), a page in the rider's language else;
-    ``Retry-After`` in both. ``message`` is the German source text of ``web.i18n``."""
+    """The 429 answer: JSON in the API (in English), a page in the rider's language else.
+
+    Both carry ``Retry-After``. ``message`` is the German source text of ``web.i18n``.
+    """
     if request.path.startswith("/api/"):
         text = f"{ENGLISH[message]} Retry after {wait} s."
         response = jsonify(error={"field": field, "message": text})
@@ -137,8 +144,10 @@ def too_many(wait: int, *, field: str, message: str) -> Response:
 
 
 def throttled(purpose: str) -> Callable:
-    """Count each request to the view against the client address's ``purpose`` limit;
-    dispatchers (logged in or by HTTP Basic) are not counted."""
+    """Count each request to the view against the client address's ``purpose`` limit.
+
+    Dispatchers (logged in or by HTTP Basic) are not counted.
+    """
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)

@@ -1,5 +1,7 @@
-"""The OpenAPI 3.1 description of ``/api/v1``, built from the models that check the requests
-(:mod:`planner.booking.wire`), so that the document and the server cannot disagree.
+"""The OpenAPI 3.1 description of ``/api/v1``.
+
+It is built from the models that check the requests (:mod:`planner.booking.wire`), so that
+the document and the server cannot disagree.
 
 The response models here only describe what the engine returns (``booking_json``,
 ``OfferResult.to_json``...); the schemathesis test checks the answers against them.
@@ -20,15 +22,21 @@ HHMM = Field(pattern=r"^[0-9]{2}:[0-9]{2}$")
 
 
 class ErrorDetail(BaseModel):
+    """Which field is wrong and why."""
+
     field: str = Field(description="the offending field, e.g. `connection.departure`")
     message: str
 
 
 class Error(BaseModel):
+    """The answer to a request that is refused."""
+
     error: ErrorDetail
 
 
 class Stop(BaseModel):
+    """A bookable stop and where it is (WGS84)."""
+
     id: int
     name: str
     lon: float
@@ -36,10 +44,14 @@ class Stop(BaseModel):
 
 
 class Stops(BaseModel):
+    """Stops matching a search."""
+
     stops: list[Stop]
 
 
 class Offer(BaseModel):
+    """A bookable trip: the vehicle, the pickup window and the estimated times."""
+
     offer_id: str
     vehicle: str
     pickup_window: list[str] = Field(min_length=2, max_length=2)
@@ -63,11 +75,15 @@ class Offers(BaseModel):
 
 
 class NamedStop(BaseModel):
+    """A stop by id and name."""
+
     id: int
     name: str
 
 
 class Wish(BaseModel):
+    """What the rider asked for: pickup at or arrival by a time."""
+
     kind: Literal["pickup", "arrival"]
     time: str = HHMM
 
@@ -98,10 +114,14 @@ class Booking(BaseModel):
 
 
 class Bookings(BaseModel):
+    """The bookings one confirmation made (a return trip makes two)."""
+
     bookings: list[Booking]
 
 
 class StandingDay(BaseModel):
+    """One day of a standing booking: its booking, or why there is none."""
+
     date: str
     code: str | None = Field(None, description="the booking, if the day could be booked")
     reason: str | None = None
@@ -109,6 +129,8 @@ class StandingDay(BaseModel):
 
 
 class StandingResult(BaseModel):
+    """A standing booking and what became of each of its days."""
+
     standing_id: int
     days: list[StandingDay]
 

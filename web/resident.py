@@ -32,6 +32,7 @@ STATUS = {"confirmed": "bestätigt", "cancelled": "storniert", "no_show": "nicht
 
 
 def today() -> date:
+    """The service's local date now."""
     engine = services().engine
     return engine.clock().astimezone(engine.tz).date()
 
@@ -50,8 +51,11 @@ def describe_offers(result_json: dict[str, Any], origin: str, destination: str) 
 
 
 def describe_connections(result_json: dict[str, Any]) -> list[str]:
-    """Scheduled connections in plain words: 'Linie 146: ab Aschersleben, Busbahnhof 06:40,
-    Ankunft Staßfurt, Bahnhof (Bus) 07:06'."""
+    """Scheduled connections in plain words.
+
+    For example 'Linie 146: ab Aschersleben, Busbahnhof 06:40, Ankunft Staßfurt, Bahnhof
+    (Bus) 07:06'.
+    """
     out = []
     for c in result_json.get("scheduled", ()):
         legs = [
@@ -66,8 +70,11 @@ def describe_connections(result_json: dict[str, Any]) -> list[str]:
 
 
 def describe_feeders(result_json: dict[str, Any]) -> list[str]:
-    """Bus-and-line combinations: 'Rufbus bis Alsleben (Saale), Schule (Ankunft bis 14:50),
-    dann Linie 116 ab 14:55, Ankunft 15:24'."""
+    """Bus-and-line combinations in plain words.
+
+    For example 'Rufbus bis Alsleben (Saale), Schule (Ankunft bis 14:50), dann Linie 116 ab
+    14:55, Ankunft 15:24'.
+    """
     return [
         f"{_('Rufbus bis')} {f['hub']['name']} ({_('Ankunft bis')} {f['arrive_by']}), "
         f"{_('dann')} {_('Linie')} {f['line']} {_('ab')} {f['departure']}, "
@@ -77,6 +84,7 @@ def describe_feeders(result_json: dict[str, Any]) -> list[str]:
 
 
 def render_form(values: dict[str, Any], *, staff: bool = False, status: int = 200):
+    """The booking form filled with ``values``, answered with ``status``."""
     template = "resident/book.html"
     return render_template(template, values=values, staff=staff), status
 
@@ -107,6 +115,7 @@ def handle_offers(*, staff: bool):
 
 @bp.get("/")
 def index():
+    """The rider's booking form (fields may be preset by the URL)."""
     values = form_defaults(today())
     values.update({k: v for k, v in request.args.items() if k in FIELDS})
     return render_form(values)
@@ -115,6 +124,7 @@ def index():
 @bp.post("/offers")
 @throttled("offers")
 def offers():
+    """Offers for the rider's wish."""
     return handle_offers(staff=False)
 
 
@@ -132,6 +142,7 @@ def render_confirm(offer: dict[str, Any], values: Any) -> str:
 
 @bp.get("/confirm/<offer_id>")
 def confirm_form(offer_id: str):
+    """The form to book an offer."""
     try:
         offer = services().engine.offer_details(offer_id)
     except NotFoundError:
@@ -141,6 +152,7 @@ def confirm_form(offer_id: str):
 
 @bp.post("/confirm/<offer_id>")
 def confirm(offer_id: str):
+    """Book an offer, then show the booking."""
     engine = services().engine
     try:
         booking = confirm_from_form(engine, offer_id, request.form, created_by="web")
@@ -158,6 +170,7 @@ def confirm(offer_id: str):
 
 @bp.get("/booking")
 def lookup():
+    """Find a booking by its code."""
     code = request.args.get("code", "").strip().replace("-", "").replace(" ", "").upper()
     if code:
         return redirect(url_for("resident.show", code=code))
@@ -167,6 +180,7 @@ def lookup():
 @bp.get("/booking/<code>")
 @throttled("lookups")
 def show(code: str):
+    """The booking ``code``."""
     try:
         booking = booking_json(services().engine.booking(code))
     except NotFoundError:
@@ -183,6 +197,7 @@ def show(code: str):
 @bp.post("/booking/<code>/cancel")
 @throttled("lookups")
 def cancel(code: str):
+    """Cancel the booking ``code``."""
     try:
         services().engine.cancel(code)
     except NotFoundError:
@@ -196,6 +211,7 @@ def cancel(code: str):
 
 @bp.post("/language")
 def language():
+    """Switch the pages' language."""
     lang = request.form.get("lang")
     if lang in LANGUAGES:
         session["lang"] = lang

@@ -110,7 +110,8 @@ class DayStore:
 
     def load(self, session: Session, day: str, extra: Sequence[Request] = ()) -> DayState:
         """Load the day's confirmed bookings and current routes; ``extra`` requests are added
-        to the instance (candidates for insertion) but to no route."""
+        to the instance (candidates for insertion) but to no route.
+        """
         bookings = list(
             session.scalars(
                 select(Booking)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from planner.booking.engine import booking_json
 from planner.errors import ConflictError, NotFoundError
 from planner.service import PrivacyRule
-from planner.store.db import Booking, Offer, StandingBooking, Store, utcnow
+from planner.store.db import Base, Booking, Offer, StandingBooking, Store, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class RetentionResult:
     dry_run: bool = False
 
     def to_json(self) -> dict[str, Any]:
+        """The counts as the API and the CLI report them."""
         return {
             "bookings_anonymised": self.bookings,
             "standing_bookings_anonymised": self.standing_bookings,
@@ -70,6 +71,7 @@ class ErasureResult:
     standing_ids: tuple[int, ...]
 
     def to_json(self) -> dict[str, Any]:
+        """The erased codes and standing booking ids as the API reports them."""
         return {"erased_codes": list(self.codes), "erased_standing_ids": list(self.standing_ids)}
 
 
@@ -99,8 +101,9 @@ def local_today(now: datetime, timezone: str) -> date:
 def apply_retention(
     store: Store, rule: PrivacyRule, *, now: datetime, timezone: str, dry_run: bool = False
 ) -> RetentionResult:
-    """Erase personal data past the rule's time and delete old expired offers, in one
-    transaction.
+    """Erase personal data past the rule's time and delete old expired offers.
+
+    All in one transaction.
 
     Parameters
     ----------
@@ -128,20 +131,26 @@ def apply_retention(
         (Booking, (Booking.day <= cutoff, _personal(Booking))),
         (StandingBooking, (StandingBooking.last_day <= cutoff, _personal(StandingBooking))),
     )
-    counts = []
+    counts: list[int] = []
     with store.maintaining() as session:
         for model, where in targets:
-            counts.append(session.scalar(select(func.count()).select_from(model).where(*where)))
+            counts.append(_count(session, model, *where))
             if not dry_run:
-                erase = {"name": ERASED, "phone": ERASED, "note": ERASED}
+                erase: dict[str, object] = {"name": ERASED, "phone": ERASED, "note": ERASED}
                 if model is Booking:
                     erase["updated_at"] = now
                 session.execute(update(model).where(*where).values(**erase))
         old_offers = Offer.expires_at < expired_before
-        counts.append(session.scalar(select(func.count()).select_from(Offer).where(old_offers)))
+        offers = _count(session, Offer, old_offers)
         if not dry_run:
             session.execute(delete(Offer).where(old_offers))
-    return RetentionResult(*counts, dry_run=dry_run)
+    bookings, standing_bookings = counts
+    return RetentionResult(bookings, standing_bookings, offers, dry_run=dry_run)
+
+
+def _count(session: Session, model: type[Base], *where: ColumnElement[bool]) -> int:
+    """How many rows of ``model`` match ``where``."""
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 def _digits(phone: str) -> str:
@@ -216,7 +225,8 @@ def erase_rider(store: Store, code: str, *, today: date, same_phone: bool = Fals
             if b.status == "confirmed" and b.day >= today.isoformat():
                 raise StillBookedError(b.code, b.day)
         now = utcnow()
-        for record in (*bookings, *standing):
+        records: list[Booking | StandingBooking] = [*bookings, *standing]
+        for record in records:
             record.name = record.phone = record.note = ERASED
         for b in bookings:
             b.updated_at = now
@@ -291,10 +301,12 @@ class RetentionJob:
         self._thread = threading.Thread(target=self._loop, name="rufbus-retention", daemon=True)
 
     def start(self) -> RetentionJob:
+        """Start the background thread; return the job."""
         self._thread.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop the background thread, waiting at most ``timeout`` seconds."""
         self._stop.set()
         self._thread.join(timeout)
 

@@ -1,5 +1,6 @@
 """Re-optimising a booked day: the whole day re-planned by the solver, warm-started from the
-current plan, stored only if it keeps every promise and costs less."""
+current plan, stored only if it keeps every promise and costs less.
+"""
 
 from __future__ import annotations
 

@@ -31,7 +31,8 @@ Violation = tuple[str, str]
 @dataclass(frozen=True, slots=True)
 class WishWindow:
     """What a wish (moved by a shift) asks of the plan: the pickup window, the latest
-    drop-off (arrive-by only) and the ride-time promise."""
+    drop-off (arrive-by only) and the ride-time promise.
+    """
 
     earliest_pickup: float
     latest_pickup: float
@@ -41,7 +42,8 @@ class WishWindow:
     @property
     def start(self) -> float:
         """The pickup time the booking rules judge: the window's start for pickup-at, its
-        latest pickup for arrive-by."""
+        latest pickup for arrive-by.
+        """
         return self.earliest_pickup if self.latest_dropoff is None else self.latest_pickup
 
 
@@ -103,5 +105,6 @@ def offered_window(service: Service, wish: WishWindow, pickup_s: float) -> tuple
 
 def no_show_allowed(window_start_s: float, now_s: float) -> bool:
     """Whether a no-show may be recorded: only once the pickup window has started (before,
-    nobody can have missed the bus)."""
+    nobody can have missed the bus).
+    """
     return now_s >= window_start_s

@@ -1,5 +1,7 @@
-"""The wire format of booking requests: pydantic models that are the one source of both the
-input checks and the OpenAPI document (``web/openapi.py`` builds it from these models).
+"""The wire format of booking requests.
+
+Pydantic models that are the one source of both the input checks and the OpenAPI document
+(``web/openapi.py`` builds it from these models).
 
 Checks that need the stop catalogue or the service (stop names, party size limit, origin
 and destination differ) stay with the engine (:func:`planner.booking.engine.trip_request`).
@@ -8,9 +10,12 @@ and destination differ) stay with the engine (:func:`planner.booking.engine.trip
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
+from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -20,6 +25,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
     WithJsonSchema,
     WrapValidator,
     model_validator,
@@ -82,30 +88,37 @@ Clock = Annotated[
 ]
 
 
-def _text(
-    max_length: int,
-    *,
-    pattern: str | None = r"\S",
-    mismatch: str = "must not be blank",
-    description: str = "",
-) -> Any:
-    """A string of at most ``max_length`` characters matching ``pattern`` (by default: one
-    visible character at least), trimmed after the checks; ``mismatch`` says what is wrong."""
+@dataclass(frozen=True)
+class _Text(GroupedMetadata):
+    """A string of at most ``max_length`` characters matching ``pattern``.
 
-    def say_what(value: Any, handler: Any) -> str:
+    By default the pattern asks for one visible character at least. The string is trimmed
+    after the checks; ``mismatch`` says what is wrong.
+
+    Grouped metadata (``Annotated[str, _Text(200)]``) rather than a function returning an
+    ``Annotated`` type, so that type checkers see the aliases below as ``str``.
+    """
+
+    max_length: int
+    pattern: str | None = r"\S"
+    mismatch: str = "must not be blank"
+    description: str = ""
+
+    def __iter__(self) -> Iterator[object]:
+        yield Field(
+            max_length=self.max_length, pattern=self.pattern, description=self.description or None
+        )
+        yield AfterValidator(_strip)
+        yield WrapValidator(self._say_what)
+
+    def _say_what(self, value: Any, handler: ValidatorFunctionWrapHandler) -> str:
         try:
-            return handler(value)
+            text: str = handler(value)
         except ValidationError as exc:
             if exc.errors()[0]["type"] == "string_pattern_mismatch":
-                raise PydanticCustomError("string_pattern_mismatch", mismatch) from None
+                raise PydanticCustomError("string_pattern_mismatch", self.mismatch) from None
             raise
-
-    return Annotated[
-        str,
-        Field(max_length=max_length, pattern=pattern, description=description or None),
-        AfterValidator(_strip),
-        WrapValidator(say_what),
-    ]
+        return text
 
 
 class Point(BaseModel):
@@ -122,18 +135,21 @@ def _one_stop_error(value: Any, handler: Any) -> Any:
         raise PydanticCustomError("stop", "must be a stop id, a stop name or {lon, lat}") from None
 
 
-StopName = _text(200)
-LineName = _text(20, description="the line's name, e.g. '140'")
-PersonName = _text(200)
-Phone = _text(
-    40,
-    pattern=r"^[+\-/ ()]*([0-9][+\-/ ()]*){5,}$",
-    mismatch="must be a phone number (at least 5 digits; + - / ( ) and spaces)",
-    description="at least 5 digits; + - / ( ) and spaces allowed",
-)
-Note = _text(500, pattern=None)
-Identifier = _text(100)
-Query = _text(100, description="part of a stop name")
+StopName = Annotated[str, _Text(200)]
+LineName = Annotated[str, _Text(20, description="the line's name, e.g. '140'")]
+PersonName = Annotated[str, _Text(200)]
+Phone = Annotated[
+    str,
+    _Text(
+        40,
+        pattern=r"^[+\-/ ()]*([0-9][+\-/ ()]*){5,}$",
+        mismatch="must be a phone number (at least 5 digits; + - / ( ) and spaces)",
+        description="at least 5 digits; + - / ( ) and spaces allowed",
+    ),
+]
+Note = Annotated[str, _Text(500, pattern=None)]
+Identifier = Annotated[str, _Text(100)]
+Query = Annotated[str, _Text(100, description="part of a stop name")]
 
 #: A stop: its id from ``/stops``, its name, or ``{lon, lat}``.
 StopRef = Annotated[int | StopName | Point, WrapValidator(_one_stop_error)]
@@ -240,10 +256,14 @@ def parse_day(text: str, *, field: str = "date") -> date:
 
 
 class OptimizeOptions(BaseModel):
+    """How long a dispatcher's re-optimisation may search."""
+
     time_limit: float = Field(10.0, ge=1, le=300, description="seconds")
 
 
 class StopQuery(BaseModel):
+    """A search for stops by part of their name."""
+
     q: Query
     limit: int = Field(10, ge=1, le=50)
 
@@ -252,8 +272,11 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def field_error(exc: ValidationError) -> BookingError:
-    """The first problem of ``exc`` as a :class:`BookingError` naming the field as the API
-    calls it (``connection.departure``; list positions are left out)."""
+    """The first problem of ``exc`` as a :class:`BookingError`.
+
+    It names the field as the API calls it (``connection.departure``; list positions are
+    left out).
+    """
     first = exc.errors(include_url=False)[0]
     ctx = first.get("ctx") or {}
     field = ctx.get("field") or ".".join(str(p) for p in first["loc"] if isinstance(p, str))

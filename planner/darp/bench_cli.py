@@ -8,6 +8,7 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from tqdm import tqdm
@@ -19,10 +20,11 @@ from planner.darp.solve import SolveParams, solve
 from planner.darp.validate import validate
 from planner.errors import PlannerError
 
+#: One instance's result as written to the JSON file (values are JSON values).
+Record = dict[str, Any]
 
-def _record(
-    instance: Instance, plan: Plan, bks: BestKnown | None, seconds: float
-) -> dict[str, object]:
+
+def _record(instance: Instance, plan: Plan, bks: BestKnown | None, seconds: float) -> Record:
     """Per-instance JSON record; ``nodes`` are the file's node ids (= our locations)."""
     violations = validate(instance, plan)
     best = bks.cost if bks else None
@@ -68,8 +70,8 @@ def _load(
     return instances, bks
 
 
-def _gap_line(records: list[dict[str, object]], key: str = "gap_pct") -> str:
-    gaps = [float(r[key]) for r in records if r.get(key) is not None]  # type: ignore[arg-type]
+def _gap_line(records: list[Record], key: str = "gap_pct") -> str:
+    gaps = [float(r[key]) for r in records if r.get(key) is not None]
     if not gaps:
         return "no best-known values"
     return f"mean gap {statistics.fmean(gaps):.2f} %, max gap {max(gaps):.2f} %"
@@ -191,13 +193,13 @@ def pdptw(
         f"{'s':>5} ok | {'vroom veh':>9} {'dist':>9} {'gap %':>6} {'s':>5} ok"
     )
     for r in records:
-        peer = r.get("vroom") or {}
+        theirs = r.get("vroom") or {}
         click.echo(
             f"{r['instance']:8} {_fmt(r['bks_vehicles'], 'd'):>7} {_fmt(r['bks'], '.2f'):>9} | "
             f"{r['vehicles_used']:>3} {r['cost']:9.2f} {_fmt(r['gap_pct'], '.2f'):>6} "
-            f"{r['seconds']:5.1f} {_ok(r)} | {_fmt(peer.get('vehicles_used'), 'd'):>9} "
-            f"{_fmt(peer.get('cost'), '.2f'):>9} {_fmt(peer.get('gap_pct'), '.2f'):>6} "
-            f"{_fmt(peer.get('seconds'), '.1f'):>5} {_ok(peer) if peer else '-'}"
+            f"{r['seconds']:5.1f} {_ok(r)} | {_fmt(theirs.get('vehicles_used'), 'd'):>9} "
+            f"{_fmt(theirs.get('cost'), '.2f'):>9} {_fmt(theirs.get('gap_pct'), '.2f'):>6} "
+            f"{_fmt(theirs.get('seconds'), '.1f'):>5} {_ok(theirs) if theirs else '-'}"
         )
     click.echo(_summary("rufbus", records))
     if not no_vroom:
@@ -213,15 +215,15 @@ def _fmt(value: object, spec: str) -> str:
     return format(value, spec)
 
 
-def _ok(r: dict[str, object]) -> str:
+def _ok(r: Record) -> str:
     return (
         "yes" if r.get("valid") and r.get("served") == r.get("requests", r.get("served")) else "NO"
     )
 
 
-def _summary(label: str, records: list[dict[str, object]]) -> str:
-    vehicles = sum(int(r["vehicles_used"]) for r in records)  # type: ignore[call-overload]
-    best_vehicles = sum(int(r["bks_vehicles"] or 0) for r in records)  # type: ignore[call-overload]
+def _summary(label: str, records: list[Record]) -> str:
+    vehicles = sum(int(r["vehicles_used"]) for r in records)
+    best_vehicles = sum(int(r["bks_vehicles"] or 0) for r in records)
     same = [r for r in records if r["vehicles_used"] == r["bks_vehicles"]]
     return (
         f"{label}: {vehicles} vehicles in total (best known {best_vehicles}), "

@@ -37,8 +37,9 @@ def kind_of(s: int) -> StopKind:
 def routes_of_refs(
     instance: Instance, refs: Mapping[str, Sequence[StopRef]], *, where: str = "routes"
 ) -> list[list[int]]:
-    """Stop numbers per vehicle (in the instance's order) from ``(request id, kind)`` lists
-    keyed by vehicle id; vehicles not named get an empty route.
+    """Stop numbers per vehicle from ``(request id, kind)`` lists keyed by vehicle id.
+
+    Routes are in the instance's vehicle order; vehicles not named get an empty route.
 
     Raises
     ------
@@ -55,6 +56,13 @@ def routes_of_refs(
 
 
 def stop_of_ref(instance: Instance, ref: StopRef, where: str) -> int:
+    """The stop number of ``(request id, kind)``.
+
+    Raises
+    ------
+    InvalidPlanError
+        Naming ``where``, if the request is unknown or the kind is not pickup or dropoff.
+    """
     request_id, kind = ref
     try:
         r = instance.request_index(request_id)

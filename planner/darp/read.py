@@ -52,7 +52,8 @@ def _numbers(path: Path, rows: list[list[str]], k: int, width: int) -> list[floa
 
 def _euclidean(coords: np.ndarray) -> np.ndarray:
     diff = coords[:, None, :] - coords[None, :, :]
-    return np.sqrt((diff**2).sum(axis=2))
+    distances: np.ndarray = np.sqrt((diff**2).sum(axis=2))
+    return distances
 
 
 def read_cordeau(path: str | Path) -> Instance:

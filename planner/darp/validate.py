@@ -36,7 +36,10 @@ class Violation:
         return self.message
 
 
-def validate(instance: Instance, plan: Plan, *, tolerance: float = TOLERANCE) -> list[Violation]:
+# One pass along each route recomputes every constraint from the instance: the running
+# state (time, load, totals) is shared by all checks, and the checker is meant to be read top
+# to bottom against the model, so it stays one function.
+def validate(instance: Instance, plan: Plan, *, tolerance: float = TOLERANCE) -> list[Violation]:  # noqa: C901
     """Return every constraint the plan breaks (an empty list if it is feasible).
 
     Parameters
@@ -56,7 +59,9 @@ def validate(instance: Instance, plan: Plan, *, tolerance: float = TOLERANCE) ->
     tol = tolerance
     out: list[Violation] = []
 
-    def add(kind: str, message: str, vehicle: str | None = None, request: str | None = None):
+    def add(
+        kind: str, message: str, vehicle: str | None = None, request: str | None = None
+    ) -> None:
         out.append(Violation(kind, message, vehicle, request))
 
     vehicles = {v.id: v for v in instance.vehicles}
@@ -178,17 +183,15 @@ def validate(instance: Instance, plan: Plan, *, tolerance: float = TOLERANCE) ->
     for req in instance.requests:
         rid = req.id
         pick, drop = where.get((rid, "pickup")), where.get((rid, "dropoff"))
-        if pick is None and drop is None:
-            if rid not in rejected:
-                add("unserved", f"request {rid}: neither served nor rejected", request=rid)
-            continue
-        if rid in rejected:
+        if rid in rejected and (pick is not None or drop is not None):
             add("served_twice", f"request {rid}: served and also listed as rejected", request=rid)
-        if pick is None:
-            add("missing_pickup", f"request {rid}: drop-off without pickup", drop[0], rid)
-            continue
-        if drop is None:
-            add("missing_dropoff", f"request {rid}: pickup without drop-off", pick[0], rid)
+        if pick is None or drop is None:
+            if drop is not None:
+                add("missing_pickup", f"request {rid}: drop-off without pickup", drop[0], rid)
+            elif pick is not None:
+                add("missing_dropoff", f"request {rid}: pickup without drop-off", pick[0], rid)
+            elif rid not in rejected:
+                add("unserved", f"request {rid}: neither served nor rejected", request=rid)
             continue
         if pick[0] != drop[0]:
             msg = f"request {rid}: picked up by {pick[0]}, dropped off by {drop[0]}"

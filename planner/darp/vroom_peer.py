@@ -50,7 +50,7 @@ def solve_vroom(
     inp.set_durations_matrix(profile="car", matrix_input=durations)
     inp.set_costs_matrix(profile="car", matrix_input=costs)
 
-    def window(lo: float, hi: float) -> list:
+    def window(lo: float, hi: float) -> list[vroom.TimeWindow]:
         hi_int = int(np.floor(hi * scale + 1e-6)) if np.isfinite(hi) else 2**31 - 1
         return [vroom.TimeWindow(int(np.ceil(lo * scale - 1e-6)), hi_int)]
 

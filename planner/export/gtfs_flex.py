@@ -8,7 +8,7 @@ rules that consumers such as OpenTripPlanner rely on.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -299,14 +299,31 @@ def gtfs_flex_tables(
 
 
 def check_flex(tables: Tables, *, hours: tuple[int, int] | None = None) -> list[str]:
-    """Problems of a GTFS-Flex feed: missing files or columns, ids that do not resolve, bad
-    windows (outside ``hours`` if given), forbidden field combinations.
+    """Find the problems of a GTFS-Flex feed.
+
+    Missing files or columns, ids that do not resolve, bad windows (outside ``hours`` if
+    given), forbidden field combinations.
 
     Returns
     -------
     problems
         One line each; empty if the feed is consistent.
     """
+    problems = _missing_columns(tables)
+    if problems:
+        return problems
+    problems = _unresolved_ids(tables)
+    rules = set(tables["booking_rules.txt"]["booking_rule_id"])
+    groups = set(tables["location_groups.txt"]["location_group_id"])
+    for k, row in enumerate(tables["stop_times.txt"].to_dict("records"), start=1):
+        problems += _stop_time_problems(row, f"stop_times.txt row {k}", rules, groups, hours)
+    for rule in tables["booking_rules.txt"].to_dict("records"):
+        problems += _booking_rule_problems(rule)
+    return problems
+
+
+def _missing_columns(tables: Tables) -> list[str]:
+    """Required files and columns that are missing, and required values that are empty."""
     problems = []
     for name, columns in FLEX_REQUIRED.items():
         if name not in tables:
@@ -317,8 +334,11 @@ def check_flex(tables: Tables, *, hours: tuple[int, int] | None = None) -> list[
                 problems.append(f"{name}: no column {column}")
             elif name != "stop_times.txt" and (tables[name][column] == "").any():
                 problems.append(f"{name}: empty {column}")
-    if problems:
-        return problems
+    return problems
+
+
+def _unresolved_ids(tables: Tables) -> list[str]:
+    """References to ids that the referenced table does not hold (the first one of each)."""
 
     def ids(name: str, column: str) -> set[str]:
         return set(tables[name][column])
@@ -332,47 +352,61 @@ def check_flex(tables: Tables, *, hours: tuple[int, int] | None = None) -> list[
         ("location_group_stops.txt", "stop_id", "stops.txt", "stop_id"),
         ("stop_times.txt", "trip_id", "trips.txt", "trip_id"),
     ]  # fmt: skip
+    problems = []
     for name, column, target, key in refs:
         missing = ids(name, column) - ids(target, key)
         if missing:
             problems.append(f"{name}: {column} {sorted(missing)[0]!r} not in {target}")
-    rules = ids("booking_rules.txt", "booking_rule_id")
-    groups = ids("location_groups.txt", "location_group_id")
-    for k, row in tables["stop_times.txt"].iterrows():
-        where = f"stop_times.txt row {k + 1}"
-        if row["location_group_id"] and row["location_group_id"] not in groups:
-            problems.append(f"{where}: location_group_id {row['location_group_id']!r} unknown")
-        for column in ("pickup_booking_rule_id", "drop_off_booking_rule_id"):
-            if row[column] and row[column] not in rules:
-                problems.append(f"{where}: {column} {row[column]!r} not in booking_rules.txt")
-        windowed = bool(row["start_pickup_drop_off_window"] or row["end_pickup_drop_off_window"])
-        if row["location_group_id"] and not windowed:
-            problems.append(f"{where}: a location group needs both pickup/drop-off windows")
-        if windowed:
-            if row.get("arrival_time") or row.get("departure_time"):
-                problems.append(f"{where}: arrival/departure times are forbidden with windows")
-            if row.get("stop_id") and row["location_group_id"]:
-                problems.append(f"{where}: stop_id and location_group_id are exclusive")
-            if row["pickup_type"] in ("0", "3") or row["drop_off_type"] == "0":
-                problems.append(f"{where}: pickup_type 0/3 and drop_off_type 0 are forbidden")
-            try:
-                begin = parse_hhmmss(row["start_pickup_drop_off_window"], field="start")
-                finish = parse_hhmmss(row["end_pickup_drop_off_window"], field="end")
-            except PlannerError as exc:
-                problems.append(f"{where}: window {exc.field}: {exc.reason}")
-                continue
-            if finish <= begin:
-                problems.append(f"{where}: the window ends before it starts")
-            if hours and not (hours[0] <= begin and finish <= hours[1]):
-                problems.append(f"{where}: window outside the service hours")
-    for _, rule in tables["booking_rules.txt"].iterrows():
-        where = f"booking_rules.txt {rule['booking_rule_id']}"
-        if rule["booking_type"] not in ("0", "1", "2"):
-            problems.append(f"{where}: booking_type must be 0, 1 or 2")
-        if rule["booking_type"] == "1" and not rule.get("prior_notice_duration_min"):
-            problems.append(f"{where}: booking_type 1 needs prior_notice_duration_min")
-        if rule["booking_type"] == "0" and rule.get("prior_notice_duration_min"):
-            problems.append(f"{where}: booking_type 0 forbids prior_notice_duration_min")
+    return problems
+
+
+def _stop_time_problems(
+    row: dict[Hashable, Any],
+    where: str,
+    rules: set[str],
+    groups: set[str],
+    hours: tuple[int, int] | None,
+) -> list[str]:
+    """Problems of one ``stop_times.txt`` row: unknown ids, bad or forbidden windows."""
+    problems = []
+    if row["location_group_id"] and row["location_group_id"] not in groups:
+        problems.append(f"{where}: location_group_id {row['location_group_id']!r} unknown")
+    for column in ("pickup_booking_rule_id", "drop_off_booking_rule_id"):
+        if row[column] and row[column] not in rules:
+            problems.append(f"{where}: {column} {row[column]!r} not in booking_rules.txt")
+    windowed = bool(row["start_pickup_drop_off_window"] or row["end_pickup_drop_off_window"])
+    if row["location_group_id"] and not windowed:
+        problems.append(f"{where}: a location group needs both pickup/drop-off windows")
+    if not windowed:
+        return problems
+    if row.get("arrival_time") or row.get("departure_time"):
+        problems.append(f"{where}: arrival/departure times are forbidden with windows")
+    if row.get("stop_id") and row["location_group_id"]:
+        problems.append(f"{where}: stop_id and location_group_id are exclusive")
+    if row["pickup_type"] in ("0", "3") or row["drop_off_type"] == "0":
+        problems.append(f"{where}: pickup_type 0/3 and drop_off_type 0 are forbidden")
+    try:
+        begin = parse_hhmmss(row["start_pickup_drop_off_window"], field="start")
+        finish = parse_hhmmss(row["end_pickup_drop_off_window"], field="end")
+    except PlannerError as exc:
+        return [*problems, f"{where}: window {exc.field}: {exc.reason}"]
+    if finish <= begin:
+        problems.append(f"{where}: the window ends before it starts")
+    if hours and not (hours[0] <= begin and finish <= hours[1]):
+        problems.append(f"{where}: window outside the service hours")
+    return problems
+
+
+def _booking_rule_problems(rule: dict[Hashable, Any]) -> list[str]:
+    """Problems of one ``booking_rules.txt`` row: its type and the prior notice it needs."""
+    where = f"booking_rules.txt {rule['booking_rule_id']}"
+    problems = []
+    if rule["booking_type"] not in ("0", "1", "2"):
+        problems.append(f"{where}: booking_type must be 0, 1 or 2")
+    if rule["booking_type"] == "1" and not rule.get("prior_notice_duration_min"):
+        problems.append(f"{where}: booking_type 1 needs prior_notice_duration_min")
+    if rule["booking_type"] == "0" and rule.get("prior_notice_duration_min"):
+        problems.append(f"{where}: booking_type 0 forbids prior_notice_duration_min")
     return problems
 
 

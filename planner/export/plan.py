@@ -55,7 +55,8 @@ def booking_refs(plan: DayPlan) -> dict[str, str]:
 
 def anonymous_plan(plan: DayPlan) -> dict[str, Any]:
     """The plan as JSON fit to leave the office (a scenario run's ``plan.json``): each stop
-    keeps only :data:`EXPORT_STOP_KEYS` and gets its export-only ``booking_ref``."""
+    keeps only :data:`EXPORT_STOP_KEYS` and gets its export-only ``booking_ref``.
+    """
     refs = booking_refs(plan)
     out = plan.to_json()
     for vehicle, typed in zip(out["vehicles"], plan.vehicles, strict=True):
@@ -124,7 +125,8 @@ def plan_geojson(
 
 def plan_sketch_geojson(plan: DayPlan) -> dict[str, Any]:
     """The plan as GeoJSON without the network: each vehicle's stops joined by straight
-    lines, and the stops as Points with export-only booking ids (scenario runs)."""
+    lines, and the stops as Points with export-only booking ids (scenario runs).
+    """
     refs = booking_refs(plan)
     features = []
     for k, vehicle in enumerate(plan.vehicles):

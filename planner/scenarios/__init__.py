@@ -1,0 +1,1 @@
+"""Scenarios: synthetic demand, simulated service days, batches and their reports."""

@@ -89,7 +89,8 @@ class Shared:
 
 def load_shared(settings: Settings) -> Shared:
     """Load the default service's bookable stops (its world without the timetable, from the
-    on-disk caches) and the places."""
+    on-disk caches) and the places.
+    """
     catalog = load_world(settings, timetable=False).catalog
     return Shared(catalog, read_places(settings.data_file("places"), catalog))
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from planner.booking import TripRequest
+from planner.booking.trip import WishKind
 from planner.stops import StopCatalog
 
 #: Relative number of trips starting in each hour (06-21 h): a school and work peak in the
@@ -51,8 +52,10 @@ class DemandParams:
 
 @dataclass(frozen=True, slots=True)
 class DemandRequest:
-    """A trip request and when it is made (seconds from the service day's midnight;
-    negative = the day before)."""
+    """A trip request and when it is made.
+
+    ``booked_at_s`` counts seconds from the service day's midnight; negative is the day before.
+    """
 
     trip: TripRequest
     booked_at_s: int
@@ -140,7 +143,7 @@ def sample_demand(
     hours = np.array(list(HOURLY_PROFILE))
     hour_p = np.array(list(HOURLY_PROFILE.values()), dtype=float)
     hour_p /= hour_p.sum()
-    out = []
+    out: list[DemandRequest] = []
     while len(out) < params.requests:
         o, d = divmod(int(rng.choice(n * n, p=weights)), n)
         origin = _stop(rng, places, o, 1.0)
@@ -148,7 +151,7 @@ def sample_demand(
         if origin == destination:
             continue
         minute = int(rng.choice(hours, p=hour_p)) * 60 + int(rng.integers(0, 12)) * 5
-        kind = "arrival" if rng.random() < params.arrive_by_share else "pickup"
+        kind: WishKind = "arrival" if rng.random() < params.arrive_by_share else "pickup"
         wheelchairs = int(rng.random() < params.wheelchair_share)
         people = int(rng.choice([2, 3], p=[0.75, 0.25])) if rng.random() < params.group_share else 1
         # a wheelchair user travels with people - 1 companions on seats

@@ -50,7 +50,7 @@ def kpis_vs_sweep(table: pd.DataFrame, path: Path) -> None:
         groups = ok.groupby(series) if series else [(None, ok)]
         for k, (value, part) in enumerate(groups):
             mean = part.groupby(x)[kpi].mean()
-            name = f"{series.split('.')[-1]} = {value}" if series else None
+            name = f"{series.split('.')[-1]} = {value!s}" if series else None
             ax.plot(mean.index, mean.values, marker=MARKERS[k % len(MARKERS)], label=name)
         ax.set_xlabel(x.split(".")[-1].replace("_", " "))
         ax.set_title(label)
@@ -121,9 +121,10 @@ def trip_map(requests: pd.DataFrame, boundary_file: Path, path: Path, title: str
         ax.plot(xs, ys, color="#4a4a4a", linewidth=1)
     for outcome, style, colour in (("served", "-", "#00507a"), ("rejected", "--", "#a1001a")):
         part = requests[requests["outcome"] == outcome]
-        for r in part.itertuples():
-            ax.plot([r.origin_lon, r.destination_lon], [r.origin_lat, r.destination_lat],
-                    style, color=colour, linewidth=0.6, alpha=0.6)  # fmt: skip
+        # one column per trip: matplotlib draws each column as its own line
+        lons = part[["origin_lon", "destination_lon"]].to_numpy().T
+        lats = part[["origin_lat", "destination_lat"]].to_numpy().T
+        ax.plot(lons, lats, style, color=colour, linewidth=0.6, alpha=0.6)
         ax.plot([], [], style, color=colour, label=f"{outcome} ({len(part)})")
     ax.set_aspect(1 / 0.62)  # about 1 / cos(51.8°)
     ax.set_title(title)
@@ -141,7 +142,7 @@ def representative_run(table: pd.DataFrame) -> pd.Series | None:
     if ok.empty:
         return None
     median = ok["rejection_rate"].median()
-    return ok.loc[(ok["rejection_rate"] - median).abs().idxmin()]
+    return ok.iloc[(ok["rejection_rate"] - median).abs().argmin()]
 
 
 def write_report(table: pd.DataFrame, out_dir: Path, *, boundary_file: Path, title: str) -> Path:

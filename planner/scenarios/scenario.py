@@ -37,8 +37,11 @@ class ScenarioError(PlannerError):
     """A scenario file is invalid; ``field`` is ``FILE:KEY``."""
 
 
+#: A key's default and checks: (default, kind, low, high).
+Rule = tuple[Any, type[int] | type[float], float, float]
+
 #: Allowed keys per section, with their defaults and checks (kind, low, high).
-OVERRIDES: dict[str, tuple[Any, type, float, float]] = {
+OVERRIDES: dict[str, Rule] = {
     "fleet_size": (None, int, 1, 200),
     "seats": (None, int, 1, 60),
     "wheelchair_places": (None, int, 0, 10),
@@ -49,7 +52,7 @@ OVERRIDES: dict[str, tuple[Any, type, float, float]] = {
     "ride_time_weight": (None, float, 0.0, 1000.0),
     "vehicle_time_weight": (None, float, 0.0, 1000.0),
 }
-DEMAND: dict[str, tuple[Any, type, float, float]] = {
+DEMAND: dict[str, Rule] = {
     "requests": (300, int, 1, 100_000),
     "wheelchair_share": (0.04, float, 0.0, 1.0),
     "group_share": (0.25, float, 0.0, 1.0),
@@ -59,7 +62,7 @@ DEMAND: dict[str, tuple[Any, type, float, float]] = {
     "attractor_weight": (2.0, float, 0.0, 100.0),
     "gravity_km": (12.0, float, 0.5, 200.0),
 }
-SIMULATION: dict[str, tuple[Any, type, float, float]] = {
+SIMULATION: dict[str, Rule] = {
     "rider_tolerance_min": (30, int, 0, 240),
     "reoptimize_every_min": (180, int, 0, 1440),
     "reoptimize_seconds": (3.0, float, 0.5, 600.0),
@@ -100,10 +103,11 @@ class RunSpec:
         return hashlib.sha1(text.encode()).hexdigest()[:16]
 
     def section(self, name: str) -> dict[str, Any]:
+        """The keys of section ``name`` (``overrides``, ``demand``, ``simulation``) as a dict."""
         return dict(getattr(self, name))
 
 
-def _check_value(path: Path, key: str, value: Any, rule: tuple[Any, type, float, float]) -> Any:
+def _check_value(path: Path, key: str, value: Any, rule: Rule) -> int | float:
     _, kind, low, high = rule
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
@@ -149,14 +153,7 @@ def load_scenario(path: Path | str) -> list[RunSpec]:
         Naming ``FILE:KEY`` and the reason for the first problem found.
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(str(path), "scenario file not found") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(str(path), f"not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(str(path), "must be a YAML mapping")
+    data = _read_mapping(path)
     for key in data:
         if key not in TOP_LEVEL:
             raise ScenarioError(
@@ -171,29 +168,12 @@ def load_scenario(path: Path | str) -> list[RunSpec]:
         date.fromisoformat(day)
     except ValueError:
         raise ScenarioError(f"{path}:day", f"expected YYYY-MM-DD, got {day!r}") from None
-    shift = data.get("shift")
-    if shift is not None:
-        if not isinstance(shift, list) or len(shift) != 2:
-            raise ScenarioError(f"{path}:shift", "must be [start, end]")
-        for value in shift:
-            parse_hhmm(value, field=f"{path}:shift")
-        shift = (shift[0], shift[1])
+    shift = _shift(path, data.get("shift"))
     base = {name: _section(path, data, name) for name in SECTIONS}
     seeds = data.get("seeds", 1)
     if not isinstance(seeds, int) or isinstance(seeds, bool) or not 1 <= seeds <= 100:
         raise ScenarioError(f"{path}:seeds", "must be a whole number from 1 to 100")
-    sweep = data.get("sweep") or {}
-    if not isinstance(sweep, dict):
-        raise ScenarioError(f"{path}:sweep", "must map 'section.key' to a list of values")
-    axes: list[tuple[str, str, list[Any]]] = []
-    for dotted, values in sweep.items():
-        section, _, key = str(dotted).partition(".")
-        if section not in SECTIONS or key not in SECTIONS[section]:
-            raise ScenarioError(f"{path}:sweep.{dotted}", "names no known 'section.key'")
-        if not isinstance(values, list) or not values:
-            raise ScenarioError(f"{path}:sweep.{dotted}", "must be a non-empty list")
-        checked = [_check_value(path, f"sweep.{dotted}", v, SECTIONS[section][key]) for v in values]
-        axes.append((section, key, checked))
+    axes = _sweep_axes(path, data.get("sweep") or {})
     runs = []
     for combination in itertools.product(*(values for *_, values in axes)):
         sections = {name: dict(values) for name, values in base.items()}
@@ -216,3 +196,43 @@ def load_scenario(path: Path | str) -> list[RunSpec]:
                 )
             )
     return runs
+
+
+def _read_mapping(path: Path) -> dict[Any, Any]:
+    """Read the scenario file's YAML mapping."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(str(path), "scenario file not found") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(str(path), f"not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(str(path), "must be a YAML mapping")
+    return data
+
+
+def _shift(path: Path, shift: Any) -> tuple[str, str] | None:
+    """Check the scenario's ``shift: [start, end]``; None if it is not given."""
+    if shift is None:
+        return None
+    if not isinstance(shift, list) or len(shift) != 2:
+        raise ScenarioError(f"{path}:shift", "must be [start, end]")
+    for value in shift:
+        parse_hhmm(value, field=f"{path}:shift")
+    return (shift[0], shift[1])
+
+
+def _sweep_axes(path: Path, sweep: Any) -> list[tuple[str, str, list[Any]]]:
+    """The swept ``(section, key, values)``, each value checked like the key's own."""
+    if not isinstance(sweep, dict):
+        raise ScenarioError(f"{path}:sweep", "must map 'section.key' to a list of values")
+    axes: list[tuple[str, str, list[Any]]] = []
+    for dotted, values in sweep.items():
+        section, _, key = str(dotted).partition(".")
+        if section not in SECTIONS or key not in SECTIONS[section]:
+            raise ScenarioError(f"{path}:sweep.{dotted}", "names no known 'section.key'")
+        if not isinstance(values, list) or not values:
+            raise ScenarioError(f"{path}:sweep.{dotted}", "must be a non-empty list")
+        checked = [_check_value(path, f"sweep.{dotted}", v, SECTIONS[section][key]) for v in values]
+        axes.append((section, key, checked))
+    return axes

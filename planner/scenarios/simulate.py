@@ -1,5 +1,8 @@
-"""Simulate a service day with the booking engine itself: requests arrive in booking order,
-riders take an offer or not, the dispatcher re-optimises now and then."""
+"""Simulate a service day with the booking engine itself.
+
+Requests arrive in booking order, riders take an offer or not, the dispatcher re-optimises
+now and then.
+"""
 
 from __future__ import annotations
 
@@ -51,6 +54,7 @@ class SimClock:
     now: datetime = field(default_factory=lambda: datetime(2000, 1, 1, tzinfo=UTC))
 
     def __call__(self) -> datetime:
+        """The simulated time."""
         return self.now
 
 
@@ -68,7 +72,8 @@ def _choose(
     offers: Sequence[OfferView], request: DemandRequest, tolerance_min: int
 ) -> OfferView | None:
     """The rider's choice: the first (nearest) offer, if close enough to the wish (in whole
-    minutes, as the rider reads the offer)."""
+    minutes, as the rider reads the offer).
+    """
     if not offers:
         return None
     best = offers[0]
@@ -173,16 +178,20 @@ def simulate_day(
 
 def wish_kpis(table: pd.DataFrame, plan: DayPlan) -> dict[str, Any]:
     """How far service is from the wish: pickup after the wished time ("pick me up at"), or
-    arrival before it ("arrive by"), in whole minutes, from the final plan."""
+    arrival before it ("arrive by"), in whole minutes, from the final plan.
+    """
     times: dict[tuple[str, str], int] = {
         (s.code, s.kind): int(s.service_start_s // 60) for _, s in plan.stops()
     }
     gaps = []
-    for row in table[table["outcome"] == "served"].itertuples():
-        if row.kind == "pickup":
-            gaps.append(abs(times[(row.code, "pickup")] - row.wish_min))
+    served = table[table["outcome"] == "served"]
+    for code, kind, wish_min in zip(
+        served["code"], served["kind"], served["wish_min"], strict=True
+    ):
+        if kind == "pickup":
+            gaps.append(abs(times[(code, "pickup")] - wish_min))
         else:
-            gaps.append(row.wish_min - times[(row.code, "dropoff")])
+            gaps.append(wish_min - times[(code, "dropoff")])
     if not gaps:
         return {}
     return {

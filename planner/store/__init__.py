@@ -1,0 +1,1 @@
+"""Persistence: the database models, the store and its migrations."""

@@ -62,10 +62,12 @@ class Connection:
 
     @property
     def num_transfers(self) -> int:
+        """How often the rider changes vehicles."""
         return len(self.legs) - 1
 
     @property
     def duration_s(self) -> int:
+        """From leaving the origin to reaching the destination, walking included."""
         return self.arrival_s - self.departure_s
 
     def to_json(self, names: dict[int, str]) -> dict[str, Any]:
@@ -105,9 +107,10 @@ class Boarding:
 
 
 def towards(tt: Timetable, destination: int) -> dict[int, list[Boarding]]:
-    """Every boarding event from which a trip reaches ``destination`` (or a stop within
-    walking distance of it), by node, sorted by departure; each with the earliest arrival
-    at the destination (walking included).
+    """Every boarding event from which a trip reaches ``destination``, by node.
+
+    Reaching a stop within walking distance of it counts. Sorted by departure; each with
+    the earliest arrival at the destination (walking included).
 
     Parameters
     ----------
@@ -162,8 +165,10 @@ def _leg(tt: Timetable, t: int, board: int, alight: int) -> Leg:
 
 
 class _Reachable:
-    """Boardings of one node with a suffix minimum of arrival, for 'catch the best trip
-    departing at or after a time' in O(log n)."""
+    """Boardings of one node with a suffix minimum of arrival.
+
+    It answers 'catch the best trip departing at or after a time' in O(log n).
+    """
 
     def __init__(self, boardings: list[Boarding]) -> None:
         self.times = [b.departure_s for b in boardings]

@@ -48,6 +48,7 @@ class Feeder:
             raise BookingError("connection.departure", "is not a time of the service day")
 
     def to_json(self, name: str) -> dict[str, Any]:
+        """The connection as the API shows it; ``name`` is the stop's name."""
         return {
             "stop": {"id": self.stop, "name": name},
             "line": self.line,
@@ -67,6 +68,7 @@ class FeederOption:
     transfer_buffer_s: int
 
     def to_json(self, names: Mapping[int, str]) -> dict[str, Any]:
+        """The combination as the API shows it; ``names`` maps nodes to stop names."""
         return {
             "hub": {"id": self.hub, "name": names.get(self.hub, str(self.hub))},
             "line": self.line,
@@ -214,8 +216,10 @@ def _feeders(
 
 
 def departs(tt: Timetable, feeder: Feeder) -> bool:
-    """Whether a trip of ``feeder.line`` leaves ``feeder.stop`` at ``feeder.departure_s``
-    (to the minute)."""
+    """Whether a trip of ``feeder.line`` leaves ``feeder.stop`` at ``feeder.departure_s``.
+
+    Compared to the minute.
+    """
     minute = feeder.departure_s - feeder.departure_s % 60
     return any(
         tt.trips[t].line == feeder.line

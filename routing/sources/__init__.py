@@ -1,0 +1,1 @@
+"""Readers of network sources: OpenStreetMap and GTFS."""

@@ -101,7 +101,9 @@ def merge_stop_places(stops: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]
     )
     places.index.name = "node"
     node_of_stop = {
-        stop_id: node for node, ids in places["stop_ids"].items() for stop_id in ids.split(";")
+        stop_id: int(node)
+        for node, ids in zip(places.index, places["stop_ids"], strict=True)
+        for stop_id in ids.split(";")
     }
     return places, node_of_stop
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -111,7 +112,7 @@ def keep_drivable(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return G.edge_subgraph(keep).copy()
 
 
-def is_drivable(edge: dict) -> bool:
+def is_drivable(edge: dict[str, Any]) -> bool:
     """Whether an OSM edge passes the same tests as OSMnx's ``network_type="drive"`` query.
 
     Parameters
@@ -126,7 +127,7 @@ def is_drivable(edge: dict) -> bool:
     """
 
     # after OSMnx's simplification a merged edge may carry a list of values per tag
-    def values(tag: str) -> list:
+    def values(tag: str) -> list[Any]:
         value = edge.get(tag)
         return value if isinstance(value, list) else [value]
 

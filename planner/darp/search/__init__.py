@@ -1,0 +1,1 @@
+"""The solver's search: compiled kernels, construction and large neighbourhood search."""
