@@ -45,8 +45,10 @@ class WorldConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WorldConfig:
-        """Read ``RUFBUS_DATA_DIR``, ``RUFBUS_CACHE_DIR``, ``DATABASE_URL`` and
-        ``RUFBUS_SERVICE_FILE`` (each with its documented default).
+        """Read the configuration from the environment.
+
+        The variables are ``RUFBUS_DATA_DIR``, ``RUFBUS_CACHE_DIR``, ``DATABASE_URL`` and
+        ``RUFBUS_SERVICE_FILE``, each with its documented default.
         """
         env = os.environ if environ is None else environ
         return cls(
@@ -85,8 +87,9 @@ class World:
 
 
 def service_area(settings: Settings, service: Service) -> Polygon | MultiPolygon:
-    """The area of ``service``: the district boundary, or the GeoJSON file it names
-    (relative to the data folder, like ``timetable.feeds``, or absolute).
+    """The area of ``service``: the district boundary, or the GeoJSON file it names.
+
+    The file's path is relative to the data folder (like ``timetable.feeds``) or absolute.
     """
     if service.boundary == "district":
         return read_area(settings.data_file("boundary"))

@@ -252,9 +252,7 @@ def current_language() -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Make ``_``, the current language and the ``day`` and ``hhmm`` filters available in every
-    template.
-    """
+    """Give every template ``_``, the current language and the ``day`` and ``hhmm`` filters."""
     app.jinja_env.globals.update(_=gettext, current_language=current_language)
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["hhmm"] = hhmm

@@ -158,6 +158,8 @@ class PlanStop(BaseModel):
 
 
 class PlanVehicle(BaseModel):
+    """One vehicle's day (:meth:`planner.booking.views.VehicleDay.to_json`)."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     vehicle: str

@@ -1,6 +1,7 @@
-"""A service day in the database: loading its confirmed bookings and current routes into the
-model, and saving a new plan version. The booking engine's SQL lives here and in
-:mod:`planner.store.db`.
+"""A service day in the database: loading its bookings and routes, saving a new plan version.
+
+Loading turns the day's confirmed bookings and current routes into the model. The booking
+engine's SQL lives here and in :mod:`planner.store.db`.
 """
 
 from __future__ import annotations
@@ -109,8 +110,9 @@ class DayStore:
         ]
 
     def load(self, session: Session, day: str, extra: Sequence[Request] = ()) -> DayState:
-        """Load the day's confirmed bookings and current routes; ``extra`` requests are added
-        to the instance (candidates for insertion) but to no route.
+        """Load the day's confirmed bookings and current routes.
+
+        ``extra`` requests are added to the instance (candidates for insertion) but to no route.
         """
         bookings = list(
             session.scalars(

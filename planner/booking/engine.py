@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 from planner.booking import kpis as kpi_module
 from planner.booking import reoptimize, rules, standing
@@ -62,6 +63,7 @@ class OfferView:
     expires_at: datetime
 
     def to_json(self) -> dict[str, Any]:
+        """The offer in the wire format (times as ``HH:MM``)."""
         return {
             "offer_id": self.id,
             "vehicle": self.vehicle_id,
@@ -84,6 +86,7 @@ class OfferResult:
     feeders: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
+        """The result in the wire format; reason, scheduled and feeders only when set."""
         out: dict[str, Any] = {"offers": [o.to_json() for o in self.offers]}
         if self.reason:
             out.update(reason=self.reason, message=self.message, alternatives=self.alternatives)
@@ -171,14 +174,17 @@ class BookingEngine:
     def _prepare(self, state: DayState, day: date) -> list[RouteState]:
         """Prepare every route for insertion; stops in the past or the freeze horizon stay."""
         now = self.now_s(day) + rules.FREEZE_S
-        prepared = []
+        prepared: list[RouteState] = []
         for v, stops in enumerate(state.routes):
             times = earliest_schedule(state.table, v, stops)
             if times is None:  # cannot happen for a stored plan; skip the bus rather than fail
                 log.error("day %s: route of vehicle %d has no schedule", state.day, v)
                 continue
             first = sum(1 for t in times[1 : len(stops) + 1] if t < now)
-            prepared.append(route_state(state.table, v, stops, times, first_position=first))
+            prepared_route = route_state(state.table, v, stops, times, first_position=first)
+            # route_state returns None only when it has to find the schedule itself
+            assert prepared_route is not None
+            prepared.append(prepared_route)
         return prepared
 
     # -- offers ---------------------------------------------------------------------------
@@ -191,8 +197,10 @@ class BookingEngine:
         return rules.day_violation(self.service, trip.day, today)
 
     def timetable_ends(self, *, warn_days: int = FEED_WARNING_DAYS) -> date | None:
-        """The last date of the timetable feeds if it is ``warn_days`` or fewer away
-        (operators must load a new feed before it), else None."""
+        """The last date of the timetable feeds if it is ``warn_days`` or fewer away, else None.
+
+        Operators must load a new feed before that date.
+        """
         if self.timetable is None or not self.service.timetable.check:
             return None
         last = self.timetable.period[1]
@@ -200,8 +208,10 @@ class BookingEngine:
         return last if (last - today).days <= warn_days else None
 
     def warm_timetable(self) -> int:
-        """Build the timetables of every bookable day now (a server does this at start, so
-        that no rider waits for a build); returns how many days were warmed."""
+        """Build the timetables of every bookable day now; return how many days were warmed.
+
+        A server does this at start, so that no rider waits for a build.
+        """
         if self.timetable is None or not self.service.timetable.check:
             return 0
         today = self.clock().astimezone(self.tz).date()
@@ -371,7 +381,7 @@ class BookingEngine:
             alternatives = self.alternatives(trip) if with_alternatives else ()
             return OfferResult((), reason, message, alternatives)
         expires = self.clock() + timedelta(seconds=s.offer_ttl_s)
-        views = []
+        views: list[OfferView] = []
         with self.store.session() as session:
             for _, ins, (w0, w1, pickup, arrival) in found:
                 view = OfferView(
@@ -464,11 +474,13 @@ class BookingEngine:
         """
         name, phone, note = check_contact(name, phone, note)
         offer_ids = [offer_id] + ([return_offer_id] if return_offer_id else [])
+        offers: list[Offer] = []
         with self.store.session() as session:
-            offers = [session.get(Offer, oid) for oid in offer_ids]
-        for oid, offer in zip(offer_ids, offers, strict=True):
-            if offer is None:
-                raise NotFoundError("offer_id", f"no offer {oid!r}")
+            for oid in offer_ids:
+                found = session.get(Offer, oid)
+                if found is None:
+                    raise NotFoundError("offer_id", f"no offer {oid!r}")
+                offers.append(found)
         created: list[Booking] = []
         # a linked return may be on another day: hold the lock of every day written
         with self.store.writing_days(o.day for o in offers) as (session, locks):
@@ -482,8 +494,20 @@ class BookingEngine:
                 lock.version += 1
         return [booking_json(b) for b in created]
 
-    def _confirm_one(self, session, offer_id, name, phone, note, created_by, standing_id):
+    def _confirm_one(
+        self,
+        session: Session,
+        offer_id: str,
+        name: str,
+        phone: str,
+        note: str,
+        created_by: str,
+        standing_id: int | None,
+    ) -> Booking:
+        """Book one offer inside the caller's write transaction (see :meth:`confirm`)."""
         offer = session.get(Offer, offer_id)
+        if offer is None:  # deleted since confirm() looked it up
+            raise NotFoundError("offer_id", f"no offer {offer_id!r}")
         if offer.used:
             raise ConflictError("offer_id", "this offer was already used")
         expires = offer.expires_at
@@ -598,6 +622,8 @@ class BookingEngine:
         day = self.booking(code).day
         with self.store.writing(day) as (session, lock):
             b = find_booking(session, code)
+            if b is None:  # deleted since self.booking() found it
+                raise NotFoundError("code", f"no booking {code!r}")
             if b.status != "confirmed":
                 raise ConflictError("code", f"booking {b.code} is already {b.status}")
             if status == "no_show" and not self.may_mark_no_show(b):

@@ -1,5 +1,7 @@
-"""Re-optimising a booked day: the whole day re-planned by the solver, warm-started from the
-current plan, stored only if it keeps every promise and costs less.
+"""Re-optimising a booked day: the whole day re-planned by the solver.
+
+The solver is warm-started from the current plan; the new plan is stored only if it keeps
+every promise and costs less.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""The service's booking rules as pure functions: which wishes may be offered, the window a
-wish asks for, the window an offer promises, and when a no-show may be recorded.
+"""The service's booking rules as pure functions.
+
+They say which wishes may be offered, the window a wish asks for, the window an offer
+promises, and when a no-show may be recorded.
 
 Every time is in seconds of the service day (:mod:`planner.service_time`); ``now_s`` is
 "now" on the trip's day, negative before that day starts.
@@ -30,8 +32,9 @@ Violation = tuple[str, str]
 
 @dataclass(frozen=True, slots=True)
 class WishWindow:
-    """What a wish (moved by a shift) asks of the plan: the pickup window, the latest
-    drop-off (arrive-by only) and the ride-time promise.
+    """What a wish (moved by a shift) asks of the plan.
+
+    That is the pickup window, the latest drop-off (arrive-by only) and the ride-time promise.
     """
 
     earliest_pickup: float
@@ -41,8 +44,9 @@ class WishWindow:
 
     @property
     def start(self) -> float:
-        """The pickup time the booking rules judge: the window's start for pickup-at, its
-        latest pickup for arrive-by.
+        """The pickup time the booking rules judge.
+
+        That is the window's start for pickup-at, its latest pickup for arrive-by.
         """
         return self.earliest_pickup if self.latest_dropoff is None else self.latest_pickup
 
@@ -104,7 +108,8 @@ def offered_window(service: Service, wish: WishWindow, pickup_s: float) -> tuple
 
 
 def no_show_allowed(window_start_s: float, now_s: float) -> bool:
-    """Whether a no-show may be recorded: only once the pickup window has started (before,
-    nobody can have missed the bus).
+    """Whether a no-show may be recorded: only once the pickup window has started.
+
+    Before that, nobody can have missed the bus.
     """
     return now_s >= window_start_s

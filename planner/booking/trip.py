@@ -1,5 +1,6 @@
-"""What a rider asks for: the trip (from, to, day, time, party, connection) and the
-rider's contact, checked and turned into the engine's :class:`TripRequest`.
+"""What a rider asks for, checked and turned into the engine's :class:`TripRequest`.
+
+That is the trip (from, to, day, time, party, connection) and the rider's contact.
 
 The wire format is checked by the pydantic models of :mod:`planner.booking.wire`; what needs
 the stop catalogue or the service (stop names, party size limit, origin and destination
@@ -23,8 +24,10 @@ WishKind = Literal["pickup", "arrival"]
 
 @dataclass(frozen=True, slots=True)
 class TripRequest:
-    """What a rider asks for: from, to, day, a pickup or arrival time, party size, and the
-    scheduled departure a feeder trip must reach (then ``kind`` is ``arrival``).
+    """What a rider asks for: from, to, day, a pickup or arrival time, party size, connection.
+
+    The connection is the scheduled departure a feeder trip must reach (then ``kind`` is
+    ``arrival``).
 
     The party is counted as the vehicle holds it, as in :class:`planner.darp.model.Request`:
     ``passengers`` on seats and ``wheelchairs`` in wheelchair places. Riders and the API
@@ -43,8 +46,9 @@ class TripRequest:
 
 
 def parse_trip_request(payload: Any, catalog: StopCatalog, service: Service) -> TripRequest:
-    """Check an offer request (parsed JSON, the shape of
-    :class:`~planner.booking.wire.TripWish`) and turn it into a :class:`TripRequest`.
+    """Check an offer request and turn it into a :class:`TripRequest`.
+
+    The request is parsed JSON, in the shape of :class:`~planner.booking.wire.TripWish`.
 
     Raises
     ------
@@ -98,13 +102,14 @@ def trip_request(wish: wire.TripWish, catalog: StopCatalog, service: Service) ->
 
 def _stop(value: int | str | wire.Point | None, catalog: StopCatalog, field: str) -> int:
     if isinstance(value, wire.Point):
-        value = value.model_dump()
+        return catalog.resolve(value.model_dump(), field=field)
     return catalog.resolve(value, field=field)
 
 
 def check_contact(name: str, phone: str, note: str = "") -> tuple[str, str, str]:
-    """Check and trim the rider's name, phone number and note (rules of
-    :class:`~planner.booking.wire.Contact`).
+    """Check and trim the rider's name, phone number and note.
+
+    The rules are those of :class:`~planner.booking.wire.Contact`.
 
     Raises
     ------

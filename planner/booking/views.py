@@ -103,8 +103,10 @@ class PlanStop:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, field: str) -> PlanStop:
-        """Read :meth:`to_json` back, or a stop of an export's anonymous plan (its
-        ``booking_ref`` in place of the code, no rider details); ``field`` names it in errors.
+        """Read :meth:`to_json` back, or a stop of an export's anonymous plan.
+
+        An anonymous stop has its ``booking_ref`` in place of the code and no rider details.
+        ``field`` names the stop in errors.
         """
 
         def seconds(key: str, value: Any) -> int:
@@ -204,8 +206,9 @@ class DayPlan:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DayPlan:
-        """Read :meth:`to_json` back, or an export's anonymous plan (a scenario run's
-        ``plan.json``).
+        """Read :meth:`to_json` back, or an export's anonymous plan.
+
+        The anonymous plan is, for example, a scenario run's ``plan.json``.
 
         Raises
         ------

@@ -207,8 +207,9 @@ def _candidates(
     limited = math.isfinite(route.duration_slack)
 
     def duration_fits(delay: float, k: int, start_shift: float) -> bool:
-        """A delay of ``delay`` at position ``k`` keeps the route duration, if the bus may
-        leave the depot later by ``start_shift``.
+        """Whether a delay of ``delay`` at position ``k`` keeps the route duration.
+
+        The bus may leave the depot later by ``start_shift``.
         """
         end_delay = max(0.0, delay - (cum_wait[m + 1] - cum_wait[k]))
         return end_delay - start_shift <= route.duration_slack

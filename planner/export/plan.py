@@ -1,5 +1,6 @@
-"""A day's plan (:class:`planner.booking.views.DayPlan`) as files that leave the office:
-GeoJSON, CSV, plain GTFS and anonymous JSON.
+"""A day's plan (:class:`planner.booking.views.DayPlan`) as files that leave the office.
+
+The formats are GeoJSON, CSV, plain GTFS and anonymous JSON.
 
 No export carries a booking code (it gives the rider's name and phone and allows
 cancelling), the rider's name, phone or note. Each booking gets an export-only id instead
@@ -41,8 +42,10 @@ EXPORT_STOP_KEYS = (
 
 
 def booking_refs(plan: DayPlan) -> dict[str, str]:
-    """Booking code -> export-only id: ``B001``, ``B002``, ... in the order the bookings
-    first appear in the plan (vehicle by vehicle, stop by stop).
+    """Booking code -> export-only id: ``B001``, ``B002``, ...
+
+    The ids are given in the order the bookings first appear in the plan (vehicle by
+    vehicle, stop by stop).
 
     The id links a pickup to its drop-off within one export. It is not derived from the
     code, means nothing outside the export, and cannot look up or cancel a booking.
@@ -54,8 +57,9 @@ def booking_refs(plan: DayPlan) -> dict[str, str]:
 
 
 def anonymous_plan(plan: DayPlan) -> dict[str, Any]:
-    """The plan as JSON fit to leave the office (a scenario run's ``plan.json``): each stop
-    keeps only :data:`EXPORT_STOP_KEYS` and gets its export-only ``booking_ref``.
+    """The plan as JSON fit to leave the office (a scenario run's ``plan.json``).
+
+    Each stop keeps only :data:`EXPORT_STOP_KEYS` and gets its export-only ``booking_ref``.
     """
     refs = booking_refs(plan)
     out = plan.to_json()
@@ -97,8 +101,10 @@ def _line(index: int, vehicle: VehicleDay, coords: list[list[float]]) -> dict[st
 def plan_geojson(
     plan: DayPlan, graph: nx.MultiDiGraph, csr: CSRNetwork, depots: Mapping[str, int]
 ) -> dict[str, Any]:
-    """The plan as GeoJSON: each vehicle's route from its depot along the network and back
-    as a LineString, and its stops as Points with export-only booking ids.
+    """The plan as GeoJSON, with each vehicle's route along the network.
+
+    Each vehicle's route from its depot along the network and back is a LineString, and its
+    stops are Points with export-only booking ids.
 
     Parameters
     ----------
@@ -124,8 +130,10 @@ def plan_geojson(
 
 
 def plan_sketch_geojson(plan: DayPlan) -> dict[str, Any]:
-    """The plan as GeoJSON without the network: each vehicle's stops joined by straight
-    lines, and the stops as Points with export-only booking ids (scenario runs).
+    """The plan as GeoJSON without the network (scenario runs).
+
+    Each vehicle's stops are joined by straight lines, and the stops are Points with
+    export-only booking ids.
     """
     refs = booking_refs(plan)
     features = []

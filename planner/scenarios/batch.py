@@ -88,8 +88,9 @@ class Shared:
 
 
 def load_shared(settings: Settings) -> Shared:
-    """Load the default service's bookable stops (its world without the timetable, from the
-    on-disk caches) and the places.
+    """Load the default service's bookable stops and the places.
+
+    The stops come from the service's world without the timetable, from the on-disk caches.
     """
     catalog = load_world(settings, timetable=False).catalog
     return Shared(catalog, read_places(settings.data_file("places"), catalog))

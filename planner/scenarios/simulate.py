@@ -71,8 +71,9 @@ class SimulationResult:
 def _choose(
     offers: Sequence[OfferView], request: DemandRequest, tolerance_min: int
 ) -> OfferView | None:
-    """The rider's choice: the first (nearest) offer, if close enough to the wish (in whole
-    minutes, as the rider reads the offer).
+    """The rider's choice: the first (nearest) offer, if close enough to the wish.
+
+    Closeness is judged in whole minutes, as the rider reads the offer.
     """
     if not offers:
         return None
@@ -177,8 +178,10 @@ def simulate_day(
 
 
 def wish_kpis(table: pd.DataFrame, plan: DayPlan) -> dict[str, Any]:
-    """How far service is from the wish: pickup after the wished time ("pick me up at"), or
-    arrival before it ("arrive by"), in whole minutes, from the final plan.
+    """How far service is from the wish, in whole minutes, from the final plan.
+
+    That is the pickup after the wished time ("pick me up at"), or the arrival before it
+    ("arrive by").
     """
     times: dict[tuple[str, str], int] = {
         (s.code, s.kind): int(s.service_start_s // 60) for _, s in plan.stops()
