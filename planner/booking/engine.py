@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -347,22 +347,39 @@ class BookingEngine:
             boarding_s=self.service.boarding_s,
         )
 
+    def _day_with_candidates(
+        self, trip: TripRequest, label: str, shifts_min: Sequence[int]
+    ) -> tuple[DayState, list[RouteState], int, list[Request]]:
+        """The trip's day with one candidate request per shift of the wish (in no route).
+
+        Returns the day, its routes prepared for insertion, the index of the first
+        candidate among the day's requests, and the candidates.
+        """
+        candidates = [
+            self._candidate(trip, f"{label}-{k}", m * 60) for k, m in enumerate(shifts_min)
+        ]
+        with self.store.session() as session:
+            state = self.days.load(session, trip.day.isoformat(), candidates)
+        return state, self._prepare(state, trip.day), len(state.bookings), candidates
+
+    @staticmethod
+    def _judged_start(trip: TripRequest, request: Request) -> float:
+        """The pickup time the booking rules judge for a candidate request.
+
+        The window's start for pickup-at, the latest pickup for arrive-by.
+        """
+        return request.earliest_pickup if trip.kind == "pickup" else request.latest_pickup
+
     def _offer_bus(self, trip: TripRequest, *, with_alternatives: bool) -> OfferResult:
         """Up to three on-demand offers for ``trip`` (see :meth:`offer`)."""
         s = self.service
         shifts = rules.PICKUP_SHIFTS_MIN if trip.kind == "pickup" else rules.ARRIVAL_SHIFTS_MIN
         day = trip.day.isoformat()
-        candidates = [self._candidate(trip, f"offer-{k}", m * 60) for k, m in enumerate(shifts)]
-        with self.store.session() as session:
-            state = self.days.load(session, day, candidates)
-        first = self._prepare(state, trip.day)
-        base = len(state.bookings)
+        state, first, base, candidates = self._day_with_candidates(trip, "offer", shifts)
         found: list[tuple[int, Insertion, tuple[float, float, float, float]]] = []
         first_violation = None
         for k, req in enumerate(candidates):
-            violation = self._rule_violation(
-                trip, req.earliest_pickup if trip.kind == "pickup" else req.latest_pickup
-            )
+            violation = self._rule_violation(trip, self._judged_start(trip, req))
             if violation:
                 first_violation = first_violation or violation
                 continue
@@ -426,16 +443,12 @@ class BookingEngine:
         """Wish times nearest ``trip.time_s`` (15-minute steps, up to 3 h away) that fit."""
         steps = range(15, rules.ALTERNATIVE_RANGE_MIN + 1, 15)
         shifts = [s for m in steps for s in (m, -m)]
-        candidates = [self._candidate(trip, f"alt-{k}", m * 60) for k, m in enumerate(shifts)]
-        with self.store.session() as session:
-            state = self.days.load(session, trip.day.isoformat(), candidates)
-        first = self._prepare(state, trip.day)
-        base = len(state.bookings)
+        state, first, base, candidates = self._day_with_candidates(trip, "alt", shifts)
         out = []
         for k, m in enumerate(shifts):
             wish = trip.time_s + m * 60
             req = candidates[k]
-            start = req.earliest_pickup if trip.kind == "pickup" else req.latest_pickup
+            start = self._judged_start(trip, req)
             if not 0 <= wish < 24 * 3600 or self._rule_violation(trip, start):
                 continue
             if self._try(state, base + k, first):

@@ -42,14 +42,6 @@ class WishWindow:
     latest_dropoff: float | None
     max_ride: float
 
-    @property
-    def start(self) -> float:
-        """The pickup time the booking rules judge.
-
-        That is the window's start for pickup-at, its latest pickup for arrive-by.
-        """
-        return self.earliest_pickup if self.latest_dropoff is None else self.latest_pickup
-
 
 def day_violation(service: Service, day: date, today: date) -> Violation | None:
     """The booking horizon, checked before anything costly is done for the day."""
