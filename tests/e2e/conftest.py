@@ -47,7 +47,7 @@ def live_server(settings: Settings, engine: BookingEngine, db_url: str) -> Itera
     # ends waitress's event loop
     for channel in list(server._map.values()):  # noqa: SLF001
         channel.close()
-    thread.join(timeout=5)
+    thread.join(timeout=30)  # a busy machine may need more than a few seconds
     assert not thread.is_alive()
 
 
