@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from planner.darp.objective import Objective
 from planner.errors import ServiceFileError
 from planner.timefmt import parse_hhmm
 
@@ -107,6 +108,13 @@ class Service:
     def max_ride_s(self, direct_s: float) -> float:
         """The ride-time promise for a trip whose direct time is ``direct_s``."""
         return self.alpha * direct_s + self.beta_s
+
+    @property
+    def objective(self) -> Objective:
+        """What planning minimises: weighted bus driving time plus riders' time on board."""
+        return Objective(
+            arc="time", arc_weight=self.vehicle_time_weight, ride_weight=self.ride_time_weight
+        )
 
 
 class _Reader:

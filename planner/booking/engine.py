@@ -29,9 +29,8 @@ from planner.booking.views import DayPlan, build_day_plan
 from planner.darp.codec import (
     stop_of,
 )
-from planner.darp.insertion import Insertion, RouteState, best_insertions, route_state
+from planner.darp.insertion import Insertion, PreparedRoutes, best_insertion, prepare
 from planner.darp.model import Request
-from planner.darp.schedule import earliest_schedule
 from planner.darp.validate import validate
 from planner.errors import BookingError, ConflictError, NotFoundError
 from planner.service import Service
@@ -171,21 +170,10 @@ class BookingEngine:
 
     # -- building the day -----------------------------------------------------------------
 
-    def _prepare(self, state: DayState, day: date) -> list[RouteState]:
+    def _prepare(self, state: DayState, day: date) -> PreparedRoutes:
         """Prepare every route for insertion; stops in the past or the freeze horizon stay."""
-        now = self.now_s(day) + rules.FREEZE_S
-        prepared: list[RouteState] = []
-        for v, stops in enumerate(state.routes):
-            times = earliest_schedule(state.table, v, stops)
-            if times is None:  # cannot happen for a stored plan; skip the bus rather than fail
-                log.error("day %s: route of vehicle %d has no schedule", state.day, v)
-                continue
-            first = sum(1 for t in times[1 : len(stops) + 1] if t < now)
-            prepared_route = route_state(state.table, v, stops, times, first_position=first)
-            # route_state returns None only when it has to find the schedule itself
-            assert prepared_route is not None
-            prepared.append(prepared_route)
-        return prepared
+        fixed_before = self.now_s(day) + rules.FREEZE_S
+        return prepare(state.table, state.routes, self.service.objective, fixed_before=fixed_before)
 
     # -- offers ---------------------------------------------------------------------------
 
@@ -227,13 +215,6 @@ class BookingEngine:
         wish = rules.wish_window(self.service, trip.kind, trip.time_s, direct, shift_s)
         window = (wish.earliest_pickup, wish.latest_pickup)
         return self.days.request(code, trip, window, wish.latest_dropoff, wish.max_ride)
-
-    def _try(
-        self, state: DayState, request_index: int, routes: list[RouteState]
-    ) -> list[Insertion]:
-        return best_insertions(
-            state.table, routes, request_index, ride_time_weight=self.service.ride_time_weight
-        )
 
     def _window_of(
         self, state: DayState, ins: Insertion, r: int
@@ -349,7 +330,7 @@ class BookingEngine:
 
     def _day_with_candidates(
         self, trip: TripRequest, label: str, shifts_min: Sequence[int]
-    ) -> tuple[DayState, list[RouteState], int, list[Request]]:
+    ) -> tuple[DayState, PreparedRoutes, int, list[Request]]:
         """The trip's day with one candidate request per shift of the wish (in no route).
 
         Returns the day, its routes prepared for insertion, the index of the first
@@ -375,7 +356,7 @@ class BookingEngine:
         s = self.service
         shifts = rules.PICKUP_SHIFTS_MIN if trip.kind == "pickup" else rules.ARRIVAL_SHIFTS_MIN
         day = trip.day.isoformat()
-        state, first, base, candidates = self._day_with_candidates(trip, "offer", shifts)
+        state, prepared, base, candidates = self._day_with_candidates(trip, "offer", shifts)
         found: list[tuple[int, Insertion, tuple[float, float, float, float]]] = []
         first_violation = None
         for k, req in enumerate(candidates):
@@ -383,11 +364,11 @@ class BookingEngine:
             if violation:
                 first_violation = first_violation or violation
                 continue
-            insertions = self._try(state, base + k, first)
-            if insertions:
-                window = self._window_of(state, insertions[0], base + k)
+            insertion = best_insertion(prepared, base + k)
+            if insertion is not None:
+                window = self._window_of(state, insertion, base + k)
                 if self._rule_violation(trip, window[0]) is None:
-                    found.append((k, insertions[0], window))
+                    found.append((k, insertion, window))
             if len(found) == rules.MAX_OFFERS:
                 break
         if not found:
@@ -443,7 +424,7 @@ class BookingEngine:
         """Wish times nearest ``trip.time_s`` (15-minute steps, up to 3 h away) that fit."""
         steps = range(15, rules.ALTERNATIVE_RANGE_MIN + 1, 15)
         shifts = [s for m in steps for s in (m, -m)]
-        state, first, base, candidates = self._day_with_candidates(trip, "alt", shifts)
+        state, prepared, base, candidates = self._day_with_candidates(trip, "alt", shifts)
         out = []
         for k, m in enumerate(shifts):
             wish = trip.time_s + m * 60
@@ -451,7 +432,7 @@ class BookingEngine:
             start = self._judged_start(trip, req)
             if not 0 <= wish < 24 * 3600 or self._rule_violation(trip, start):
                 continue
-            if self._try(state, base + k, first):
+            if best_insertion(prepared, base + k) is not None:
                 out.append(hhmm(wish))
                 if len(out) == limit:
                     break
@@ -545,14 +526,15 @@ class BookingEngine:
         )
         state = self.days.load(session, offer.day, [request])
         r = len(state.bookings)
-        insertions = self._try(state, r, self._prepare(state, day))
-        if not insertions:
-            raise ConflictError("offer_id", "this offer is no longer available; please ask again")
+        prepared = self._prepare(state, day)
         # keep the offered bus if it still fits, so that what the rider was told holds
-        ins = next(
-            (i for i in insertions if state.instance.vehicles[i.vehicle].id == p["vehicle"]),
-            insertions[0],
+        offered = next(
+            (v for v, bus in enumerate(state.instance.vehicles) if bus.id == p["vehicle"]), None
         )
+        ins = None if offered is None else best_insertion(prepared, r, vehicle=offered)
+        ins = ins or best_insertion(prepared, r)
+        if ins is None:
+            raise ConflictError("offer_id", "this offer is no longer available; please ask again")
         pickup = ins.service_start(stop_of(r, "pickup"))
         arrival = ins.service_start(stop_of(r, "dropoff"))
         booking = Booking(

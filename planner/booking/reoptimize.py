@@ -11,11 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from planner.booking import kpis as kpi_module
 from planner.darp.codec import kind_of, request_of, routes_of_plan
-from planner.darp.model import Instance
-from planner.darp.plan import Plan
 from planner.darp.solve import SolveParams, solve
 from planner.darp.validate import validate
-from planner.service import Service
 from planner.store.db import ServiceDay
 
 if TYPE_CHECKING:
@@ -44,24 +41,19 @@ def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> d
         return {"stored": False, "reason": "no bookings on this day"}
     current = state.plan()
     before = kpi_module.plan_kpis(state.instance, current)
+    prepared = engine._prepare(state, day)
     locked = {
-        engine.service.fleet[r.vehicle].id: [
-            (state.instance.requests[request_of(s)].id, kind_of(s))
-            for s in r.stops[: r.first_position]
-        ]
-        for r in engine._prepare(state, day)
-        if r.first_position
+        bus.id: [(state.instance.requests[request_of(s)].id, kind_of(s)) for s in fixed]
+        for v, bus in enumerate(engine.service.fleet)
+        if (fixed := prepared.fixed(v))
     }
     params = SolveParams(
-        time_limit=time_limit,
-        objective="time",
-        ride_time_weight=engine.service.ride_time_weight,
-        construction=False,
+        time_limit=time_limit, objective=engine.service.objective, construction=False
     )
     new = solve(state.instance, params=params, initial_plan=current, locked=locked)
     after = kpi_module.plan_kpis(state.instance, new)
-    cost_before = service_cost(engine.service, state.instance, current)
-    cost_after = service_cost(engine.service, state.instance, new)
+    cost_before = engine.service.objective.plan_cost(state.instance, current)
+    cost_after = engine.service.objective.plan_cost(state.instance, new)
     out = {
         "before": before,
         "after": after,
@@ -81,16 +73,3 @@ def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> d
         engine.days.save_plan(session, fresh, "re-optimisation")
         lock.version += 1
     return {**out, "stored": True, "reason": "stored a better plan"}
-
-
-def service_cost(service: Service, instance: Instance, plan: Plan) -> float:
-    """Objective of the service: weighted vehicle travel time plus passenger ride time."""
-    ride = 0.0
-    for route in plan.routes:
-        picked = {}
-        for v in route.visits:
-            if v.kind == "pickup":
-                picked[v.request_id] = v.departure
-            else:
-                ride += v.service_start - picked.get(v.request_id, v.service_start)
-    return service.vehicle_time_weight * plan.travel_time + service.ride_time_weight * ride

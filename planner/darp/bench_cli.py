@@ -14,6 +14,7 @@ import click
 from tqdm import tqdm
 
 from planner.darp.model import Instance
+from planner.darp.objective import Objective
 from planner.darp.plan import Plan
 from planner.darp.read import BestKnown, gap_pct, read_bks, read_cordeau, read_li_lim
 from planner.darp.solve import SolveParams, solve
@@ -169,7 +170,10 @@ def pdptw(
         # fixed cost per vehicle above any possible distance saving: hierarchical objective
         fixed = float(instance.distances.max()) * (2 * instance.num_requests + 2)
         params = SolveParams(
-            time_limit=time_limit, workers=workers, seed=seed, vehicle_fixed_cost=fixed
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            objective=Objective(vehicle_cost=fixed),
         )
         started = time.perf_counter()
         plan = solve(instance, params=params)

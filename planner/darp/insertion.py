@@ -1,14 +1,16 @@
-"""Insert one request into fixed routes: the fast heuristic behind booking offers.
+"""Insert one request into fixed routes: the one insertion screen, for offers and the solver.
 
-Each route keeps, per stop, its *forward time slack* (Savelsbergh 1992; Cordeau & Laporte
-2003): how much later the bus may arrive there without breaking a later time window, the ride
-time of a passenger already on board, the route duration or the shift end. With it, and the
-load on board after every stop, each pair of insertion positions is screened in O(1). The few
-cheapest survivors are then timed exactly with :func:`planner.darp.schedule.earliest_schedule`,
-so an accepted insertion never breaks a promise already made.
+The screen is :func:`planner.darp.search.kernels.best_insertion`, compiled: every pair of
+insertion positions is checked in O(1) against loads, windows along the pushed-forward
+schedule, the latest starts of the rest of the route and the ride-time room of those on
+board; the cheapest survivors are then timed exactly, so an accepted insertion never
+breaks a promise already made. The construction and the ruin-and-recreate search call the
+same kernel; this module is its face for callers that insert one request at a time into
+routes prepared once (booking offers), and prices insertions with the one
+:class:`planner.darp.objective.Objective`.
 
-Stops follow :mod:`planner.darp.schedule`: ``2 * r`` is the pickup and ``2 * r + 1`` the drop-off of
-request ``r`` of the table.
+Stops follow :mod:`planner.darp.schedule`: ``2 * r`` is the pickup and ``2 * r + 1`` the
+drop-off of request ``r`` of the table.
 """
 
 from __future__ import annotations
@@ -17,9 +19,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from planner.darp.schedule import StopTable, earliest_schedule
+import numpy as np
 
-#: Exact schedule checks per vehicle before giving up on it.
+from planner.darp.objective import Objective
+from planner.darp.schedule import StopTable
+from planner.darp.search import kernels
+
+#: Exact schedule checks per vehicle before giving up on it (the screen's candidates are
+#: necessary conditions only; a route duration limit, for one, is checked exactly).
 MAX_EXACT_CHECKS = 25
 
 
@@ -28,8 +35,8 @@ class Insertion:
     """A feasible insertion: the vehicle's new stop sequence and its exact schedule.
 
     ``times`` holds the depot departure, each stop's service start and the depot return.
-    ``added_cost`` is the extra vehicle travel time plus the weighted ride time of the new
-    passenger.
+    ``added_cost`` is the objective's price of the insertion as screened (extra arc cost,
+    the new passenger's ride time, the vehicle cost if the route was empty).
     """
 
     vehicle: int
@@ -42,270 +49,117 @@ class Insertion:
         return self.times[1 + self.stops.index(stop)]
 
 
-@dataclass(frozen=True, slots=True)
-class RouteState:
-    """A route prepared for insertion screening; built once, reused for every candidate.
-
-    Positions are 0 (start depot), ``1..m`` (stops) and ``m + 1`` (end depot).
+@dataclass(frozen=True, eq=False)
+class PreparedRoutes:
+    """Every vehicle's route prepared for insertion; built once, reused for every request.
 
     Attributes
     ----------
-    vehicle, stops, times
-        The vehicle, its stop sequence and its earliest schedule.
-    loc, svc
-        Location and service time of every position.
-    arrival
-        Arrival time at each position (``arrival[0]`` = departure).
-    cum_wait
-        ``cum_wait[q]`` = total waiting at positions ``1..q``.
-    slack
-        ``slack[k]`` = the largest delay of the arrival at ``k`` that keeps every later
-        constraint (for ``k >= 1``).
-    onboard
-        (passengers, wheelchairs) on board after each position.
-    first_position
-        The first position after which a stop may be inserted.
-    duration_slack
-        How much longer the route may take from depot to depot (its maximum duration).
-    prefix_slack
-        ``prefix_slack[i]`` = how much later positions ``1..i`` may all start within their
-        windows: the room a new first stop's waiting gives to leave the depot later.
+    table
+        The stop table of the routes and of the requests to insert.
+    arrays, stops, lengths, data
+        The compiled screen's inputs: the table with the objective, the routes as an array
+        (``stops[v, :lengths[v]]``) and the per-position route data.
+    first
+        Per vehicle, how many stops at the head of its route stay there: nothing is
+        inserted before them.
+    usable
+        Per vehicle, whether its route has a feasible schedule (others take nothing).
     """
 
-    vehicle: int
-    stops: tuple[int, ...]
-    times: tuple[float, ...]
-    loc: tuple[int, ...]
-    svc: tuple[float, ...]
-    arrival: tuple[float, ...]
-    cum_wait: tuple[float, ...]
-    slack: tuple[float, ...]
-    onboard: tuple[tuple[int, int], ...]
-    first_position: int
-    duration_slack: float = math.inf
-    prefix_slack: tuple[float, ...] = ()
+    table: StopTable
+    arrays: kernels.Arrays
+    stops: np.ndarray
+    lengths: np.ndarray
+    data: kernels.RouteData
+    first: np.ndarray
+    usable: np.ndarray
+
+    def route(self, vehicle: int) -> list[int]:
+        """The stop sequence of ``vehicle``."""
+        return [int(s) for s in self.stops[vehicle, : self.lengths[vehicle]]]
+
+    def fixed(self, vehicle: int) -> list[int]:
+        """The stops at the head of ``vehicle``'s route that stay there."""
+        return self.route(vehicle)[: int(self.first[vehicle])]
 
 
-def route_state(
-    table: StopTable,
-    vehicle: int,
-    stops: Sequence[int],
-    times: Sequence[float] | None = None,
-    *,
-    first_position: int = 0,
-) -> RouteState | None:
-    """Prepare one route for screening; None if it has no feasible schedule."""
-    stops = tuple(stops)
-    if times is None:
-        times = earliest_schedule(table, vehicle, list(stops))
-        if times is None:
-            return None
-    m = len(stops)
-    loc = [table.start[vehicle], *(table.location[s] for s in stops), table.end[vehicle]]
-    svc = [0.0, *(table.service[s] for s in stops), 0.0]
-    latest = [table.shift_end[vehicle], *(table.latest[s] for s in stops)]
-    latest.append(table.shift_end[vehicle])
-    travel = table.travel
-    arrival = [times[0]]
-    arrival += [times[k - 1] + svc[k - 1] + travel[loc[k - 1]][loc[k]] for k in range(1, m + 2)]
-    cum_wait = [0.0] * (m + 2)
-    for k in range(1, m + 2):
-        cum_wait[k] = cum_wait[k - 1] + max(0.0, times[k] - arrival[k])
-    # own slack of each position: its window, and (below) the route duration at the end depot
-    own = [latest[q] - times[q] for q in range(m + 2)]
-
-    def suffix_minima() -> list[float]:
-        suffix = [math.inf] * (m + 3)
-        for q in range(m + 1, 0, -1):
-            suffix[q] = min(suffix[q + 1], cum_wait[q] + own[q])
-        return suffix
-
-    # the bus may leave the depot later by up to suffix[1] without harm, which turns waiting
-    # on the road into time not spent on duty: the duration that counts is shorter by that
-    depart_later = min(suffix_minima()[1], cum_wait[m + 1])
-    duration = times[m + 1] - times[0] - depart_later
-    # the duration is screened per candidate (see _candidates), not as slack of the end
-    # depot: waiting at a new first stop lets the bus leave the depot later instead
-    duration_slack = table.max_duration[vehicle] - duration
-    prefix_slack = [math.inf] * (m + 2)
-    for q in range(1, m + 1):
-        prefix_slack[q] = min(prefix_slack[q - 1], own[q])
-    suffix = suffix_minima()
-    # ride-time slack binds a delay at k only for passengers picked up before k, dropped at/after
-    ride_bound = [math.inf] * (m + 2)
-    position = {s: k + 1 for k, s in enumerate(stops)}
-    for q, s in enumerate(stops, start=1):
-        if s & 1 and (s - 1) in position:
-            i = position[s - 1]
-            ride = times[q] - (times[i] + svc[i])
-            value = cum_wait[q] + table.max_ride[s >> 1] - ride
-            for k in range(i + 1, q + 1):
-                ride_bound[k] = min(ride_bound[k], value)
-    slack = [math.inf] + [min(suffix[k], ride_bound[k]) - cum_wait[k - 1] for k in range(1, m + 2)]
-    load_p = load_w = 0
-    onboard = [(0, 0)]
-    for s in stops:
-        load_p += table.passengers[s]
-        load_w += table.wheelchairs[s]
-        onboard.append((load_p, load_w))
-    onboard.append((0, 0))
-    return RouteState(
-        vehicle,
-        stops,
-        tuple(times),
-        tuple(loc),
-        tuple(svc),
-        tuple(arrival),
-        tuple(cum_wait),
-        tuple(slack),
-        tuple(onboard),
-        first_position,
-        duration_slack,
-        tuple(prefix_slack),
-    )
-
-
-def route_states(
+def prepare(
     table: StopTable,
     routes: Sequence[Sequence[int]],
+    objective: Objective,
     *,
-    first_positions: Sequence[int] | None = None,
-) -> list[RouteState]:
-    """Prepare every vehicle's route (vehicles whose route has no schedule are left out)."""
-    states = []
-    for v, stops in enumerate(routes):
-        first = first_positions[v] if first_positions is not None else 0
-        state = route_state(table, v, stops, first_position=first)
-        if state is not None:
-            states.append(state)
-    return states
-
-
-def _candidates(
-    table: StopTable, route: RouteState, request: int, *, ride_time_weight: float
-) -> list[tuple[float, int, int]]:
-    """Screen every (pickup after i, drop-off after j) pair in O(1); return (cost, i, j)."""
-    p = 2 * request
-    d = p + 1
-    vehicle, times, loc, svc = route.vehicle, route.times, route.loc, route.svc
-    arrival, cum_wait, slack, onboard = route.arrival, route.cum_wait, route.slack, route.onboard
-    m = len(route.stops)
-    travel = table.travel
-    seats, places = table.seats[vehicle], table.wheelchair_places[vehicle]
-    pas, wch = table.passengers[p], table.wheelchairs[p]
-    lp, ld = table.location[p], table.location[d]
-    sp, sd = table.service[p], table.service[d]
-    max_ride = table.max_ride[request]
-    direct = travel[lp][ld]
-    # tighten the new request's windows with its ride time (Cordeau 2006): a pickup earlier
-    # than the drop-off window allows would only make the passenger sit and wait on board
-    ep = max(table.earliest[p], table.earliest[d] - max_ride - sp)
-    lat_p = min(table.latest[p], table.latest[d] - direct - sp)
-    ed = max(table.earliest[d], ep + sp + direct)
-    lat_d = min(table.latest[d], lat_p + sp + max_ride)
-    out: list[tuple[float, int, int]] = []
-    limited = math.isfinite(route.duration_slack)
-
-    def duration_fits(delay: float, k: int, start_shift: float) -> bool:
-        """Whether a delay of ``delay`` at position ``k`` keeps the route duration.
-
-        The bus may leave the depot later by ``start_shift``.
-        """
-        end_delay = max(0.0, delay - (cum_wait[m + 1] - cum_wait[k]))
-        return end_delay - start_shift <= route.duration_slack
-
-    for i in range(route.first_position, m + 1):
-        dep_i = times[i] + svc[i]
-        arr_p = dep_i + travel[loc[i]][lp]
-        if dep_i > lat_p:
-            break
-        bp = max(ep, arr_p)
-        if bp > lat_p:
-            continue
-        dep_p = bp + sp
-        detour_p = travel[loc[i]][lp] - travel[loc[i]][loc[i + 1]]
-        # waiting at the new pickup lets the stops before it, and the bus, start later
-        start_shift = min(bp - arr_p, route.prefix_slack[i]) if limited else 0.0
-        # j == i: the drop-off right after the pickup
-        bd = max(ed, dep_p + direct)
-        if (
-            onboard[i][0] + pas <= seats
-            and onboard[i][1] + wch <= places
-            and bd <= lat_d
-            and bd - dep_p <= max_ride
-            and bd + sd + travel[ld][loc[i + 1]] - arrival[i + 1] <= slack[i + 1]
-            and (
-                not limited
-                or duration_fits(bd + sd + travel[ld][loc[i + 1]] - arrival[i + 1], i + 1,
-                                 start_shift)
-            )
-        ):  # fmt: skip
-            added = detour_p + direct + travel[ld][loc[i + 1]]
-            out.append((added + ride_time_weight * (bd - dep_p), i, i))
-        # j > i: the pickup delays position i + 1 by delta1
-        delta1 = dep_p + travel[lp][loc[i + 1]] - arrival[i + 1]
-        if delta1 > slack[i + 1] or onboard[i][0] + pas > seats or onboard[i][1] + wch > places:
-            continue
-        for j in range(i + 1, m + 1):
-            if onboard[j][0] + pas > seats or onboard[j][1] + wch > places:
-                break  # the new passenger would still be on board after j
-            delay_j = max(0.0, delta1 - (cum_wait[j] - cum_wait[i]))
-            dep_j = times[j] + delay_j + svc[j]
-            bd = max(ed, dep_j + travel[loc[j]][ld])
-            if bd > lat_d or bd - dep_p > max_ride:
-                break  # later drop-off positions are later still
-            delta2 = bd + sd + travel[ld][loc[j + 1]] - arrival[j + 1]
-            if delta2 > slack[j + 1]:
-                continue
-            if limited and not duration_fits(delta2, j + 1, start_shift):
-                continue
-            added = (
-                travel[lp][loc[i + 1]]
-                + detour_p
-                + travel[loc[j]][ld]
-                + travel[ld][loc[j + 1]]
-                - travel[loc[j]][loc[j + 1]]
-            )
-            out.append((added + ride_time_weight * (bd - dep_p), i, j))
-    return out
-
-
-def best_insertions(
-    table: StopTable,
-    routes: Sequence[RouteState],
-    request: int,
-    *,
-    ride_time_weight: float = 0.0,
-) -> list[Insertion]:
-    """Return the cheapest feasible insertion of ``request`` for each vehicle, cheapest first.
+    fixed_before: float = -math.inf,
+) -> PreparedRoutes:
+    """Prepare routes for insertion.
 
     Parameters
     ----------
     table
-        Stop table holding the routes' requests and ``request`` itself.
+        Stop table holding the routes' requests and the requests to insert.
     routes
-        The vehicles' routes, prepared by :func:`route_states`.
-    request
-        Index of the request to insert (not in any route).
-    ride_time_weight
-        Cost of one unit of the new passenger's ride time relative to vehicle travel time.
+        Stop sequences per vehicle.
+    objective
+        What an insertion costs.
+    fixed_before
+        Stops whose scheduled start is before this time stay at the head of their route
+        (served already, or too soon to change).
 
-    Returns
-    -------
-    insertions
-        At most one per vehicle, each verified by an exact schedule.
+    Raises
+    ------
+    ValueError
+        If there is not one route per vehicle.
     """
-    p, d = 2 * request, 2 * request + 1
-    found: list[Insertion] = []
-    for route in routes:
-        candidates = _candidates(table, route, request, ride_time_weight=ride_time_weight)
-        candidates.sort()
-        stops = list(route.stops)
-        for cost, i, j in candidates[:MAX_EXACT_CHECKS]:
-            new = stops[:i] + [p] + stops[i:j] + [d] + stops[j:]
-            exact = earliest_schedule(table, route.vehicle, new)
-            if exact is not None and table.loads_fit(route.vehicle, new):
-                found.append(Insertion(route.vehicle, tuple(new), tuple(exact), cost))
-                break
-    found.sort(key=lambda ins: ins.added_cost)
-    return found
+    num_vehicles, num_stops = len(table.start), len(table.location)
+    if len(routes) != num_vehicles:
+        raise ValueError(f"{len(routes)} routes for {num_vehicles} vehicles")
+    a = kernels.arrays(table, objective)
+    stops, lengths = kernels.pack([list(r) for r in routes], num_stops)
+    data = kernels.route_data(num_vehicles, num_stops)
+    first = np.zeros(num_vehicles, np.int64)
+    usable = np.zeros(num_vehicles, np.bool_)
+    for v in range(num_vehicles):
+        m = int(lengths[v])
+        usable[v] = kernels.build(a, v, stops[v], m, data)
+        if usable[v]:
+            first[v] = int(np.count_nonzero(data.times[v, 1 : m + 1] < fixed_before))
+    return PreparedRoutes(table, a, stops, lengths, data, first, usable)
+
+
+def best_insertion(
+    prepared: PreparedRoutes,
+    request: int,
+    *,
+    vehicle: int | None = None,
+    max_checks: int = MAX_EXACT_CHECKS,
+) -> Insertion | None:
+    """Return the cheapest feasible insertion of ``request`` over all vehicles, or None.
+
+    Parameters
+    ----------
+    prepared
+        The routes, from :func:`prepare`.
+    request
+        Index of the request to insert (in the table, in no route).
+    vehicle
+        Only this vehicle, if given.
+    max_checks
+        Exact schedule checks per vehicle.
+    """
+    p = prepared
+    usable = p.usable
+    if vehicle is not None:
+        usable = np.zeros_like(usable)
+        usable[vehicle] = p.usable[vehicle]
+    cost, v, i, j = kernels.cheapest_insertion(
+        p.arrays, p.stops, p.lengths, p.first, p.data, usable, request, max_checks
+    )
+    if v < 0:
+        return None
+    route = p.route(v)
+    new = route[:i] + [2 * request] + route[i:j] + [2 * request + 1] + route[j:]
+    times = np.empty(len(new) + 2)
+    # the kernel timed exactly this sequence before accepting it; this only reads the times
+    feasible = kernels.schedule(p.arrays, v, np.array(new, dtype=np.int64), len(new), times)
+    assert feasible
+    return Insertion(int(v), tuple(new), tuple(float(t) for t in times), float(cost))

@@ -1,4 +1,4 @@
-"""Slack-screened insertion against brute force on real dial-a-ride instances."""
+"""The one insertion screen (compiled) against brute force on real dial-a-ride instances."""
 
 from __future__ import annotations
 
@@ -10,11 +10,24 @@ import numpy as np
 import pytest
 
 from planner.darp.codec import build_plan
-from planner.darp.insertion import best_insertions, route_states
+from planner.darp.insertion import PreparedRoutes, best_insertion, prepare
 from planner.darp.model import Instance, Request, Vehicle
+from planner.darp.objective import Objective
 from planner.darp.read import read_cordeau
 from planner.darp.schedule import StopTable, earliest_schedule
 from planner.darp.validate import validate
+
+TIME = Objective(arc="time")
+
+
+def prepared_with_head(table: StopTable, route: list[int], first: int) -> PreparedRoutes:
+    """One route whose first ``first`` stops stay at its head."""
+    times = earliest_schedule(table, 0, route)
+    assert times is not None
+    fixed_before = times[first] + 1e-3 if first else -1.0
+    prepared = prepare(table, [route], TIME, fixed_before=fixed_before)
+    assert prepared.fixed(0) == route[:first]
+    return prepared
 
 
 def route_time(table: StopTable, path: list[int]) -> float:
@@ -47,15 +60,16 @@ def test_sequential_insertion_is_feasible_and_rarely_misses(bench_dir: Path, nam
     random.Random(0).shuffle(order)
     missed = optimal = 0
     for r in order:
-        found = best_insertions(table, route_states(table, routes), r)
+        found = best_insertion(prepare(table, routes, TIME), r)
         reference = brute_force_cost(table, routes, r)
-        if not found:
+        if found is None:
             missed += reference is not None
             continue
         assert reference is not None  # whatever is found is exactly feasible
-        assert found[0].added_cost >= reference - 1e-6
-        optimal += abs(found[0].added_cost - reference) < 1e-6
-        routes[found[0].vehicle] = list(found[0].stops)
+        assert found.added_cost >= reference - 1e-6
+        assert earliest_schedule(table, found.vehicle, list(found.stops)) == list(found.times)
+        optimal += abs(found.added_cost - reference) < 1e-6
+        routes[found.vehicle] = list(found.stops)
     # the O(1) screen is a heuristic, but on these instances it never loses a request
     assert missed == 0
     assert optimal >= 0.6 * len(order)
@@ -68,24 +82,24 @@ def test_frozen_prefix_is_never_preceded(bench_dir: Path) -> None:
     """Stops already served (or too soon to move) keep their place at the head of the route:
     a new request goes after them even where going before would be cheaper."""
     instance = read_cordeau(bench_dir / "darp" / "a2-16.txt")
+    instance = replace(instance, vehicles=instance.vehicles[:1])
     table = StopTable.from_instance(instance)
     route = [16, 17, 0, 1]  # request 8 (pickup window 4:36-4:51 h), then request 0
     # unfrozen, request 7 is cheapest picked up before request 8
-    [free] = best_insertions(table, route_states(table, [route]), 7)
-    assert free.stops.index(14) < free.stops.index(16)
+    free = best_insertion(prepare(table, [route], TIME), 7)
+    assert free is not None and free.stops.index(14) < free.stops.index(16)
     for first in (1, 2):
-        [kept] = best_insertions(table, route_states(table, [route], first_positions=[first]), 7)
-        assert kept.stops[:first] == tuple(route[:first])
+        kept = best_insertion(prepared_with_head(table, route, first), 7)
+        assert kept is not None and kept.stops[:first] == tuple(route[:first])
         assert kept.added_cost > free.added_cost  # the cheaper place was refused
     # no request is ever put before a frozen prefix (requests fit after the first two stops;
     # after request 0's pickup, at the end of the day, none does)
     for first in range(1, len(route) + 1):
-        states = route_states(table, [route], first_positions=[first])
+        prepared = prepared_with_head(table, route, first)
         inserted = [
             ins
             for r in range(instance.num_requests)
-            if r not in (0, 8)
-            for ins in best_insertions(table, states, r)
+            if r not in (0, 8) and (ins := best_insertion(prepared, r)) is not None
         ]
         assert bool(inserted) is (first <= 2), first
         assert all(ins.stops[:first] == tuple(route[:first]) for ins in inserted)
@@ -111,9 +125,9 @@ def test_waiting_for_the_first_rider_does_not_count_against_the_route_duration()
                   max_route_duration=63 * 60)  # fmt: skip
     instance = Instance("duty", travel, travel, (rider,), (bus,))
     table = StopTable.from_instance(instance)
-    (found,) = best_insertions(table, route_states(table, [[]]), 0)
-    assert found.stops == (0, 1)
+    found = best_insertion(prepare(table, [[]], TIME), 0)
+    assert found is not None and found.stops == (0, 1)
     assert found.times[-1] - found.times[0] <= 63 * 60
     tighter = replace(bus, max_route_duration=57 * 60)  # shorter than the round trip
     table = StopTable.from_instance(replace(instance, vehicles=(tighter,)))
-    assert best_insertions(table, route_states(table, [[]]), 0) == []
+    assert best_insertion(prepare(table, [[]], TIME), 0) is None

@@ -7,11 +7,12 @@ import random
 import numpy as np
 import pytest
 
+from planner.darp.objective import Objective
 from planner.darp.read import read_cordeau
 from planner.darp.schedule import StopTable, earliest_schedule
 from planner.darp.search import kernels
 from planner.darp.search.construct import regret_insertion
-from planner.darp.search.lns import improve, route_cost
+from planner.darp.search.lns import improve
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def _shuffled(route: list[int], rng: random.Random) -> list[int]:
 
 def test_schedule_matches_the_reference(a5) -> None:
     table, routes = a5
-    a = kernels.arrays(table)
+    a = kernels.arrays(table, Objective())
     rng = random.Random(1)
     feasible = 0
     for trial in range(400):
@@ -67,7 +68,7 @@ def _brute_force(table: StopTable, v: int, route: list[int], r: int) -> float:
 
 def test_best_insertion_finds_the_brute_force_optimum(a5) -> None:
     table, routes = a5
-    a = kernels.arrays(table)
+    a = kernels.arrays(table, Objective())
     rd = kernels.route_data(len(routes), len(table.location))
     packed, lengths = kernels.pack(routes, len(table.location))
     for v in range(len(routes)):
@@ -92,7 +93,8 @@ def test_locked_prefix_gets_nothing_inserted_before_it(a5) -> None:
     locked = [r[:4] for r in routes]
     better = improve(table, routes, time_limit=1.0, locked=locked)
     assert [r[:4] for r in better] == locked
-    assert route_cost(table, better) <= route_cost(table, routes) + 1e-9
+    cost = Objective().routes_cost
+    assert cost(table, better) <= cost(table, routes) + 1e-9
     assert sorted(s for r in better for s in r) == list(range(len(table.location)))
     for v, route in enumerate(better):
         assert table.loads_fit(v, route) and earliest_schedule(table, v, route) is not None

@@ -10,6 +10,7 @@ import pytest
 from darp_fixtures import FIXTURES, REPO, tiny_instance
 
 from planner.darp.model import Request
+from planner.darp.objective import Objective
 from planner.darp.plan import Plan
 from planner.darp.read import read_bks, read_cordeau
 from planner.darp.schedule import StopTable
@@ -118,7 +119,9 @@ def test_params_name_the_bad_field(changes, field) -> None:
 
 def test_ride_time_weight_and_time_objective_stay_feasible() -> None:
     inst = read_cordeau(FIXTURES / "tiny4.txt")
-    plan = solve(inst, params=SolveParams(time_limit=1.0, objective="time", ride_time_weight=0.5))
+    plan = solve(
+        inst, params=SolveParams(time_limit=1.0, objective=Objective(arc="time", ride_weight=0.5))
+    )
     _assert_valid(inst, plan)
     assert plan.num_served == 4
 

@@ -12,6 +12,7 @@ import logging
 
 import numpy as np
 
+from planner.darp.objective import Objective
 from planner.darp.schedule import StopTable
 from planner.darp.search import kernels
 
@@ -24,7 +25,7 @@ def regret_insertion(
     requests: list[int] | None = None,
     routes: list[list[int]] | None = None,
     regret: int = 3,
-    fixed_cost: float = 0.0,
+    objective: Objective = Objective(),
     max_checks: int = 60,
     seed: int | None = None,
 ) -> tuple[list[list[int]], list[int]]:
@@ -40,8 +41,8 @@ def regret_insertion(
         Starting stop sequences per vehicle (default: empty); they must be feasible.
     regret
         ``k`` of regret-k, 1 to 3; 1 is plain cheapest insertion.
-    fixed_cost
-        Cost of opening an empty vehicle, added to insertions into empty routes.
+    objective
+        What an insertion costs (its vehicle cost is added to insertions into empty routes).
     max_checks
         How many of the cheapest positions per route are timed exactly.
     seed
@@ -63,7 +64,7 @@ def regret_insertion(
         raise ValueError(f"regret must be 1, 2 or 3, got {regret}")
     num_vehicles = len(table.start)
     num_stops = len(table.location)
-    a = kernels.arrays(table)
+    a = kernels.arrays(table, objective)
     stops, lengths = kernels.pack(routes or [[] for _ in range(num_vehicles)], num_stops)
     rd = kernels.route_data(num_vehicles, num_stops)
     for v in range(num_vehicles):
@@ -81,7 +82,6 @@ def regret_insertion(
         todo,
         regret,
         0.01 if seed is not None else 0.0,
-        fixed_cost,
         max_checks,
     )
     if left:

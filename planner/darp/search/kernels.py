@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from planner.darp.objective import Objective
 from planner.darp.schedule import EPS, StopTable
 
 INF = np.inf
@@ -45,7 +46,7 @@ class Arrays(NamedTuple):
     mid: np.ndarray  # middle of the window (or its start if open), for related removal
     max_ride: np.ndarray  # per request
     travel: np.ndarray  # location x location
-    distance: np.ndarray
+    arc: np.ndarray  # location x location: what an arc costs (distance or travel time)
     start: np.ndarray  # per vehicle
     end: np.ndarray
     shift_start: np.ndarray
@@ -54,10 +55,13 @@ class Arrays(NamedTuple):
     seats: np.ndarray
     places: np.ndarray
     kind: np.ndarray  # vehicles of one kind are interchangeable while their routes are empty
+    arc_weight: float  # the weights of the one objective (planner.darp.objective)
+    ride_weight: float
+    vehicle_cost: float
 
 
-def arrays(table: StopTable) -> Arrays:
-    """Return the table's data as contiguous numpy arrays."""
+def arrays(table: StopTable, objective: Objective) -> Arrays:
+    """Return the table's data and the objective's weights as compiled code takes them."""
 
     def f(values: object) -> np.ndarray:
         return np.ascontiguousarray(values, dtype=np.float64)
@@ -93,7 +97,7 @@ def arrays(table: StopTable) -> Arrays:
         mid=f(mid),
         max_ride=f(table.max_ride),
         travel=f(table.travel_matrix),
-        distance=f(table.distance_matrix),
+        arc=f(objective.table_arc_matrix(table)),
         start=i(table.start),
         end=i(table.end),
         shift_start=f(table.shift_start),
@@ -102,6 +106,9 @@ def arrays(table: StopTable) -> Arrays:
         seats=i(table.seats),
         places=i(table.wheelchair_places),
         kind=i(kind),
+        arc_weight=float(objective.arc_weight),
+        ride_weight=float(objective.ride_weight),
+        vehicle_cost=float(objective.vehicle_cost),
     )
 
 
@@ -186,17 +193,31 @@ def schedule(a: Arrays, v: int, stops: np.ndarray, m: int, times: np.ndarray) ->
 
 
 @_jit
-def route_distance(a: Arrays, v: int, stops: np.ndarray, m: int) -> float:
-    """Distance from the start depot through ``stops[:m]`` to the end depot (0 if empty)."""
+def route_arcs(a: Arrays, v: int, stops: np.ndarray, m: int) -> float:
+    """Summed arc cost from the start depot through ``stops[:m]`` to the end depot (0 if empty)."""
     if m == 0:
         return 0.0
     prev = a.start[v]
     total = 0.0
     for k in range(m):
         here = a.loc[stops[k]]
-        total += a.distance[prev, here]
+        total += a.arc[prev, here]
         prev = here
-    return total + a.distance[prev, a.end[v]]
+    return total + a.arc[prev, a.end[v]]
+
+
+@_jit
+def route_ride(a: Arrays, stops: np.ndarray, m: int, times: np.ndarray) -> float:
+    """Summed ride time of the passengers of ``stops[:m]`` timed by :func:`schedule`."""
+    total = 0.0
+    for k in range(1, m + 1):
+        s = stops[k - 1]
+        if s & 1:
+            for i in range(k - 1, 0, -1):
+                if stops[i - 1] == s - 1:
+                    total += times[k] - times[i] - a.service[s - 1]
+                    break
+    return total
 
 
 class RouteData(NamedTuple):
@@ -289,7 +310,7 @@ def best_insertion(
     first: int,
     max_checks: int,
 ) -> tuple[float, int, int]:
-    """Return the cheapest feasible insertion ``(added distance, i, j)`` of ``request``.
+    """Return the cheapest feasible insertion ``(added cost, i, j)`` of ``request``.
 
     The pickup goes right after position ``i`` and the drop-off right after position ``j``
     (``j >= i``; ``j == i`` puts the drop-off right after the pickup); ``i >= first`` keeps a
@@ -299,16 +320,28 @@ def best_insertion(
     pushed-forward schedule, latest starts of the rest of the route, ride-time room of
     those on board, the new passenger's own ride without waiting); the cheapest survivors
     are timed exactly by :func:`schedule`, at most ``max_checks`` of them.
+
+    The added cost is the objective's (:mod:`planner.darp.objective`): the weighted extra arc
+    cost plus the weighted ride time of the new passenger on the pushed-forward schedule
+    (the ride times of those already on board are not re-priced: a screen, not the total).
     """
     p = 2 * request
     d = p + 1
     lp, ld = a.loc[p], a.loc[d]
-    e_p, l_p, e_d, l_d = a.earliest[p], a.latest[p], a.earliest[d], a.latest[d]
     sp, sd = a.service[p], a.service[d]
     qp, qw = a.passengers[p], a.wheelchairs[p]
     seats, places = a.seats[v], a.places[v]
     ride_max = a.max_ride[request] + EPS
-    travel, dist = a.travel, a.distance
+    # windows tightened by the ride time (Cordeau 2006), bounds every feasible schedule
+    # keeps: a pickup earlier than the drop-off window allows would only make the passenger
+    # wait on board, and the screen would then price a ride the schedule never drives
+    direct = a.travel[lp, ld]
+    e_p = max(a.earliest[p], a.earliest[d] - a.max_ride[request] - sp)
+    l_p = min(a.latest[p], a.latest[d] - direct - sp)
+    e_d = max(a.earliest[d], e_p + sp + direct)
+    l_d = min(a.latest[d], l_p + sp + a.max_ride[request])
+    travel, dist = a.travel, a.arc
+    w_arc, w_ride = a.arc_weight, a.ride_weight
     locs, times, latest, svc = rd.locs[v], rd.times[v], rd.latest[v], rd.service[v]
     pas, wch, drive, slack = rd.passengers[v], rd.wheelchairs[v], rd.drive[v], rd.slack[v]
     n_max = (m + 1) * (m + 2) // 2
@@ -336,7 +369,8 @@ def best_insertion(
             and td + sd + travel[ld, nxt] <= latest[i + 1] + EPS
             and travel[here, lp] + sp + travel[lp, ld] + sd + travel[ld, nxt] - t_gap <= room
         ):
-            cand_cost[n] = dist[here, lp] + dist[lp, ld] + dist[ld, nxt] - d_gap
+            added = dist[here, lp] + dist[lp, ld] + dist[ld, nxt] - d_gap
+            cand_cost[n] = w_arc * added + w_ride * (td - tp - sp)
             cand_i[n] = i
             cand_j[n] = i
             n += 1
@@ -358,7 +392,8 @@ def best_insertion(
                 and travel[at, ld] + sd + travel[ld, after] - travel[at, after] <= slack[j] + EPS
                 and own + svc[j] + travel[at, ld] <= ride_max
             ):
-                cand_cost[n] = dp + dist[at, ld] + dist[ld, after] - dist[at, after]
+                added = dp + dist[at, ld] + dist[ld, after] - dist[at, after]
+                cand_cost[n] = w_arc * added + w_ride * (td - tp - sp)
                 cand_i[n] = i
                 cand_j[n] = j
                 n += 1
@@ -377,6 +412,45 @@ def best_insertion(
             return cand_cost[c], i, j
         cand_cost[c] = INF
     return INF, -1, -1
+
+
+@_jit
+def cheapest_insertion(
+    a: Arrays,
+    routes: np.ndarray,
+    lengths: np.ndarray,
+    first: np.ndarray,
+    rd: RouteData,
+    usable: np.ndarray,
+    request: int,
+    max_checks: int,
+) -> tuple[float, int, int, int]:
+    """Return the cheapest feasible insertion ``(cost, v, i, j)`` of ``request`` over all vehicles.
+
+    :func:`best_insertion` on every ``usable`` vehicle; an empty vehicle adds the vehicle
+    cost and is screened only if it is the first empty one of its kind (the others would
+    give the same answer). Ties go to the lower vehicle index. ``(inf, -1, -1, -1)`` if no
+    vehicle can take the request.
+    """
+    best, best_v, best_i, best_j = INF, -1, -1, -1
+    for v in range(len(lengths)):
+        if not usable[v]:
+            continue
+        m = lengths[v]
+        if m == 0:
+            seen = False
+            for u in range(v):
+                if usable[u] and lengths[u] == 0 and a.kind[u] == a.kind[v]:
+                    seen = True
+                    break
+            if seen:
+                continue
+        cost, i, j = best_insertion(a, v, routes[v], m, rd, request, first[v], max_checks)
+        if m == 0:
+            cost += a.vehicle_cost
+        if cost < best:
+            best, best_v, best_i, best_j = cost, v, i, j
+    return best, best_v, best_i, best_j
 
 
 @_jit
@@ -407,7 +481,6 @@ def _evaluate(
     rd: RouteData,
     request: int,
     v: int,
-    fixed_cost: float,
     max_checks: int,
     out_cost: np.ndarray,
     out_i: np.ndarray,
@@ -426,7 +499,7 @@ def _evaluate(
                 out_cost[v] = INF
                 return
     cost, i, j = best_insertion(a, v, routes[v], m, rd, request, first[v], max_checks)
-    out_cost[v] = cost + (fixed_cost if m == 0 and cost < INF else 0.0)
+    out_cost[v] = cost + (a.vehicle_cost if m == 0 and cost < INF else 0.0)
     out_i[v] = i
     out_j[v] = j
 
@@ -441,7 +514,6 @@ def regret_insert(
     todo: np.ndarray,
     regret: int,
     noise: float,
-    fixed_cost: float,
     max_checks: int,
 ) -> int:
     """Insert the ``todo`` requests by regret-k into the routes, in place.
@@ -475,7 +547,6 @@ def regret_insert(
                             rd,
                             todo[t],
                             v,
-                            fixed_cost,
                             max_checks,
                             cost[t],
                             pos_i[t],
@@ -547,13 +618,25 @@ def regret_insert(
 
 
 @_jit
-def solution_cost(a: Arrays, routes: np.ndarray, lengths: np.ndarray, fixed_cost: float) -> float:
-    """Distance of all routes plus ``fixed_cost`` per used vehicle."""
-    total = 0.0
+def solution_cost(a: Arrays, routes: np.ndarray, lengths: np.ndarray) -> float:
+    """The objective's cost of the routes (:meth:`planner.darp.objective.Objective.routes_cost`).
+
+    Routes whose ride time must be priced and that have no schedule cost ``inf``.
+    """
+    arcs = ride = 0.0
+    used = 0
+    times = np.empty(routes.shape[1] + 2)
     for v in range(len(lengths)):
-        if lengths[v]:
-            total += route_distance(a, v, routes[v], lengths[v]) + fixed_cost
-    return total
+        m = lengths[v]
+        if m == 0:
+            continue
+        used += 1
+        arcs += route_arcs(a, v, routes[v], m)
+        if a.ride_weight > 0.0:
+            if not schedule(a, v, routes[v], m, times):
+                return INF
+            ride += route_ride(a, routes[v], m, times)
+    return a.arc_weight * arcs + a.ride_weight * ride + a.vehicle_cost * used
 
 
 @_jit
@@ -576,7 +659,7 @@ def _when_and_saving(
         for k in range(m):
             locs[k + 1] = a.loc[stops[k]]
             when[stops[k]] = times[k + 1]
-        dist = a.distance
+        dist = a.arc
         for k in range(1, m + 1):
             s = stops[k - 1]
             if not s & 1:
@@ -627,8 +710,8 @@ def _choose_removal(
             for x in range(n_mov):
                 p, d = 2 * movable[x], 2 * movable[x] + 1
                 score[x] = (
-                    a.distance[a.loc[p0], a.loc[p]]
-                    + a.distance[a.loc[d0], a.loc[d]]
+                    a.arc[a.loc[p0], a.loc[p]]
+                    + a.arc[a.loc[d0], a.loc[d]]
                     + 0.2 * (abs(when[p0] - when[p]) + abs(when[d0] - when[d]))
                 )
         else:
@@ -660,7 +743,6 @@ def ruin_and_recreate(
     movable: np.ndarray,
     pending: np.ndarray,
     max_removed: int,
-    fixed_cost: float,
     max_checks: int,
 ) -> int:
     """One move of the search on copies: returns the number of unplaced pending requests.
@@ -691,7 +773,7 @@ def ruin_and_recreate(
     removed = np.random.permutation(removed)
     todo = np.concatenate((removed, pending))
     regret = np.random.randint(1, 4)
-    left = regret_insert(a, routes, lengths, first, rd, todo, regret, 0.01, fixed_cost, max_checks)
+    left = regret_insert(a, routes, lengths, first, rd, todo, regret, 0.01, max_checks)
     is_removed = np.zeros(len(a.max_ride), np.bool_)
     is_removed[removed] = True
     for t in range(left):
@@ -716,7 +798,6 @@ def search(
     iterations: int,
     temperature: float,
     max_removed: int,
-    fixed_cost: float,
     max_checks: int,
 ) -> int:
     """Run ``iterations`` ruin-and-recreate moves with simulated-annealing acceptance.
@@ -733,11 +814,11 @@ def search(
         lengths = cur_len.copy()
         waiting = pending[: n_pending[0]].copy()
         left = ruin_and_recreate(
-            a, routes, lengths, first, movable, waiting, max_removed, fixed_cost, max_checks
+            a, routes, lengths, first, movable, waiting, max_removed, max_checks
         )
         if left < 0:
             continue
-        cost = solution_cost(a, routes, lengths, fixed_cost)
+        cost = solution_cost(a, routes, lengths)
         if left < n_pending[0]:
             take = True
         elif left == n_pending[0]:
@@ -787,13 +868,14 @@ def warm_up() -> None:
         (Request("a", 1, 2, latest_pickup=10.0), Request("b", 3, 4, max_ride_time=5.0)),
         (Vehicle("v", 0, 0, seats=2), Vehicle("w", 0, 0, seats=2)),
     )
-    a = arrays(StopTable.from_instance(instance))
+    a = arrays(StopTable.from_instance(instance), Objective(ride_weight=0.1))
     routes, lengths = pack([[], []], 4)
     rd = route_data(2, 4)
     first = np.zeros(2, np.int64)
     for v in range(2):
         build(a, v, routes[v], 0, rd)
-    regret_insert(a, routes, lengths, first, rd, np.arange(2), 2, 0.0, 0.0, 10)
+    cheapest_insertion(a, routes, lengths, first, rd, np.ones(2, np.bool_), 0, 10)
+    regret_insert(a, routes, lengths, first, rd, np.arange(2), 2, 0.0, 10)
     movable = np.arange(2)
     search(
         a,
@@ -805,10 +887,9 @@ def warm_up() -> None:
         movable,
         np.zeros(2, np.int64),
         np.zeros(2, np.int64),
-        np.array([solution_cost(a, routes, lengths, 0.0)] * 2),
+        np.array([solution_cost(a, routes, lengths)] * 2),
         2,
         0.1,
         15,
-        0.0,
         10,
     )

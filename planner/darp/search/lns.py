@@ -14,9 +14,11 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 
+from planner.darp.objective import Objective
 from planner.darp.schedule import StopTable
 from planner.darp.search import kernels
 
@@ -25,13 +27,6 @@ log = logging.getLogger(__name__)
 Routes = list[list[int]]
 
 BATCH_SECONDS = 0.05  # the clock is read and the temperature lowered this often
-
-
-def route_cost(table: StopTable, routes: Routes, fixed_cost: float = 0.0) -> float:
-    """Return the distance of all routes plus the fixed cost of the used vehicles."""
-    return math.fsum(
-        table.route_distance(v, r) + (fixed_cost if r else 0.0) for v, r in enumerate(routes)
-    )
 
 
 def movable_requests(routes: Routes, locked: list[list[int]] | None) -> list[int]:
@@ -47,7 +42,7 @@ def improve(
     *,
     time_limit: float,
     seed: int = 0,
-    fixed_cost: float = 0.0,
+    objective: Objective = Objective(),
     locked: list[list[int]] | None = None,
     temperature: float = 0.003,
     max_removed: int = 30,
@@ -66,15 +61,15 @@ def improve(
         Seconds to spend.
     seed
         Random seed.
-    fixed_cost
-        Cost of each used vehicle.
+    objective
+        What the search minimises.
     locked
         Per vehicle, stops at the start of the route that may not move; nothing is
         inserted before them either.
     temperature
-        Start temperature of the simulated annealing as a fraction of the distance: a
-        solution that much longer is accepted with probability 1/2 at the start. It cools
-        linearly to zero by the time limit.
+        Start temperature of the simulated annealing as a fraction of the cost without the
+        vehicle cost: a solution that much costlier is accepted with probability 1/2 at the
+        start. It cools linearly to zero by the time limit.
     max_removed
         Most requests removed by one ruin step.
     max_checks
@@ -93,18 +88,19 @@ def improve(
     waiting = list(pending or [])
     if len(movable) < 2 and not waiting:
         return [list(r) for r in routes]
-    a = kernels.arrays(table)
+    a = kernels.arrays(table, objective)
     num_stops = len(table.location)
     current, cur_len = kernels.pack(routes, num_stops)
     best, best_len = current.copy(), cur_len.copy()
     first = np.array([len(p) for p in locked or [[] for _ in routes]], dtype=np.int64)
     waiting_arr = np.array(waiting + [0] * (num_stops // 2 - len(waiting)), dtype=np.int64)
     n_pending = np.array([len(waiting), len(waiting)], dtype=np.int64)
-    cost = route_cost(table, routes, fixed_cost)
+    cost = objective.routes_cost(table, routes)
     costs = np.array([cost, cost])
-    # relative to the distance alone: a large fixed cost per vehicle (the hierarchical Li &
-    # Lim objective) must not turn the annealing into a random walk over the distance
-    start_temperature = temperature * route_cost(table, routes) / math.log(2)
+    # without the vehicle cost: a large one (the hierarchical Li & Lim objective) must not
+    # turn the annealing into a random walk over the distance
+    running = replace(objective, vehicle_cost=0.0).routes_cost(table, routes)
+    start_temperature = temperature * running / math.log(2)
     kernels.seed(seed)
     batch = 1
     iterations = accepted = 0
@@ -125,7 +121,6 @@ def improve(
             batch,
             start_temperature * (deadline - now) / time_limit,
             max_removed,
-            fixed_cost,
             max_checks,
         )
         iterations += batch
