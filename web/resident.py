@@ -263,7 +263,7 @@ def basemap() -> ResponseReturnValue:
         for u, v in G.edges()
         if u < v or not G.has_edge(v, u)
     ]
-    boundary = service_area(services().config.settings, engine.service)
+    boundary = service_area(services().config.world.settings, engine.service)
     features.append(
         {"type": "Feature", "geometry": mapping(boundary), "properties": {"kind": "boundary"}}
     )
