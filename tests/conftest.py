@@ -9,7 +9,7 @@ import pytest
 from planner.booking import BookingEngine
 from planner.stops import StopCatalog
 from planner.store.db import Store, open_store
-from planner.world import World, load_timetable, load_world, make_engine
+from planner.world import World, WorldConfig, load_timetable, load_world, make_engine
 from routing.settings import Settings
 from routing.timetable import TimetableCache
 from tests.web.helpers import Clock
@@ -49,6 +49,13 @@ def clock() -> Clock:
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'rufbus.sqlite3'}"
+
+
+@pytest.fixture
+def world_config(settings: Settings, db_url: str) -> WorldConfig:
+    """Where the test world comes from: the test folders, the fresh database, the default
+    service file."""
+    return WorldConfig(settings, db_url)
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def _random_secret() -> str:
     return secrets.token_hex(32)
 
 
-def _leaflet_file(filename: str):
+def _leaflet_file(filename: str) -> Response:
     """Leaflet from the ``xstatic-leaflet`` package: no CDN, works offline."""
     return send_from_directory(xstatic.pkg.leaflet.BASE_DIR, filename, max_age=86400)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
@@ -21,24 +22,24 @@ bp.before_request(guard_api_changes)
 M = TypeVar("M", bound=BaseModel)
 
 
-def error(field: str, message: str, status: int):
+def error(field: str, message: str, status: int) -> tuple[Response, int]:
     """The JSON error answer ``{"error": {"field", "message"}}`` with ``status``."""
     return jsonify(error={"field": field, "message": message}), status
 
 
 @bp.errorhandler(PlannerError)
-def _planner_error(exc: PlannerError):
+def _planner_error(exc: PlannerError) -> tuple[Response, int]:
     status = 409 if isinstance(exc, ConflictError) else 400
     return error(exc.field, exc.reason, status)
 
 
 @bp.errorhandler(NotFoundError)
-def _not_found(exc: NotFoundError):
+def _not_found(exc: NotFoundError) -> tuple[Response, int]:
     return error(exc.field, exc.reason, 404)
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException):
+def _http_error(exc: HTTPException) -> tuple[Response, int]:
     field = "body" if exc.code in (400, 413, 415) else "url"
     return error(field, exc.description or exc.name, exc.code or 500)
 
@@ -56,13 +57,13 @@ def body(model: type[M], *, optional: bool = False) -> M:
 
 
 @bp.get("/openapi.json")
-def openapi():
+def openapi() -> ResponseReturnValue:
     """The API description (OpenAPI 3.1)."""
     return jsonify(openapi_spec())
 
 
 @bp.get("/stops")
-def stops():
+def stops() -> ResponseReturnValue:
     """Bookable stops whose name matches ``q``, best first."""
     query = wire.validate(wire.StopQuery, request.args.to_dict(), strict=False)
     return jsonify(stops=services().engine.catalog.search(query.q, limit=query.limit))
@@ -70,7 +71,7 @@ def stops():
 
 @bp.post("/offers")
 @throttled("offers")
-def offers():
+def offers() -> ResponseReturnValue:
     """Offers for a trip wish."""
     engine = services().engine
     trip = trip_request(body(wire.TripWish), engine.catalog, engine.service)
@@ -78,7 +79,7 @@ def offers():
 
 
 @bp.post("/bookings")
-def book():
+def book() -> ResponseReturnValue:
     """Confirm an offer (and its return offer): the new bookings."""
     confirmation = body(wire.Confirmation)
     bookings = services().engine.confirm(
@@ -94,35 +95,35 @@ def book():
 
 @bp.get("/bookings/<code>")
 @throttled("lookups")
-def get_booking(code: str):
+def get_booking(code: str) -> ResponseReturnValue:
     """The booking ``code``."""
     return jsonify(booking_json(services().engine.booking(code)))
 
 
 @bp.delete("/bookings/<code>")
 @throttled("lookups")
-def cancel_booking(code: str):
+def cancel_booking(code: str) -> ResponseReturnValue:
     """Cancel the booking ``code``."""
     return jsonify(services().engine.cancel(code))
 
 
 @bp.post("/bookings/<code>/no-show")
 @role_required("dispatcher", api=True)
-def no_show(code: str):
+def no_show(code: str) -> ResponseReturnValue:
     """Mark the booking ``code`` as a no-show (dispatchers)."""
     return jsonify(services().engine.no_show(code))
 
 
 @bp.get("/plans/<day>")
 @role_required("dispatcher", api=True)
-def plan(day: str):
+def plan(day: str) -> ResponseReturnValue:
     """The day's plan (dispatchers)."""
     return jsonify(services().engine.day_plan(wire.parse_day(day)).to_json())
 
 
 @bp.post("/plans/<day>/optimize")
 @role_required("dispatcher", api=True)
-def optimize(day: str):
+def optimize(day: str) -> ResponseReturnValue:
     """Re-optimise the day's plan (dispatchers)."""
     options = body(wire.OptimizeOptions, optional=True)
     return jsonify(services().engine.optimize(wire.parse_day(day), time_limit=options.time_limit))
@@ -130,14 +131,14 @@ def optimize(day: str):
 
 @bp.get("/kpis/<day>")
 @role_required("dispatcher", api=True)
-def kpis(day: str):
+def kpis(day: str) -> ResponseReturnValue:
     """The day's key figures (dispatchers)."""
     return jsonify(services().engine.kpis(wire.parse_day(day)))
 
 
 @bp.post("/standing")
 @role_required("dispatcher", api=True)
-def standing():
+def standing() -> ResponseReturnValue:
     """Book a standing trip on weekdays until a date (dispatchers)."""
     engine = services().engine
     wish = body(wire.Standing)

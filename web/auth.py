@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -21,6 +20,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import ValidationError, validate_csrf
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -28,7 +28,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from planner.errors import BookingError, ConflictError
 from planner.store.db import Store, User
 from web.i18n import gettext as _
-from web.limits import client_address, limiter, too_many
+from web.limits import P, View, client_address, limiter, too_many
 from web.services import services
 
 ROLES = ("dispatcher", "analyst")
@@ -134,12 +134,12 @@ def _json_error(field: str, message: str, status: int) -> Response:
     return response
 
 
-def role_required(role: str, *, api: bool = False) -> Callable:
+def role_required(role: str, *, api: bool = False) -> Callable[[View[P]], View[P]]:
     """Let only staff with ``role`` reach a view: JSON 401/403 for the API, a login page else."""
 
-    def decorator(view: Callable) -> Callable:
+    def decorator(view: View[P]) -> View[P]:
         @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
             if g.user is None:
                 if not api:
                     return redirect(url_for("auth.login", next=request.path))
@@ -159,7 +159,7 @@ def role_required(role: str, *, api: bool = False) -> Callable:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     """The login form, and signing in (failed attempts are rate-limited)."""
     if request.method == "GET":
         return render_template("auth/login.html", next=request.args.get("next", ""))
@@ -182,7 +182,7 @@ def login():
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     """Sign out and go to the rider's start page."""
     session.pop("user_id", None)
     return redirect(url_for("resident.index"))

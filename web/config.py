@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planner.errors import PlannerError
-from planner.service import DEFAULT_SERVICE_FILE
 from planner.world import WorldConfig
-from routing.settings import PROJECT_ROOT, Settings
+from routing.settings import PROJECT_ROOT
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,21 +30,23 @@ OFFER_LIMIT = RateLimit(30, 60)
 LOOKUP_LIMIT = RateLimit(10, 60)
 
 
+#: Where scenario batches are, unless ``RUFBUS_SCENARIO_DIR`` says otherwise.
+DEFAULT_SCENARIO_DIR = PROJECT_ROOT / "var" / "scenarios"
+
+
 @dataclass(frozen=True, slots=True)
 class AppConfig:
     """Everything ``create_app`` needs.
 
     Attributes
     ----------
-    settings
-        Data and cache folders (``RUFBUS_DATA_DIR``, ``RUFBUS_CACHE_DIR``).
-    database_url
-        ``DATABASE_URL``; default a SQLite file under ``var/``.
+    world
+        Where the app's world comes from: data and cache folders, ``DATABASE_URL`` and
+        ``RUFBUS_SERVICE_FILE``, read as the ``rufbus`` commands read them
+        (:class:`planner.world.WorldConfig`).
     secret_key
         ``RUFBUS_SECRET_KEY``; signs session cookies. Only the app needs it: when it is not
         set, ``create_app`` uses a random key (and sessions end at restart).
-    service_file
-        ``RUFBUS_SERVICE_FILE``; default ``fixtures/services/salzland.toml``.
     max_body_bytes
         Larger request bodies are refused with 413.
     optimize_seconds
@@ -63,13 +64,11 @@ class AppConfig:
         count the real client address. 0 (the default) trusts none.
     """
 
-    settings: Settings
-    database_url: str
+    world: WorldConfig
     secret_key: str | None = None
-    service_file: Path = DEFAULT_SERVICE_FILE
     max_body_bytes: int = 64 * 1024
     optimize_seconds: float = 10.0
-    scenario_dir: Path = PROJECT_ROOT / "var" / "scenarios"
+    scenario_dir: Path = DEFAULT_SCENARIO_DIR
     testing: bool = False
     login_limit: RateLimit = LOGIN_LIMIT
     offer_limit: RateLimit = OFFER_LIMIT
@@ -80,24 +79,16 @@ class AppConfig:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AppConfig:
         """Read the configuration from ``RUFBUS_*`` and ``DATABASE_URL``."""
         env = os.environ if environ is None else environ
-        world = WorldConfig.from_env(env)
         return cls(
-            settings=world.settings,
-            database_url=world.database_url,
+            world=WorldConfig.from_env(env),
             secret_key=env.get("RUFBUS_SECRET_KEY") or None,
-            service_file=world.service_file,
-            scenario_dir=Path(env.get("RUFBUS_SCENARIO_DIR") or PROJECT_ROOT / "var" / "scenarios"),
+            scenario_dir=Path(env.get("RUFBUS_SCENARIO_DIR") or DEFAULT_SCENARIO_DIR),
             offer_limit=RateLimit(_count(env, "RUFBUS_OFFERS_PER_MINUTE", OFFER_LIMIT.count), 60),
             lookup_limit=RateLimit(
                 _count(env, "RUFBUS_LOOKUPS_PER_MINUTE", LOOKUP_LIMIT.count), 60
             ),
             trusted_proxies=_count(env, "RUFBUS_TRUSTED_PROXIES", 0, minimum=0),
         )
-
-    @property
-    def world(self) -> WorldConfig:
-        """Where the app's world comes from: folders, database and service file."""
-        return WorldConfig(self.settings, self.database_url, self.service_file)
 
 
 def _count(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:

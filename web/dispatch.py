@@ -20,6 +20,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from planner.booking import booking_json, wire
 from planner.booking.privacy import StillBookedError, erase_rider, export_rider, is_erased
@@ -27,6 +28,7 @@ from planner.booking.views import PlanStop, VehicleDay
 from planner.errors import BookingError, ConflictError, NotFoundError, PlannerError
 from planner.export.csvsafe import csv_text
 from planner.export.plan import plan_geojson
+from planner.store.db import Booking
 from planner.timefmt import hhmm, whole_minute
 from web.auth import role_required
 from web.forms import confirm_from_form, form_defaults
@@ -114,7 +116,7 @@ def gantt(vehicles: Sequence[VehicleDay]) -> dict[str, Any]:
 
 @bp.get("/")
 @role_required("dispatcher")
-def day():
+def day() -> ResponseReturnValue:
     """The dispatcher's day: routes, timeline, bookings and key figures."""
     when = chosen_day()
     engine = services().engine
@@ -131,7 +133,7 @@ def day():
 
 @bp.get("/routes.geojson")
 @role_required("dispatcher")
-def routes_geojson():
+def routes_geojson() -> ResponseReturnValue:
     """The day's routes as lines along the network, and their stops as points.
 
     A download with export-only booking ids: no booking codes, names or phones.
@@ -145,21 +147,21 @@ def routes_geojson():
 
 @bp.get("/book")
 @role_required("dispatcher")
-def book():
+def book() -> ResponseReturnValue:
     """The booking form for a trip taken by phone."""
     return render_form(form_defaults(today()), staff=True)
 
 
 @bp.post("/offers")
 @role_required("dispatcher")
-def offers():
+def offers() -> ResponseReturnValue:
     """Offers for a trip taken by phone."""
     return handle_offers(staff=True)
 
 
 @bp.post("/confirm/<offer_id>")
 @role_required("dispatcher")
-def confirm(offer_id: str):
+def confirm(offer_id: str) -> ResponseReturnValue:
     """Book an offer for a rider on the phone, then show the day."""
     engine = services().engine
     try:
@@ -173,7 +175,7 @@ def confirm(offer_id: str):
     return redirect(url_for("dispatch.day", date=booking["date"]))
 
 
-def _change(code: str, action: str):
+def _change(code: str, action: str) -> ResponseReturnValue:
     engine = services().engine
     try:
         booking = engine.cancel(code) if action == "cancel" else engine.no_show(code)
@@ -186,7 +188,7 @@ def _change(code: str, action: str):
     return redirect(url_for("dispatch.day", date=booking["date"]))
 
 
-def _ask(code: str, action: str):
+def _ask(code: str, action: str) -> ResponseReturnValue:
     """The confirmation page of a cancellation or no-show: names the rider and the time."""
     engine = services().engine
     try:
@@ -208,14 +210,14 @@ def _ask(code: str, action: str):
 
 @bp.route("/booking/<code>/cancel", methods=["GET", "POST"])
 @role_required("dispatcher")
-def cancel(code: str):
+def cancel(code: str) -> ResponseReturnValue:
     """Ask whether to cancel the booking (GET), or cancel it (POST)."""
     return _ask(code, "cancel") if request.method == "GET" else _change(code, "cancel")
 
 
 @bp.route("/booking/<code>/no-show", methods=["GET", "POST"])
 @role_required("dispatcher")
-def no_show(code: str):
+def no_show(code: str) -> ResponseReturnValue:
     """Ask whether to mark a no-show (GET), or mark it (POST)."""
     return _ask(code, "no_show") if request.method == "GET" else _change(code, "no_show")
 
@@ -225,13 +227,13 @@ def no_show(code: str):
 
 @bp.get("/booking")
 @role_required("dispatcher")
-def find_booking():
+def find_booking() -> ResponseReturnValue:
     """The booking search of the day view: on to the booking's page."""
     code = request.args.get("code", "").strip().replace("-", "").replace(" ", "").upper()
     return redirect(url_for("dispatch.booking", code=code) if code else url_for("dispatch.day"))
 
 
-def _booking_or_404(code: str):
+def _booking_or_404(code: str) -> Booking:
     try:
         return services().engine.booking(code)
     except NotFoundError:
@@ -240,7 +242,7 @@ def _booking_or_404(code: str):
 
 @bp.get("/booking/<code>")
 @role_required("dispatcher")
-def booking(code: str):
+def booking(code: str) -> ResponseReturnValue:
     """One booking with the rider's data, and the actions on them (access, erasure)."""
     found = _booking_or_404(code)
     return render_template(
@@ -254,7 +256,7 @@ def booking(code: str):
 
 @bp.get("/booking/<code>/erase")
 @role_required("dispatcher")
-def erase_form(code: str):
+def erase_form(code: str) -> ResponseReturnValue:
     """The confirmation step before erasing: names the booking and the rider."""
     found = _booking_or_404(code)
     if is_erased(found):
@@ -265,7 +267,7 @@ def erase_form(code: str):
 
 @bp.post("/booking/<code>/erase")
 @role_required("dispatcher")
-def erase(code: str):
+def erase(code: str) -> ResponseReturnValue:
     """Erase the rider's personal data on request (refused while a trip is booked)."""
     engine = services().engine
     try:
@@ -284,7 +286,7 @@ def erase(code: str):
 
 @bp.get("/booking/<code>/export.json")
 @role_required("dispatcher")
-def export_booking(code: str):
+def export_booking(code: str) -> ResponseReturnValue:
     """Everything stored about the rider, as a JSON file (a request for access)."""
     engine = services().engine
     try:
@@ -306,7 +308,7 @@ def export_booking(code: str):
 
 @bp.post("/optimize")
 @role_required("dispatcher")
-def optimize():
+def optimize() -> ResponseReturnValue:
     """Re-optimise the day and show the key figures before and after."""
     when = chosen_day()
     result = services().engine.optimize(when, time_limit=services().config.optimize_seconds)
@@ -327,7 +329,7 @@ def manifest_rows(when: date, vehicle_id: str) -> tuple[PlanStop, ...]:
 
 @bp.get("/manifest/<vehicle_id>")
 @role_required("dispatcher")
-def manifest(vehicle_id: str):
+def manifest(vehicle_id: str) -> ResponseReturnValue:
     """The driver's manifest of one vehicle for the day, to print."""
     when = chosen_day()
     return render_template(
@@ -340,7 +342,7 @@ def manifest(vehicle_id: str):
 
 @bp.get("/manifest/<vehicle_id>.csv")
 @role_required("dispatcher")
-def manifest_csv(vehicle_id: str):
+def manifest_csv(vehicle_id: str) -> ResponseReturnValue:
     """The driver's manifest as CSV."""
     when = chosen_day()
     header = ("time", "kind", "stop", "code", "rider", "phone", "people", "wheelchairs",
@@ -360,7 +362,7 @@ def manifest_csv(vehicle_id: str):
 
 @bp.get("/analysis")
 @role_required("analyst")
-def analysis():
+def analysis() -> ResponseReturnValue:
     """The scenario batches under ``RUFBUS_SCENARIO_DIR``, newest first."""
     root = services().config.scenario_dir
     batches = []
@@ -382,13 +384,13 @@ def analysis():
 
 @bp.get("/analysis/<name>/")
 @role_required("analyst")
-def batch_report(name: str):
+def batch_report(name: str) -> ResponseReturnValue:
     """The report of scenario batch ``name``."""
     return send_from_directory(services().config.scenario_dir / name, "report.html")
 
 
 @bp.get("/analysis/<name>/figures/<path:filename>")
 @role_required("analyst")
-def batch_figure(name: str, filename: str):
+def batch_figure(name: str, filename: str) -> ResponseReturnValue:
     """A chart of scenario batch ``name``'s report."""
     return send_from_directory(services().config.scenario_dir / name / "figures", filename)

@@ -13,7 +13,7 @@ from planner.booking import BookingEngine, wire
 FIELDS = ("origin", "destination", "date", "time", "kind", "passengers", "wheelchairs")
 
 
-def form_defaults(today: date) -> dict[str, Any]:
+def form_defaults(today: date) -> dict[str, str]:
     """What an empty booking form shows: tomorrow at 08:00, one person."""
     return {
         "origin": "",
@@ -26,7 +26,7 @@ def form_defaults(today: date) -> dict[str, Any]:
     }
 
 
-def trip_wish(form: MultiDict) -> wire.TripWish:
+def trip_wish(form: MultiDict[str, str]) -> wire.TripWish:
     """The offer request of a submitted booking form, checked by the API's rules.
 
     An empty field counts as not given (its default applies). A stop field holding only
@@ -49,8 +49,16 @@ def trip_wish(form: MultiDict) -> wire.TripWish:
     return wire.validate(wire.TripWish, payload, strict=False)
 
 
-def confirm_from_form(engine: BookingEngine, offer_id: str, form: MultiDict, *, created_by: str):
-    """Confirm an offer with the name, phone and note of a submitted form."""
+def confirm_from_form(
+    engine: BookingEngine, offer_id: str, form: MultiDict[str, str], *, created_by: str
+) -> dict[str, Any]:
+    """Confirm an offer with the name, phone and note of a submitted form.
+
+    Returns
+    -------
+    booking
+        The new booking in the wire format (``booking_json``).
+    """
     (booking,) = engine.confirm(
         offer_id,
         name=form.get("name", ""),

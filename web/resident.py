@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -15,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from shapely.geometry import mapping
 
 from planner.booking import booking_json, trip_request
@@ -37,7 +39,9 @@ def today() -> date:
     return engine.clock().astimezone(engine.tz).date()
 
 
-def describe_offers(result_json: dict[str, Any], origin: str, destination: str) -> list[dict]:
+def describe_offers(
+    result_json: dict[str, Any], origin: str, destination: str
+) -> list[dict[str, Any]]:
     """Offers in plain words: 'Abholung 08:05-08:20 an Bernburg, Busbahnhof, Ankunft etwa 08:41'."""
     out = []
     for offer in result_json["offers"]:
@@ -83,13 +87,15 @@ def describe_feeders(result_json: dict[str, Any]) -> list[str]:
     ]
 
 
-def render_form(values: dict[str, Any], *, staff: bool = False, status: int = 200):
+def render_form(
+    values: Mapping[str, str], *, staff: bool = False, status: int = 200
+) -> tuple[str, int]:
     """The booking form filled with ``values``, answered with ``status``."""
     template = "resident/book.html"
     return render_template(template, values=values, staff=staff), status
 
 
-def handle_offers(*, staff: bool):
+def handle_offers(*, staff: bool) -> ResponseReturnValue:
     """Shared by the resident form and the dispatcher's phone booking."""
     engine = services().engine
     values = {key: request.form.get(key, "") for key in FIELDS}
@@ -114,7 +120,7 @@ def handle_offers(*, staff: bool):
 
 
 @bp.get("/")
-def index():
+def index() -> ResponseReturnValue:
     """The rider's booking form (fields may be preset by the URL)."""
     values = form_defaults(today())
     values.update({k: v for k, v in request.args.items() if k in FIELDS})
@@ -123,12 +129,12 @@ def index():
 
 @bp.post("/offers")
 @throttled("offers")
-def offers():
+def offers() -> ResponseReturnValue:
     """Offers for the rider's wish."""
     return handle_offers(staff=False)
 
 
-def render_confirm(offer: dict[str, Any], values: Any) -> str:
+def render_confirm(offer: dict[str, Any], values: Mapping[str, str]) -> str:
     """The form for name, phone and note, with what happens to them."""
     privacy = services().engine.service.privacy
     return render_template(
@@ -141,7 +147,7 @@ def render_confirm(offer: dict[str, Any], values: Any) -> str:
 
 
 @bp.get("/confirm/<offer_id>")
-def confirm_form(offer_id: str):
+def confirm_form(offer_id: str) -> ResponseReturnValue:
     """The form to book an offer."""
     try:
         offer = services().engine.offer_details(offer_id)
@@ -151,7 +157,7 @@ def confirm_form(offer_id: str):
 
 
 @bp.post("/confirm/<offer_id>")
-def confirm(offer_id: str):
+def confirm(offer_id: str) -> ResponseReturnValue:
     """Book an offer, then show the booking."""
     engine = services().engine
     try:
@@ -169,7 +175,7 @@ def confirm(offer_id: str):
 
 
 @bp.get("/booking")
-def lookup():
+def lookup() -> ResponseReturnValue:
     """Find a booking by its code."""
     code = request.args.get("code", "").strip().replace("-", "").replace(" ", "").upper()
     if code:
@@ -179,7 +185,7 @@ def lookup():
 
 @bp.get("/booking/<code>")
 @throttled("lookups")
-def show(code: str):
+def show(code: str) -> ResponseReturnValue:
     """The booking ``code``."""
     try:
         booking = booking_json(services().engine.booking(code))
@@ -196,7 +202,7 @@ def show(code: str):
 
 @bp.post("/booking/<code>/cancel")
 @throttled("lookups")
-def cancel(code: str):
+def cancel(code: str) -> ResponseReturnValue:
     """Cancel the booking ``code``."""
     try:
         services().engine.cancel(code)
@@ -210,7 +216,7 @@ def cancel(code: str):
 
 
 @bp.post("/language")
-def language():
+def language() -> ResponseReturnValue:
     """Switch the pages' language."""
     lang = request.form.get("lang")
     if lang in LANGUAGES:
@@ -223,7 +229,7 @@ def language():
 
 
 @bp.get("/stops.geojson")
-def stops_geojson():
+def stops_geojson() -> ResponseReturnValue:
     """Bookable stops as GeoJSON points for the map picker."""
     catalog = services().engine.catalog
     features = [
@@ -238,7 +244,7 @@ def stops_geojson():
 
 
 @bp.get("/basemap.geojson")
-def basemap():
+def basemap() -> ResponseReturnValue:
     """The offline base layer: the project's own network and the service area's boundary."""
     engine = services().engine
     G = engine.catalog.network.graph
@@ -257,7 +263,7 @@ def basemap():
         for u, v in G.edges()
         if u < v or not G.has_edge(v, u)
     ]
-    boundary = service_area(services().config.settings, engine.service)
+    boundary = service_area(services().config.world.settings, engine.service)
     features.append(
         {"type": "Feature", "geometry": mapping(boundary), "properties": {"kind": "boundary"}}
     )

@@ -13,7 +13,7 @@ from waitress import create_server
 
 from planner.booking import BookingEngine
 from planner.darp.search import kernels
-from routing.settings import Settings
+from planner.world import WorldConfig
 from web import create_app
 from web.auth import add_user
 from web.config import AppConfig
@@ -32,10 +32,10 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def live_server(settings: Settings, engine: BookingEngine, db_url: str) -> Iterator[str]:
+def live_server(world_config: WorldConfig, engine: BookingEngine) -> Iterator[str]:
     """The app under waitress on a free port of 127.0.0.1; yields its base URL."""
     kernels.warm_up()  # as `rufbus serve` does: the first re-optimisation must not compile
-    config = AppConfig(settings=settings, database_url=db_url, secret_key="e2e", optimize_seconds=2)
+    config = AppConfig(world_config, secret_key="e2e", optimize_seconds=2)
     add_user(engine.store, "disp", "dispatcher", "dispatch-pw")
     app = create_app(config, engine=engine)
     server = create_server(app, host="127.0.0.1", port=0, threads=4)

@@ -7,19 +7,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from planner.booking import BookingEngine
-from routing.settings import Settings
+from planner.world import WorldConfig
 from web import create_app
 from web.auth import add_user
 from web.config import AppConfig, RateLimit
 
 
 @pytest.fixture
-def app(settings: Settings, engine: BookingEngine, db_url: str) -> Flask:
+def app(world_config: WorldConfig, engine: BookingEngine) -> Flask:
     # the API tests send hundreds of offers from one address; tests of the throttle make
     # an app with the default limits
     roomy = RateLimit(10_000, 60)
     config = AppConfig(
-        settings=settings, database_url=db_url, secret_key="test", testing=True,
+        world_config, secret_key="test", testing=True,
         optimize_seconds=2, offer_limit=roomy, lookup_limit=roomy,
     )  # fmt: skip
     add_user(engine.store, "disp", "dispatcher", "dispatch-pw")

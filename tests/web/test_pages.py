@@ -12,6 +12,7 @@ from planner.booking import BookingEngine
 from planner.scenarios.batch import run_batch
 from planner.scenarios.report import write_report
 from planner.scenarios.scenario import load_scenario
+from planner.world import WorldConfig
 from routing.settings import Settings
 from tests.web.helpers import csrf_token
 from web import create_app
@@ -74,14 +75,15 @@ def test_form_errors_name_the_field(client: FlaskClient) -> None:
 
 
 def test_analyst_sees_batches_and_reports(
-    tmp_path: Path, settings: Settings, engine: BookingEngine, db_url: str
+    tmp_path: Path, settings: Settings, world_config: WorldConfig, engine: BookingEngine
 ) -> None:
     runs = load_scenario(REPO / "fixtures" / "scenarios" / "tiny.yaml")[:1]
     batch = tmp_path / "scenarios" / "tiny-batch"
     table = run_batch(runs, batch, settings=settings, progress=False)
     write_report(table, batch, boundary_file=settings.data_file("boundary"), title="tiny")
-    config = AppConfig(settings=settings, database_url=db_url, secret_key="t", testing=True,
-                       scenario_dir=tmp_path / "scenarios")  # fmt: skip
+    config = AppConfig(
+        world_config, secret_key="t", testing=True, scenario_dir=tmp_path / "scenarios"
+    )
     add_user(engine.store, "ana", "analyst", "analyst-pw")
     client = create_app(config, engine=engine).test_client()
     token = csrf_token(client, "/auth/login")

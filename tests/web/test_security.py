@@ -8,6 +8,7 @@ import io
 import json
 import logging
 from datetime import date
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -16,7 +17,7 @@ from planner.booking import BookingEngine, parse_trip_request
 from planner.booking.views import DayPlan, PlanStop, StopPlace, VehicleDay
 from planner.errors import PlannerError
 from planner.export.plan import plan_csv
-from routing.settings import Settings
+from planner.world import WorldConfig
 from tests.web.helpers import DAY, DISPATCHER, csrf_token
 from web import create_app
 from web.auth import add_user
@@ -43,9 +44,9 @@ def login(client: FlaskClient) -> None:
 
 
 @pytest.fixture
-def default_client(settings: Settings, engine: BookingEngine, db_url: str) -> FlaskClient:
+def default_client(world_config: WorldConfig, engine: BookingEngine) -> FlaskClient:
     """An app with the default rate limits (the shared fixture raises them)."""
-    config = AppConfig(settings=settings, database_url=db_url, secret_key="test", testing=True)
+    config = AppConfig(world_config, secret_key="test", testing=True)
     add_user(engine.store, "disp", "dispatcher", "dispatch-pw")
     return create_app(config, engine=engine).test_client()
 
@@ -218,11 +219,27 @@ def test_limits_from_the_environment() -> None:
     assert info.value.field == "RUFBUS_LOOKUPS_PER_MINUTE"
 
 
+def test_app_reads_its_world_as_the_commands_do(tmp_path: Path) -> None:
+    """Folders, database and service file: the same variables as ``rufbus`` commands."""
+    env = {
+        "RUFBUS_DATA_DIR": str(tmp_path / "data"),
+        "RUFBUS_CACHE_DIR": str(tmp_path / "cache"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
+        "RUFBUS_SERVICE_FILE": str(tmp_path / "service.toml"),
+    }
+    world = AppConfig.from_env(env).world
+    assert world == WorldConfig.from_env(env)
+    assert world.settings.data_dir == tmp_path / "data"
+    assert world.settings.cache_dir == tmp_path / "cache"
+    assert world.database_url == env["DATABASE_URL"]
+    assert world.service_file == tmp_path / "service.toml"
+
+
 def test_app_without_a_secret_signs_with_a_random_key(
-    settings: Settings, engine: BookingEngine, db_url: str, caplog: pytest.LogCaptureFixture
+    world_config: WorldConfig, engine: BookingEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Only the app needs ``RUFBUS_SECRET_KEY``: unset, each app gets its own key and says so."""
-    config = AppConfig(settings=settings, database_url=db_url, testing=True)
+    config = AppConfig(world_config, testing=True)
     assert AppConfig.from_env({}).secret_key is None
     with caplog.at_level(logging.WARNING):
         first, second = create_app(config, engine=engine), create_app(config, engine=engine)
@@ -231,10 +248,10 @@ def test_app_without_a_secret_signs_with_a_random_key(
 
 
 def test_trusted_proxy_gives_each_client_its_own_limit(
-    settings: Settings, engine: BookingEngine, db_url: str
+    world_config: WorldConfig, engine: BookingEngine
 ) -> None:
     config = AppConfig(
-        settings=settings, database_url=db_url, secret_key="test", testing=True,
+        world_config, secret_key="test", testing=True,
         lookup_limit=RateLimit(1, 60), trusted_proxies=1,
     )  # fmt: skip
     client = create_app(config, engine=engine).test_client()
