@@ -88,13 +88,69 @@ def day_arguments(description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def offers_over_http(
+    service: Any, url: str, workdir: Path, trips: list[TripRequest]
+) -> list[float]:
+    """Seconds per offer of ``trips`` against ``rufbus serve`` on the database at ``url``.
+
+    The server runs the given service (its fleet written to a service file in ``workdir``).
+    """
+    fleet = service.fleet
+    service_file = workdir / "service.toml"
+    text = Path(service.path).read_text(encoding="utf-8")
+    text = text[: text.index("[[fleet]]")].replace("horizon_days = 14", "horizon_days = 30")
+    for v in fleet:
+        text += (
+            f'[[fleet]]\nid = "{v.id}"\ndepot = "{v.depot}"\nseats = 8\nwheelchair_places = 1\n'
+            'shift = ["05:30", "23:30"]\n'
+        )
+    service_file.write_text(text, encoding="utf-8")
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "RUFBUS_SERVICE_FILE": str(service_file),
+        "RUFBUS_SECRET_KEY": "bench",
+        # one client sends every offer: lift the per-address throttle (30 a minute)
+        "RUFBUS_OFFERS_PER_MINUTE": str(100 * len(trips)),
+    }
+    port = 8765
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "rufbus"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/openapi.json", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        urllib.request.urlopen(base + "/openapi.json", timeout=2)  # fails if it never came up
+        over_http = []
+        for trip in tqdm(trips, desc="offers over HTTP"):
+            body = json.dumps(trip_json(trip)).encode()
+            request = urllib.request.Request(base + "/offers", data=body, method="POST")
+            request.add_header("Content-Type", "application/json")
+            start = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=30) as response:
+                response.read()
+            over_http.append(time.perf_counter() - start)
+    finally:
+        server.terminate()
+        server.wait()
+    return over_http
+
+
 def main() -> None:
     parser = day_arguments(__doc__.splitlines()[0])
     parser.add_argument("--optimize-seconds", type=float, default=60)
     args = parser.parse_args()
 
     world = bench_setup(args.vehicles, horizon_days=30)
-    service, catalog, fleet = world.service, world.catalog, world.service.fleet
+    service, catalog = world.service, world.catalog
     workdir = Path(tempfile.mkdtemp(prefix="rufbus-bench-"))
     url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     engine = make_engine(world, open_store(url))
@@ -123,50 +179,7 @@ def main() -> None:
         in_process.append(time.perf_counter() - start)
 
     # the same offers over HTTP, against a real server on the same database
-    service_file = workdir / "service.toml"
-    text = Path(service.path).read_text(encoding="utf-8")
-    text = text[: text.index("[[fleet]]")].replace("horizon_days = 14", "horizon_days = 30")
-    for v in fleet:
-        text += (
-            f'[[fleet]]\nid = "{v.id}"\ndepot = "{v.depot}"\nseats = 8\nwheelchair_places = 1\n'
-            'shift = ["05:30", "23:30"]\n'
-        )
-    service_file.write_text(text, encoding="utf-8")
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "RUFBUS_SERVICE_FILE": str(service_file),
-        "RUFBUS_SECRET_KEY": "bench",
-        # one client sends every offer: lift the per-address throttle (30 a minute)
-        "RUFBUS_OFFERS_PER_MINUTE": str(100 * args.offers),
-    }
-    port = 8765
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "rufbus"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/api/v1"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/openapi.json", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.3)
-        over_http = []
-        for trip in tqdm(trips, desc="offers over HTTP"):
-            body = json.dumps(trip_json(trip)).encode()
-            request = urllib.request.Request(base + "/offers", data=body, method="POST")
-            request.add_header("Content-Type", "application/json")
-            start = time.perf_counter()
-            with urllib.request.urlopen(request, timeout=30) as response:
-                response.read()
-            over_http.append(time.perf_counter() - start)
-    finally:
-        server.terminate()
-        server.wait()
+    over_http = offers_over_http(service, url, workdir, trips)
 
     started = time.perf_counter()
     result = engine.optimize(day, time_limit=args.optimize_seconds)

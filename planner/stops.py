@@ -37,6 +37,11 @@ class StopCatalog:
     travel_s: np.ndarray
     distance_m: np.ndarray
 
+    def __post_init__(self) -> None:
+        # read-only: every day's instance shares them (checked once, see planner.darp.model)
+        self.travel_s.setflags(write=False)
+        self.distance_m.setflags(write=False)
+
     def name(self, node: int) -> str:
         """The stop's name."""
         return str(self.network.graph.nodes[node].get("name", node))

@@ -7,16 +7,18 @@ engine's SQL lives here and in :mod:`planner.store.db`.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from planner.booking import kpis as kpi_module
 from planner.booking.trip import TripRequest
 from planner.darp.codec import build_plan, routes_of_refs
+from planner.darp.insertion import PreparedRoutes, prepare
 from planner.darp.model import Instance, Request, Vehicle
 from planner.darp.plan import Plan
 from planner.darp.schedule import StopTable
@@ -24,11 +26,26 @@ from planner.darp.validate import validate
 from planner.errors import ConflictError
 from planner.service import Service
 from planner.stops import StopCatalog
-from planner.store.db import Booking, PlanVersion
+from planner.store.db import Booking, PlanVersion, ServiceDay
 
 #: Booking codes use Crockford's base-32 letters (no I, L, O, U): easy to read on the phone.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10
+
+
+@dataclass(frozen=True, eq=False)
+class OpenDay:
+    """A day kept in memory for offers: its requests and routes ready for insertion.
+
+    ``version`` is the day's version (:class:`planner.store.db.ServiceDay`) it shows;
+    ``instance`` holds the requests of the confirmed bookings (in booking order) and the
+    fleet; ``prepared`` the routes, prepared once for every offer's insertion screen.
+    """
+
+    day: str
+    version: int
+    instance: Instance
+    prepared: PreparedRoutes
 
 
 @dataclass
@@ -65,6 +82,8 @@ class DayStore:
         self.depots = list(depots)
         # converted once: every day state reuses them instead of converting per request
         self.matrix_lists = (catalog.travel_s.tolist(), catalog.distance_m.tolist())
+        self._open: dict[str, OpenDay] = {}
+        self._lock = threading.Lock()
 
     def request(
         self,
@@ -145,10 +164,46 @@ class DayStore:
         routes = routes_of_refs(instance, refs, where=f"plan of {day}")
         return DayState(day, bookings, instance, table, routes)
 
+    def open_day(self, session: Session, day: str) -> OpenDay:
+        """The day as offers see it, from memory if no one has written it since.
+
+        The day's version (bumped by every write, in any process) tells whether the copy in
+        memory is current; if not, the day is loaded and kept.
+        """
+        version = session.scalar(select(ServiceDay.version).where(ServiceDay.day == day)) or 0
+        with self._lock:
+            kept = self._open.get(day)
+        if kept is not None and kept.version == version:
+            return kept
+        return self._keep(self.load(session, day), version)
+
+    def _keep(self, state: DayState, version: int) -> OpenDay:
+        """Keep the state of a committed ``version`` of its day in memory (never an older one)."""
+        opened = OpenDay(
+            state.day,
+            version,
+            state.instance,
+            prepare(state.table, state.routes, self.service.objective),
+        )
+        with self._lock:
+            kept = self._open.get(state.day)
+            if kept is None or kept.version <= version:
+                self._open[state.day] = opened
+        return opened
+
     def save_plan(
-        self, session: Session, state: DayState, reason: str, wish: dict | None = None
+        self,
+        session: Session,
+        lock: ServiceDay,
+        state: DayState,
+        reason: str,
+        wish: dict | None = None,
     ) -> dict:
-        """Save the state's routes as the day's next plan version; return its KPIs."""
+        """Save the state's routes as the day's next plan version; return its KPIs.
+
+        Bumps the day's version (``lock``, held by the caller's transaction). Once the
+        transaction commits, the state is what offers see of the day (:meth:`open_day`).
+        """
         plan = state.plan()
         problems = validate(state.instance, plan)
         if problems:  # never store a plan that breaks a promise
@@ -169,7 +224,16 @@ class DayStore:
             )
         )
         update_estimates(state, plan)
+        lock.version += 1
+        saved = session.info.setdefault("rufbus.saved_days", {})
+        if not saved:  # first save of this transaction: keep the days once it commits
+            event.listen(session, "after_commit", self._after_commit, once=True)
+        saved[state.day] = (state, lock.version)
         return figures
+
+    def _after_commit(self, session: Session) -> None:
+        for state, version in session.info.pop("rufbus.saved_days", {}).values():
+            self._keep(state, version)
 
 
 def current_plan(session: Session, day: str) -> PlanVersion | None:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from planner.booking import kpis as kpi_module
 from planner.booking import reoptimize, rules, standing
-from planner.booking.day import DayState, DayStore, current_plan, find_booking, new_code
+from planner.booking.day import DayState, DayStore, OpenDay, current_plan, find_booking, new_code
 from planner.booking.rules import Violation
 from planner.booking.trip import TripRequest, check_contact
 from planner.booking.views import DayPlan, build_day_plan
@@ -36,12 +36,7 @@ from planner.errors import BookingError, ConflictError, NotFoundError
 from planner.service import Service
 from planner.service_time import local_datetime, service_seconds
 from planner.stops import StopCatalog
-from planner.store.db import (
-    Booking,
-    Offer,
-    Store,
-    utcnow,
-)
+from planner.store.db import Booking, Offer, ServiceDay, Store, utcnow
 from planner.timefmt import hhmm
 from planner.timetable.lines_first import Feeder, ScheduledCheck, check_scheduled, departs
 from routing.timetable import FEED_WARNING_DAYS, TimetableCache
@@ -216,11 +211,11 @@ class BookingEngine:
         window = (wish.earliest_pickup, wish.latest_pickup)
         return self.days.request(code, trip, window, wish.latest_dropoff, wish.max_ride)
 
-    def _window_of(
-        self, state: DayState, ins: Insertion, r: int
-    ) -> tuple[float, float, float, float]:
-        """(window start, window end, estimated pickup, estimated arrival) of an insertion."""
-        req = state.instance.requests[r]
+    def _window_of(self, req: Request, ins: Insertion, r: int) -> tuple[float, float, float, float]:
+        """(window start, window end, estimated pickup, estimated arrival) of an insertion.
+
+        ``req`` is the inserted request, ``r`` its index in the prepared routes.
+        """
         pickup = ins.service_start(stop_of(r, "pickup"))
         arrival = ins.service_start(stop_of(r, "dropoff"))
         latest_dropoff = None if req.latest_dropoff == np.inf else req.latest_dropoff
@@ -330,18 +325,21 @@ class BookingEngine:
 
     def _day_with_candidates(
         self, trip: TripRequest, label: str, shifts_min: Sequence[int]
-    ) -> tuple[DayState, PreparedRoutes, int, list[Request]]:
+    ) -> tuple[OpenDay, PreparedRoutes, int, list[Request]]:
         """The trip's day with one candidate request per shift of the wish (in no route).
 
-        Returns the day, its routes prepared for insertion, the index of the first
-        candidate among the day's requests, and the candidates.
+        Returns the day, its routes prepared for inserting the candidates (stops in the
+        past or the freeze horizon stay), the index of the first candidate, and the
+        candidates.
         """
         candidates = [
             self._candidate(trip, f"{label}-{k}", m * 60) for k, m in enumerate(shifts_min)
         ]
         with self.store.session() as session:
-            state = self.days.load(session, trip.day.isoformat(), candidates)
-        return state, self._prepare(state, trip.day), len(state.bookings), candidates
+            opened = self.days.open_day(session, trip.day.isoformat())
+        fixed_before = self.now_s(trip.day) + rules.FREEZE_S
+        prepared = opened.prepared.with_requests(candidates).holding(fixed_before)
+        return opened, prepared, opened.instance.num_requests, candidates
 
     @staticmethod
     def _judged_start(trip: TripRequest, request: Request) -> float:
@@ -356,7 +354,7 @@ class BookingEngine:
         s = self.service
         shifts = rules.PICKUP_SHIFTS_MIN if trip.kind == "pickup" else rules.ARRIVAL_SHIFTS_MIN
         day = trip.day.isoformat()
-        state, prepared, base, candidates = self._day_with_candidates(trip, "offer", shifts)
+        opened, prepared, base, candidates = self._day_with_candidates(trip, "offer", shifts)
         found: list[tuple[int, Insertion, tuple[float, float, float, float]]] = []
         first_violation = None
         for k, req in enumerate(candidates):
@@ -366,7 +364,7 @@ class BookingEngine:
                 continue
             insertion = best_insertion(prepared, base + k)
             if insertion is not None:
-                window = self._window_of(state, insertion, base + k)
+                window = self._window_of(req, insertion, base + k)
                 if self._rule_violation(trip, window[0]) is None:
                     found.append((k, insertion, window))
             if len(found) == rules.MAX_OFFERS:
@@ -384,14 +382,14 @@ class BookingEngine:
             for _, ins, (w0, w1, pickup, arrival) in found:
                 view = OfferView(
                     id=secrets.token_urlsafe(16),
-                    vehicle_id=state.instance.vehicles[ins.vehicle].id,
+                    vehicle_id=opened.instance.vehicles[ins.vehicle].id,
                     window_start_s=w0,
                     window_end_s=w1,
                     est_pickup_s=pickup,
                     est_arrival_s=arrival,
                     expires_at=expires,
                 )
-                req = state.instance.requests[base + found[len(views)][0]]
+                req = candidates[found[len(views)][0]]
                 session.add(
                     Offer(
                         id=view.id,
@@ -424,7 +422,7 @@ class BookingEngine:
         """Wish times nearest ``trip.time_s`` (15-minute steps, up to 3 h away) that fit."""
         steps = range(15, rules.ALTERNATIVE_RANGE_MIN + 1, 15)
         shifts = [s for m in steps for s in (m, -m)]
-        state, prepared, base, candidates = self._day_with_candidates(trip, "alt", shifts)
+        _, prepared, base, candidates = self._day_with_candidates(trip, "alt", shifts)
         out = []
         for k, m in enumerate(shifts):
             wish = trip.time_s + m * 60
@@ -479,18 +477,20 @@ class BookingEngine:
         # a linked return may be on another day: hold the lock of every day written
         with self.store.writing_days(o.day for o in offers) as (session, locks):
             for offer in offers:
+                lock = locks[offer.day]
                 created.append(
-                    self._confirm_one(session, offer.id, name, phone, note, created_by, standing_id)
+                    self._confirm_one(
+                        session, lock, offer.id, name, phone, note, created_by, standing_id
+                    )
                 )
             if len(created) == 2:
                 created[0].linked_code, created[1].linked_code = created[1].code, created[0].code
-            for lock in locks.values():
-                lock.version += 1
         return [booking_json(b) for b in created]
 
     def _confirm_one(
         self,
         session: Session,
+        lock: ServiceDay,
         offer_id: str,
         name: str,
         phone: str,
@@ -568,7 +568,7 @@ class BookingEngine:
         offer.used = True
         state.routes[ins.vehicle] = list(ins.stops)
         state.bookings.append(booking)
-        self.days.save_plan(session, state, f"booking {code}")
+        self.days.save_plan(session, lock, state, f"booking {code}")
         session.flush()
         return booking
 
@@ -630,8 +630,7 @@ class BookingEngine:
             b.updated_at = utcnow()
             session.flush()
             state = self.days.load(session, day)
-            self.days.save_plan(session, state, f"{status} {b.code}")
-            lock.version += 1
+            self.days.save_plan(session, lock, state, f"{status} {b.code}")
             return booking_json(b)
 
     def may_mark_no_show(self, booking: Booking) -> bool:

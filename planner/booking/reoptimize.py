@@ -70,6 +70,5 @@ def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> d
             return {**out, "stored": False, "reason": "bookings changed meanwhile; try again"}
         fresh = engine.days.load(session, key)
         fresh.routes = routes_of_plan(fresh.instance, new)
-        engine.days.save_plan(session, fresh, "re-optimisation")
-        lock.version += 1
+        engine.days.save_plan(session, lock, fresh, "re-optimisation")
     return {**out, "stored": True, "reason": "stored a better plan"}

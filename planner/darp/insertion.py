@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from planner.darp.model import Request
 from planner.darp.objective import Objective
 from planner.darp.schedule import StopTable
 from planner.darp.search import kernels
@@ -83,6 +84,15 @@ class PreparedRoutes:
         """The stops at the head of ``vehicle``'s route that stay there."""
         return self.route(vehicle)[: int(self.first[vehicle])]
 
+    def holding(self, fixed_before: float) -> PreparedRoutes:
+        """The same routes; the stops scheduled to start before ``fixed_before`` stay."""
+        return replace(self, first=_heads(self, fixed_before))
+
+    def with_requests(self, requests: Sequence[Request]) -> PreparedRoutes:
+        """The same routes, and ``requests`` to insert, numbered after the table's own."""
+        table = self.table.with_requests(requests)
+        return replace(self, table=table, arrays=kernels.extend(self.arrays, table))
+
 
 def prepare(
     table: StopTable,
@@ -116,14 +126,20 @@ def prepare(
     a = kernels.arrays(table, objective)
     stops, lengths = kernels.pack([list(r) for r in routes], num_stops)
     data = kernels.route_data(num_vehicles, num_stops)
-    first = np.zeros(num_vehicles, np.int64)
     usable = np.zeros(num_vehicles, np.bool_)
     for v in range(num_vehicles):
-        m = int(lengths[v])
-        usable[v] = kernels.build(a, v, stops[v], m, data)
-        if usable[v]:
-            first[v] = int(np.count_nonzero(data.times[v, 1 : m + 1] < fixed_before))
-    return PreparedRoutes(table, a, stops, lengths, data, first, usable)
+        usable[v] = kernels.build(a, v, stops[v], int(lengths[v]), data)
+    prepared = PreparedRoutes(table, a, stops, lengths, data, np.zeros_like(lengths), usable)
+    return prepared.holding(fixed_before) if fixed_before > -math.inf else prepared
+
+
+def _heads(prepared: PreparedRoutes, fixed_before: float) -> np.ndarray:
+    """Per vehicle, how many stops at the head of its route start before ``fixed_before``."""
+    width = prepared.stops.shape[1]
+    on_route = np.arange(width)[None, :] < prepared.lengths[:, None]
+    early = prepared.data.times[:, 1 : width + 1] < fixed_before
+    heads = np.count_nonzero(on_route & early, axis=1)
+    return np.where(prepared.usable, heads, 0).astype(np.int64)
 
 
 def best_insertion(

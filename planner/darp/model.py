@@ -8,6 +8,7 @@ distance matrices. Nothing here knows about file formats or solvers.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -107,6 +108,37 @@ class Vehicle:
             raise InvalidInstanceError(f"{owner}.max_route_duration", "must be >= 0")
 
 
+#: Matrices already checked, by the identity of the (read-only) array handed in: a booking
+#: day builds an instance per request over the same district matrices (millions of entries),
+#: and copying and checking them each time cost more than the insertion itself. An entry
+#: lives as long as the array it was made for.
+_CHECKED: dict[int, tuple[weakref.ref[np.ndarray], np.ndarray | None]] = {}
+
+
+def _checked_matrix(name: str, value: object) -> np.ndarray:
+    """A read-only copy of a square, finite, non-negative matrix (checked once per array)."""
+    if isinstance(value, np.ndarray):
+        ref, copy = _CHECKED.get(id(value), (None, None))
+        if ref is not None and ref() is value:
+            return value if copy is None else copy  # None: value is a checked copy itself
+    arr = np.array(value, dtype=float)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise InvalidInstanceError(name, f"must be a square matrix, got {arr.shape}")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise InvalidInstanceError(name, "must be finite and >= 0")
+    arr.setflags(write=False)
+    _remember(arr, None)
+    if isinstance(value, np.ndarray) and not value.flags.writeable:
+        # a read-only array cannot change under the check: its copy lives as long as it does
+        _remember(value, arr)
+    return arr
+
+
+def _remember(key: np.ndarray, copy: np.ndarray | None) -> None:
+    _CHECKED[id(key)] = (weakref.ref(key), copy)
+    weakref.finalize(key, _CHECKED.pop, id(key), None)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Instance:
     """A dial-a-ride instance: matrices over locations, requests and the fleet.
@@ -125,13 +157,7 @@ class Instance:
 
     def __post_init__(self) -> None:
         for name in ("travel_times", "distances"):
-            arr = np.array(getattr(self, name), dtype=float)
-            if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
-                raise InvalidInstanceError(name, f"must be a square matrix, got {arr.shape}")
-            if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-                raise InvalidInstanceError(name, "must be finite and >= 0")
-            arr.setflags(write=False)
-            object.__setattr__(self, name, arr)
+            object.__setattr__(self, name, _checked_matrix(name, getattr(self, name)))
         if self.travel_times.shape != self.distances.shape:
             msg = f"shape {self.distances.shape} differs from travel_times"
             raise InvalidInstanceError("distances", msg)

@@ -21,11 +21,12 @@ Stops are numbered ``2 * r`` (pickup of request ``r``) and ``2 * r + 1`` (its dr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from planner.darp.model import Instance
+from planner.darp.model import Instance, Request
 
 EPS = 1e-9
 
@@ -68,24 +69,9 @@ class StopTable:
         ``matrices`` may hand over the travel-time and distance matrices already as lists
         (callers that build many instances over the same matrices save the conversion).
         """
-        location, earliest, latest, service, pas, wch, ride = [], [], [], [], [], [], []
-        for req in instance.requests:
-            location += [req.pickup, req.dropoff]
-            earliest += [req.earliest_pickup, req.earliest_dropoff]
-            latest += [req.latest_pickup, req.latest_dropoff]
-            service += [req.pickup_service_time, req.dropoff_service_time]
-            pas += [req.passengers, -req.passengers]
-            wch += [req.wheelchairs, -req.wheelchairs]
-            ride.append(req.max_ride_time)
         vehicles = instance.vehicles
         return cls(
-            location=location,
-            earliest=earliest,
-            latest=latest,
-            service=service,
-            passengers=pas,
-            wheelchairs=wch,
-            max_ride=ride,
+            *_stop_lists(instance.requests),
             travel=matrices[0] if matrices else instance.travel_times.tolist(),
             distance=matrices[1] if matrices else instance.distances.tolist(),
             start=[v.start_depot for v in vehicles],
@@ -97,6 +83,20 @@ class StopTable:
             wheelchair_places=[v.wheelchair_places for v in vehicles],
             travel_matrix=instance.travel_times,
             distance_matrix=instance.distances,
+        )
+
+    def with_requests(self, requests: Sequence[Request]) -> StopTable:
+        """The table with the stops of ``requests`` appended (numbered after its own)."""
+        location, earliest, latest, service, pas, wch, ride = _stop_lists(requests)
+        return replace(
+            self,
+            location=self.location + location,
+            earliest=self.earliest + earliest,
+            latest=self.latest + latest,
+            service=self.service + service,
+            passengers=self.passengers + pas,
+            wheelchairs=self.wheelchairs + wch,
+            max_ride=self.max_ride + ride,
         )
 
     def loads_fit(self, vehicle: int, stops: list[int]) -> bool:
@@ -121,6 +121,32 @@ class StopTable:
             total += dist[prev][loc[s]]
             prev = loc[s]
         return total + dist[prev][self.end[vehicle]]
+
+
+def _stop_lists(
+    requests: Sequence[Request],
+) -> tuple[list[int], list[float], list[float], list[float], list[int], list[int], list[float]]:
+    """Per stop and request, the fields of a :class:`StopTable` that requests give.
+
+    Per stop: location, earliest, latest, service, signed passengers and wheelchairs; per
+    request: the maximum ride time.
+    """
+    location: list[int] = []
+    earliest: list[float] = []
+    latest: list[float] = []
+    service: list[float] = []
+    pas: list[int] = []
+    wch: list[int] = []
+    ride: list[float] = []
+    for req in requests:
+        location += [req.pickup, req.dropoff]
+        earliest += [req.earliest_pickup, req.earliest_dropoff]
+        latest += [req.latest_pickup, req.latest_dropoff]
+        service += [req.pickup_service_time, req.dropoff_service_time]
+        pas += [req.passengers, -req.passengers]
+        wch += [req.wheelchairs, -req.wheelchairs]
+        ride.append(req.max_ride_time)
+    return location, earliest, latest, service, pas, wch, ride
 
 
 def earliest_schedule(table: StopTable, vehicle: int, stops: list[int]) -> list[float] | None:

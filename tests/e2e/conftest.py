@@ -43,10 +43,16 @@ def live_server(world_config: WorldConfig, engine: BookingEngine) -> Iterator[st
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
     server.task_dispatcher.shutdown()
-    # closing every channel (listener, connections, trigger) empties the socket map, which
-    # ends waitress's event loop
-    for channel in list(server._map.values()):  # noqa: SLF001
-        channel.close()
+
+    def close_channels() -> None:
+        # closing every channel (listener, connections, trigger) empties the socket map,
+        # which ends waitress's event loop
+        for channel in list(server._map.values()):  # noqa: SLF001
+            channel.close()
+
+    # in the loop's own thread: closed from here, a socket could vanish under a running
+    # select() (EBADF in the server thread, seen once at teardown)
+    server.trigger.pull_trigger(close_channels)
     thread.join(timeout=30)  # a busy machine may need more than a few seconds
     assert not thread.is_alive()
 

@@ -398,7 +398,9 @@ def test_a_linked_return_is_confirmed_with_the_outward_ride(engine: BookingEngin
     ]
 
 
-def test_a_return_that_no_longer_fits_books_neither_ride(engine: BookingEngine) -> None:
+def test_a_return_that_no_longer_fits_books_neither_ride(
+    engine: BookingEngine, catalog: StopCatalog, clock: Clock
+) -> None:
     outward = engine.offer(trip(ANGER, EICHE, "08:00")).offers[0]
     back = engine.offer(trip(EICHE, ANGER, "12:00")).offers[0]
     book(engine, trip(EICHE, ANGER, "12:00"), "Max")
@@ -408,6 +410,29 @@ def test_a_return_that_no_longer_fits_books_neither_ride(engine: BookingEngine) 
     with engine.store.session() as session:
         names = session.scalars(select(Booking.name))
         assert sorted(names) == ["Max", "Moritz"]
+    # the outward ride was planned inside the failed transaction: offers, which read the day
+    # kept in memory, must not see it, not even once another process has written the day
+    # since (a party of two fits at 08:00 only if both seats are free)
+    other = BookingEngine(engine.service, catalog, open_store(engine.store.url), clock=clock)
+    book(other, trip(ANGER, EICHE, "16:00"), "Lotte")
+    pair = engine.offer(trip(ANGER, EICHE, "08:00", passengers=2))
+    assert windows(pair)[0] == (hm("08:00"), hm("08:15"))
+
+
+def test_offers_see_bookings_made_by_another_server_process(
+    engine: BookingEngine, catalog: StopCatalog, clock: Clock
+) -> None:
+    """Each process keeps the days it offers in memory; the day's version tells it when
+    another process (here a second engine on the same database) has written the day."""
+    other = BookingEngine(engine.service, catalog, open_store(engine.store.url), clock=clock)
+    assert windows(engine.offer(trip(time="08:00")))[0] == (hm("08:00"), hm("08:15"))
+    book(other, trip(time="08:00"), "Erika")
+    book(other, trip(time="08:00"), "Max")  # both seats at 08:00, booked elsewhere
+    result = engine.offer(trip(time="08:00"))
+    assert result.offers == () and result.reason == "fully_booked"
+    engine_code = book(engine, trip(time="10:00"), "Moritz")["code"]
+    other.cancel(engine_code)
+    assert windows(engine.offer(trip(time="10:00", passengers=2)))[0] == (hm("10:00"), hm("10:15"))
 
 
 def test_promises_hold_after_many_bookings_and_a_reoptimisation(

@@ -60,19 +60,35 @@ class Arrays(NamedTuple):
     vehicle_cost: float
 
 
-def arrays(table: StopTable, objective: Objective) -> Arrays:
-    """Return the table's data and the objective's weights as compiled code takes them."""
+def _f(values: object) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.float64)
 
-    def f(values: object) -> np.ndarray:
-        return np.ascontiguousarray(values, dtype=np.float64)
 
-    def i(values: object) -> np.ndarray:
-        return np.ascontiguousarray(values, dtype=np.int64)
+def _i(values: object) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.int64)
 
+
+def _stops(table: StopTable, first: int) -> dict[str, np.ndarray]:
+    """The per-stop (and per-request) fields of :class:`Arrays` from stop ``first`` on."""
+    earliest, latest = table.earliest[first:], table.latest[first:]
     mid = [
         e if not math.isfinite(lat) else 0.5 * (e + lat)
-        for e, lat in zip(table.earliest, table.latest, strict=True)
+        for e, lat in zip(earliest, latest, strict=True)
     ]
+    return {
+        "loc": _i(table.location[first:]),
+        "earliest": _f(earliest),
+        "latest": _f(latest),
+        "service": _f(table.service[first:]),
+        "passengers": _i(table.passengers[first:]),
+        "wheelchairs": _i(table.wheelchairs[first:]),
+        "mid": _f(mid),
+        "max_ride": _f(table.max_ride[first // 2 :]),
+    }
+
+
+def arrays(table: StopTable, objective: Objective) -> Arrays:
+    """Return the table's data and the objective's weights as compiled code takes them."""
     kinds: dict[tuple[object, ...], int] = {}
     kind = [
         kinds.setdefault(key, len(kinds))
@@ -88,27 +104,43 @@ def arrays(table: StopTable, objective: Objective) -> Arrays:
         )
     ]
     return Arrays(
-        loc=i(table.location),
-        earliest=f(table.earliest),
-        latest=f(table.latest),
-        service=f(table.service),
-        passengers=i(table.passengers),
-        wheelchairs=i(table.wheelchairs),
-        mid=f(mid),
-        max_ride=f(table.max_ride),
-        travel=f(table.travel_matrix),
-        arc=f(objective.table_arc_matrix(table)),
-        start=i(table.start),
-        end=i(table.end),
-        shift_start=f(table.shift_start),
-        shift_end=f(table.shift_end),
-        max_duration=f(table.max_duration),
-        seats=i(table.seats),
-        places=i(table.wheelchair_places),
-        kind=i(kind),
+        **_stops(table, 0),
+        travel=_f(table.travel_matrix),
+        arc=_f(objective.table_arc_matrix(table)),
+        start=_i(table.start),
+        end=_i(table.end),
+        shift_start=_f(table.shift_start),
+        shift_end=_f(table.shift_end),
+        max_duration=_f(table.max_duration),
+        seats=_i(table.seats),
+        places=_i(table.wheelchair_places),
+        kind=_i(kind),
         arc_weight=float(objective.arc_weight),
         ride_weight=float(objective.ride_weight),
         vehicle_cost=float(objective.vehicle_cost),
+    )
+
+
+def extend(a: Arrays, table: StopTable) -> Arrays:
+    """``a`` with the stops ``table`` has beyond it (requests appended to ``a``'s table).
+
+    Converts only the new stops: a day's thousands of stops are not converted again for
+    the few requests an offer tries.
+    """
+    new = _stops(table, len(a.loc))
+
+    def joined(name: str) -> np.ndarray:
+        return np.concatenate((getattr(a, name), new[name]))
+
+    return a._replace(
+        loc=joined("loc"),
+        earliest=joined("earliest"),
+        latest=joined("latest"),
+        service=joined("service"),
+        passengers=joined("passengers"),
+        wheelchairs=joined("wheelchairs"),
+        mid=joined("mid"),
+        max_ride=joined("max_ride"),
     )
 
 

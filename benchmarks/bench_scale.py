@@ -1,0 +1,145 @@
+"""Benchmark: offers at district scale, as a day fills up (issue 15).
+
+One day is filled with ``--bookings`` confirmed bookings on ``--vehicles`` minibuses of the
+default service: seeded random trips between the district's bookable stops, each asked for
+an offer and the first offer confirmed, through the engine as riders would. Every offer
+(refusals with their alternatives included) and every confirmation is timed; the table
+reports the last 100 before each checkpoint. At the full day ``--offers`` further offers are
+timed in-process and, with ``--http``, against ``rufbus serve`` on the same database.
+
+The baseline, run side by side in the same process: the bare insertion screen (one
+``best_insertion`` over the day's prepared routes, the physical floor of an offer). Its
+ratio to the offer shows what the offer spends beyond the screen, independent of how fast
+the machine is.
+
+Run: ``.venv/bin/python benchmarks/bench_scale.py --bookings 2000 --vehicles 40``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from tqdm import tqdm
+
+from planner.booking import TripRequest
+from planner.booking.engine import BookingEngine
+from planner.darp.insertion import best_insertion
+from planner.store.db import open_store
+from planner.world import make_engine
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_booking import bench_setup, offers_over_http, random_trip  # noqa: E402
+from bench_matrix import machine  # noqa: E402
+
+
+def ms(values: list[float], q: float | None = None) -> str:
+    arr = np.array(values) * 1000
+    return f"{(np.mean(arr) if q is None else np.percentile(arr, q)):.1f}"
+
+
+def screen_seconds(engine: BookingEngine, trip: TripRequest, repeat: int = 20) -> float:
+    """Seconds of one bare insertion screen for ``trip`` over the day's prepared routes."""
+    _, prepared, base, _ = engine._day_with_candidates(trip, "screen", [0])
+    start = time.perf_counter()
+    for _ in range(repeat):
+        best_insertion(prepared, base)
+    return (time.perf_counter() - start) / repeat
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bookings", type=int, default=2000)
+    parser.add_argument("--vehicles", type=int, default=40)
+    parser.add_argument("--offers", type=int, default=200)
+    parser.add_argument(
+        "--checkpoints",
+        type=int,
+        nargs="*",
+        default=[100, 300, 500, 700, 1000, 1500, 2000, 3000, 4000, 5000],
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--http", action="store_true", help="also time offers over HTTP")
+    args = parser.parse_args()
+
+    world = bench_setup(args.vehicles, horizon_days=30)
+    workdir = Path(tempfile.mkdtemp(prefix="rufbus-scale-"))
+    url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    engine = make_engine(world, open_store(url))
+    day = datetime.now(ZoneInfo(world.service.timezone)).date() + timedelta(days=3)
+    rng = random.Random(args.seed)
+    nodes = list(world.catalog.nodes)
+
+    offers: list[float] = []  # seconds of each offer while filling
+    confirms: list[float] = []
+    rows = []
+    checkpoints = sorted(c for c in args.checkpoints if c <= args.bookings)
+    attempts = 0
+    with tqdm(total=args.bookings, desc="filling the day", unit="booking") as bar:
+        while bar.n < args.bookings and attempts < 20 * args.bookings:
+            attempts += 1
+            trip = random_trip(rng, nodes, day)
+            start = time.perf_counter()
+            result = engine.offer(trip)
+            offers.append(time.perf_counter() - start)
+            if not result.offers:
+                continue
+            start = time.perf_counter()
+            engine.confirm(result.offers[0].id, name="Bench", phone="0000 00000")
+            confirms.append(time.perf_counter() - start)
+            bar.update()
+            if checkpoints and bar.n == checkpoints[0]:
+                checkpoints.pop(0)
+                screen = np.median(
+                    [screen_seconds(engine, random_trip(rng, nodes, day)) for _ in range(10)]
+                )
+                rows.append((bar.n, offers[-100:], confirms[-100:], screen))
+    booked = bar.n
+
+    trips = [random_trip(rng, nodes, day) for _ in range(args.offers)]
+    in_process = []
+    refused = 0
+    for trip in tqdm(trips, desc="offers in-process"):
+        start = time.perf_counter()
+        result = engine.offer(trip)
+        in_process.append(time.perf_counter() - start)
+        refused += not result.offers
+    over_http = offers_over_http(world.service, url, workdir, trips) if args.http else []
+    problems = engine.validate_day(day)
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    print(f"\n{time.strftime('%Y-%m-%d')}, commit {commit}, {machine()}")
+    print(
+        f"{booked} bookings confirmed on {args.vehicles} vehicles "
+        f"({attempts} requests, {booked / attempts:.0%} accepted)\n"
+    )
+    print(
+        "| bookings on the day | offer mean / p95 (ms, last 100) | confirm mean / p95 (ms) "
+        "| bare screen (ms) | offer p95 / screen |"
+    )
+    print("|---:|---:|---:|---:|---:|")
+    for n, last_offers, last_confirms, screen in rows:
+        print(
+            f"| {n} | {ms(last_offers)} / {ms(last_offers, 95)} | "
+            f"{ms(last_confirms)} / {ms(last_confirms, 95)} | {screen * 1000:.2f} | "
+            f"{np.percentile(last_offers, 95) / screen:.0f} |"
+        )
+    print(f"\nat {booked} bookings, {args.offers} offers ({refused} refused, with alternatives):")
+    print(f"- in-process: p50 {ms(in_process, 50)} ms, p95 {ms(in_process, 95)} ms")
+    if over_http:
+        print(f"- over HTTP: p50 {ms(over_http, 50)} ms, p95 {ms(over_http, 95)} ms")
+    print(f"\nvalidator on the stored plan: {'no violations' if not problems else problems[:3]}")
+
+
+if __name__ == "__main__":
+    main()
