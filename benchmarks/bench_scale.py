@@ -48,7 +48,8 @@ def ms(values: list[float], q: float | None = None) -> str:
 
 def screen_seconds(engine: BookingEngine, trip: TripRequest, repeat: int = 20) -> float:
     """Seconds of one bare insertion screen for ``trip`` over the day's prepared routes."""
-    _, prepared, base, _ = engine._day_with_candidates(trip, "screen", [0])
+    candidate = engine._candidate(trip, "screen", 0)
+    prepared, base = engine._with_candidates(engine._open_day(trip), trip, [candidate])
     start = time.perf_counter()
     for _ in range(repeat):
         best_insertion(prepared, base)

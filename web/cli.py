@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
+import socket
 import sys
 import threading
 from typing import TYPE_CHECKING
@@ -46,13 +50,53 @@ main.add_command(export)
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes sharing the port (with PostgreSQL; SQLite allows one writer).",
+)
 @user_errors
-def serve(host: str, port: int, threads: int) -> None:
+def serve(host: str, port: int, threads: int, workers: int) -> None:
     """Run the web app under the waitress WSGI server (schema is migrated on start).
 
-    The retention policy of the service file's ``[privacy]`` runs at start and every 24 h.
+    The retention policy of the service file's ``[privacy]`` runs at start and every 24 h
+    (in the first worker). With ``--workers N`` the port is bound once and N processes
+    answer on it; each keeps the days it offers in memory and notices the others' writes by
+    the day's version.
     """
+    listener = socket.create_server((host, port))
+    click.echo(f"Rufbus is running on http://{host}:{port}/  (Ctrl+C stops it)")
+    sys.stdout.flush()
+    if workers == 1:
+        _serve_worker(listener, threads, first=True)
+        return
+    children = []
+    for k in range(workers):
+        pid = os.fork()
+        if pid == 0:  # the worker: builds its own app, database pools and threads
+            try:
+                _serve_worker(listener, threads, first=k == 0)
+            finally:
+                os._exit(0)
+        children.append(pid)
+    listener.close()
+
+    def stop(signum: int, _frame: object) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for pid in children:
+        os.waitpid(pid, 0)
+
+
+def _serve_worker(listener: socket.socket, threads: int, *, first: bool) -> None:
+    """Serve the app on ``listener`` (the retention job runs in the ``first`` worker only)."""
     from waitress import serve as waitress_serve
 
     from web import create_app
@@ -62,16 +106,17 @@ def serve(host: str, port: int, threads: int) -> None:
     with app.app_context():
         engine = services().engine
     ends = engine.timetable_ends()
-    if ends is not None:
+    if ends is not None and first:
         log.warning("the timetable feeds end on %s: load a new GTFS feed before then", ends)
     threading.Thread(target=_warm_up, args=(engine,), name="warm-up", daemon=True).start()
-    job = RetentionJob(engine.store, engine.service.privacy, engine.service.timezone).start()
-    click.echo(f"Rufbus is running on http://{host}:{port}/  (Ctrl+C stops it)")
-    sys.stdout.flush()
+    job = None
+    if first:
+        job = RetentionJob(engine.store, engine.service.privacy, engine.service.timezone).start()
     try:
-        waitress_serve(app, host=host, port=port, threads=threads, ident="rufbus")
+        waitress_serve(app, sockets=[listener], threads=threads, ident="rufbus")
     finally:
-        job.stop()
+        if job is not None:
+            job.stop()
 
 
 def _warm_up(engine: BookingEngine) -> None:

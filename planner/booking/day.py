@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sqlalchemy import event, select
@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from planner.booking import kpis as kpi_module
 from planner.booking.trip import TripRequest
-from planner.darp.codec import build_plan, routes_of_refs
+from planner.darp.codec import TimedRoute, assemble_plan, routes_of_refs, time_route
 from planner.darp.insertion import PreparedRoutes, prepare
 from planner.darp.model import Instance, Request, Vehicle
 from planner.darp.plan import Plan
 from planner.darp.schedule import StopTable
-from planner.darp.validate import validate
+from planner.darp.validate import Violation, validate
 from planner.errors import ConflictError
 from planner.service import Service
 from planner.stops import StopCatalog
@@ -35,32 +35,72 @@ CODE_LENGTH = 10
 
 @dataclass(frozen=True, eq=False)
 class OpenDay:
-    """A day kept in memory for offers: its requests and routes ready for insertion.
+    """A day kept in memory: its requests, routes and timed plan, ready for insertion.
 
     ``version`` is the day's version (:class:`planner.store.db.ServiceDay`) it shows;
     ``instance`` holds the requests of the confirmed bookings (in booking order) and the
-    fleet; ``prepared`` the routes, prepared once for every offer's insertion screen.
+    fleet; ``timed`` each vehicle's timed route; ``prepared`` the routes, prepared once for
+    every offer's insertion screen.
     """
 
     day: str
     version: int
     instance: Instance
+    table: StopTable
+    routes: tuple[tuple[int, ...], ...]
+    timed: tuple[TimedRoute | None, ...]
     prepared: PreparedRoutes
 
 
 @dataclass
 class DayState:
-    """A service day as the engine sees it: confirmed bookings, the instance, the routes."""
+    """A service day being changed: its requests, routes and the routes timed so far.
+
+    ``instance`` holds the confirmed bookings' requests in booking order (and any requests
+    added for insertion); ``routes`` the stop sequence per vehicle. Change a route with
+    :meth:`set_route`: the plan then times that route anew, and :meth:`changed` names it.
+    """
 
     day: str
-    bookings: list[Booking]
     instance: Instance
     table: StopTable
     routes: list[list[int]]
+    timed: list[TimedRoute | None] = field(default_factory=list)
+    fresh: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if not self.timed:  # nothing timed yet: every route is new
+            self.timed = [None] * len(self.routes)
+            self.fresh = {v for v, stops in enumerate(self.routes) if stops}
+
+    def set_route(self, vehicle: int, stops: Sequence[int]) -> None:
+        """Give ``vehicle`` a new stop sequence."""
+        self.routes[vehicle] = list(stops)
+        self.timed[vehicle] = None
+        self.fresh.add(vehicle)
+
+    def replace_routes(self, routes: Sequence[Sequence[int]]) -> None:
+        """Give every vehicle a new stop sequence (a re-optimised plan)."""
+        for v, stops in enumerate(routes):
+            self.set_route(v, stops)
+
+    def changed(self) -> set[int]:
+        """The vehicles whose routes were timed anew in this state."""
+        return set(self.fresh)
 
     def plan(self) -> Plan:
-        """The routes timed as a plan."""
-        return build_plan(self.instance, self.routes, table=self.table)
+        """The routes timed as a plan (only new routes are timed).
+
+        Raises
+        ------
+        InvalidPlanError
+            If a route has no feasible schedule.
+        """
+        for v in self.fresh:
+            stops = self.routes[v]
+            if self.timed[v] is None and stops:
+                self.timed[v] = time_route(self.instance, self.table, v, stops)
+        return assemble_plan(self.instance, self.timed)
 
 
 class DayStore:
@@ -133,13 +173,7 @@ class DayStore:
 
         ``extra`` requests are added to the instance (candidates for insertion) but to no route.
         """
-        bookings = list(
-            session.scalars(
-                select(Booking)
-                .where(Booking.day == day, Booking.status == "confirmed")
-                .order_by(Booking.id)
-            )
-        )
+        bookings = self.bookings(session, day)
         requests = [
             self.request(
                 b.code, b, (b.window_start_s, b.window_end_s), b.latest_dropoff_s, b.max_ride_s
@@ -162,7 +196,36 @@ class DayStore:
             for vid, stops in (current.routes if current is not None else {}).items()
         }
         routes = routes_of_refs(instance, refs, where=f"plan of {day}")
-        return DayState(day, bookings, instance, table, routes)
+        return DayState(day, instance, table, routes)
+
+    def bookings(self, session: Session, day: str) -> list[Booking]:
+        """The day's confirmed bookings, in booking order (the order of the requests)."""
+        return list(
+            session.scalars(
+                select(Booking)
+                .where(Booking.day == day, Booking.status == "confirmed")
+                .order_by(Booking.id)
+            )
+        )
+
+    def for_write(self, session: Session, lock: ServiceDay, extra: Sequence[Request]) -> DayState:
+        """The day to change under its ``lock``, with ``extra`` requests added (in no route).
+
+        From memory if the copy there is the locked version (nothing to load, and only the
+        routes changed from now on are timed and checked again); else loaded.
+        """
+        with self._lock:
+            kept = self._open.get(lock.day)
+        if kept is None or kept.version != lock.version:
+            return self.load(session, lock.day, extra)
+        instance = replace(kept.instance, requests=kept.instance.requests + tuple(extra))
+        return DayState(
+            kept.day,
+            instance,
+            kept.table.with_requests(extra),
+            [list(r) for r in kept.routes],
+            list(kept.timed),
+        )
 
     def open_day(self, session: Session, day: str) -> OpenDay:
         """The day as offers see it, from memory if no one has written it since.
@@ -179,10 +242,14 @@ class DayStore:
 
     def _keep(self, state: DayState, version: int) -> OpenDay:
         """Keep the state of a committed ``version`` of its day in memory (never an older one)."""
+        state.plan()  # every route timed
         opened = OpenDay(
             state.day,
             version,
             state.instance,
+            state.table,
+            tuple(tuple(r) for r in state.routes),
+            tuple(state.timed),
             prepare(state.table, state.routes, self.service.objective),
         )
         with self._lock:
@@ -197,18 +264,30 @@ class DayStore:
         lock: ServiceDay,
         state: DayState,
         reason: str,
-        wish: dict | None = None,
-    ) -> dict:
-        """Save the state's routes as the day's next plan version; return its KPIs.
+        *,
+        kpis: bool = False,
+    ) -> None:
+        """Save the state's routes as the day's next plan version.
 
-        Bumps the day's version (``lock``, held by the caller's transaction). Once the
-        transaction commits, the state is what offers see of the day (:meth:`open_day`).
+        Every route timed anew in ``state`` passes the independent validator first (a
+        state loaded from the database: the whole plan); nothing is stored if a promise
+        would break or a booking would not be served. Bumps the day's version (``lock``,
+        held by the caller's transaction); once the transaction commits, the state is what
+        offers see of the day (:meth:`open_day`). ``kpis`` stores the plan's KPIs with the
+        version (re-optimisations, whose figures are compared); otherwise they are computed
+        when read.
+
+        Raises
+        ------
+        ConflictError
+            If the plan would break a constraint or leave a booking unserved.
         """
         plan = state.plan()
-        problems = validate(state.instance, plan)
+        problems = _violations(state, plan)
         if problems:  # never store a plan that breaks a promise
             raise ConflictError("plan", f"would break a constraint: {problems[0]}")
-        figures = kpi_module.plan_kpis(state.instance, plan, wish=wish)
+        if plan.rejected:
+            raise ConflictError("plan", f"booking {plan.rejected[0].request_id} not served")
         last = session.scalar(
             select(PlanVersion.version)
             .where(PlanVersion.day == state.day)
@@ -218,18 +297,18 @@ class DayStore:
             route.vehicle_id: [[v.request_id, v.kind] for v in route.visits]
             for route in plan.routes
         }
+        figures = kpi_module.plan_kpis(state.instance, plan) if kpis else {}
         session.add(
             PlanVersion(
                 day=state.day, version=(last or 0) + 1, reason=reason, routes=routes, kpis=figures
             )
         )
-        update_estimates(state, plan)
+        update_estimates(session, state)
         lock.version += 1
         saved = session.info.setdefault("rufbus.saved_days", {})
         if not saved:  # first save of this transaction: keep the days once it commits
             event.listen(session, "after_commit", self._after_commit, once=True)
         saved[state.day] = (state, lock.version)
-        return figures
 
     def _after_commit(self, session: Session) -> None:
         for state, version in session.info.pop("rufbus.saved_days", {}).values():
@@ -251,19 +330,54 @@ def find_booking(session: Session, code: str) -> Booking | None:
     return session.scalar(select(Booking).where(Booking.code == code.strip().upper()))
 
 
-def update_estimates(state: DayState, plan: Plan) -> None:
-    """Copy the plan's vehicle and estimated times onto the day's bookings."""
-    by_code = {b.code: b for b in state.bookings}
-    for route in plan.routes:
-        for visit in route.visits:
-            b = by_code.get(visit.request_id)
-            if b is None:
-                continue
-            b.vehicle_id = route.vehicle_id
-            if visit.kind == "pickup":
-                b.est_pickup_s = visit.service_start
-            else:
-                b.est_arrival_s = visit.service_start
+def update_estimates(session: Session, state: DayState) -> None:
+    """Copy the vehicle and estimated times of the state's changed routes onto their bookings."""
+    times: dict[str, tuple[str, float, float]] = {}
+    for v in state.changed():
+        timed = state.timed[v]
+        if timed is None:
+            continue
+        starts = {(x.request_id, x.kind): x.service_start for x in timed.route.visits}
+        for (code, kind), start in starts.items():
+            if kind == "pickup":
+                times[code] = (timed.route.vehicle_id, start, starts[(code, "dropoff")])
+    if not times:
+        return
+    for b in session.scalars(select(Booking).where(Booking.code.in_(list(times)))):
+        b.vehicle_id, b.est_pickup_s, b.est_arrival_s = times[b.code]
+
+
+def _violations(state: DayState, plan: Plan) -> list[Violation]:
+    """What the independent validator finds in the routes timed anew in ``state``.
+
+    A state whose every route is new is checked as one plan. Otherwise each new route is
+    checked as a plan of its own, over just the requests it serves: the other routes are
+    unchanged since they were checked, and a request can only be on a new route or an old one.
+    """
+    changed = state.changed()
+    driven = {v for v, stops in enumerate(state.routes) if stops}
+    if driven <= changed:
+        return validate(state.instance, plan)
+    out: list[Violation] = []
+    visits = [(x.request_id, x.kind) for route in plan.routes for x in route.visits]
+    if len(set(visits)) != len(visits):  # the one check across routes: nothing served twice
+        out.append(Violation("served_twice", "a request is on two routes"))
+    instance = state.instance
+    for v in sorted(changed):
+        timed = state.timed[v]
+        if timed is None:
+            continue
+        ids = sorted({x.request_id for x in timed.route.visits})
+        sub = Instance(
+            instance.name,
+            instance.travel_times,
+            instance.distances,
+            tuple(instance.requests[instance.request_index(i)] for i in ids),
+            (instance.vehicles[v],),
+        )
+        own = Plan((timed.route,), (), timed.distance, timed.travel_time)
+        out += validate(sub, own)
+    return out
 
 
 def new_code(session: Session) -> str:

@@ -323,23 +323,22 @@ class BookingEngine:
             boarding_s=self.service.boarding_s,
         )
 
-    def _day_with_candidates(
-        self, trip: TripRequest, label: str, shifts_min: Sequence[int]
-    ) -> tuple[OpenDay, PreparedRoutes, int, list[Request]]:
-        """The trip's day with one candidate request per shift of the wish (in no route).
-
-        Returns the day, its routes prepared for inserting the candidates (stops in the
-        past or the freeze horizon stay), the index of the first candidate, and the
-        candidates.
-        """
-        candidates = [
-            self._candidate(trip, f"{label}-{k}", m * 60) for k, m in enumerate(shifts_min)
-        ]
+    def _open_day(self, trip: TripRequest) -> OpenDay:
+        """The trip's day as stored now (from memory if current)."""
         with self.store.session() as session:
-            opened = self.days.open_day(session, trip.day.isoformat())
+            return self.days.open_day(session, trip.day.isoformat())
+
+    def _with_candidates(
+        self, opened: OpenDay, trip: TripRequest, candidates: Sequence[Request]
+    ) -> tuple[PreparedRoutes, int]:
+        """The day's routes prepared for inserting ``candidates`` (in no route yet).
+
+        Stops in the past or the freeze horizon stay at the head of their routes. Returns
+        the prepared routes and the index of the first candidate.
+        """
         fixed_before = self.now_s(trip.day) + rules.FREEZE_S
         prepared = opened.prepared.with_requests(candidates).holding(fixed_before)
-        return opened, prepared, opened.instance.num_requests, candidates
+        return prepared, opened.instance.num_requests
 
     @staticmethod
     def _judged_start(trip: TripRequest, request: Request) -> float:
@@ -354,7 +353,9 @@ class BookingEngine:
         s = self.service
         shifts = rules.PICKUP_SHIFTS_MIN if trip.kind == "pickup" else rules.ARRIVAL_SHIFTS_MIN
         day = trip.day.isoformat()
-        opened, prepared, base, candidates = self._day_with_candidates(trip, "offer", shifts)
+        candidates = [self._candidate(trip, f"offer-{k}", m * 60) for k, m in enumerate(shifts)]
+        opened = self._open_day(trip)
+        prepared, base = self._with_candidates(opened, trip, candidates)
         found: list[tuple[int, Insertion, tuple[float, float, float, float]]] = []
         first_violation = None
         for k, req in enumerate(candidates):
@@ -374,7 +375,7 @@ class BookingEngine:
                 "fully_booked",
                 "no bus can take this trip near the wished time",
             )
-            alternatives = self.alternatives(trip) if with_alternatives else ()
+            alternatives = self.alternatives(trip, opened=opened) if with_alternatives else ()
             return OfferResult((), reason, message, alternatives)
         expires = self.clock() + timedelta(seconds=s.offer_ttl_s)
         views: list[OfferView] = []
@@ -418,20 +419,28 @@ class BookingEngine:
     def _feeder_json(self, feeder: Feeder | None) -> dict[str, Any] | None:
         return None if feeder is None else feeder.to_json(self.catalog.name(feeder.stop))
 
-    def alternatives(self, trip: TripRequest, *, limit: int = 3) -> tuple[str, ...]:
-        """Wish times nearest ``trip.time_s`` (15-minute steps, up to 3 h away) that fit."""
+    def alternatives(
+        self, trip: TripRequest, *, limit: int = 3, opened: OpenDay | None = None
+    ) -> tuple[str, ...]:
+        """Wish times nearest ``trip.time_s`` (15-minute steps, up to 3 h away) that fit.
+
+        ``opened`` is the day as the refused offer saw it (one look at the day for both).
+        """
         steps = range(15, rules.ALTERNATIVE_RANGE_MIN + 1, 15)
-        shifts = [s for m in steps for s in (m, -m)]
-        _, prepared, base, candidates = self._day_with_candidates(trip, "alt", shifts)
+        shifts = [m for step in steps for m in (step, -step)]
+        tried = [
+            (m, req)
+            for m in shifts
+            if 0 <= trip.time_s + m * 60 < 24 * 3600
+            and (req := self._candidate(trip, f"alt-{m}", m * 60))
+            and not self._rule_violation(trip, self._judged_start(trip, req))
+        ]
+        opened = opened or self._open_day(trip)
+        prepared, base = self._with_candidates(opened, trip, [req for _, req in tried])
         out = []
-        for k, m in enumerate(shifts):
-            wish = trip.time_s + m * 60
-            req = candidates[k]
-            start = self._judged_start(trip, req)
-            if not 0 <= wish < 24 * 3600 or self._rule_violation(trip, start):
-                continue
+        for k, (m, _) in enumerate(tried):
             if best_insertion(prepared, base + k) is not None:
-                out.append(hhmm(wish))
+                out.append(hhmm(trip.time_s + m * 60))
                 if len(out) == limit:
                     break
         return tuple(out)
@@ -524,8 +533,8 @@ class BookingEngine:
         request = self.days.request(
             code, trip, tuple(p["window"]), p["latest_dropoff"], p["max_ride"]
         )
-        state = self.days.load(session, offer.day, [request])
-        r = len(state.bookings)
+        state = self.days.for_write(session, lock, [request])
+        r = state.instance.num_requests - 1
         prepared = self._prepare(state, day)
         # keep the offered bus if it still fits, so that what the rider was told holds
         offered = next(
@@ -566,8 +575,7 @@ class BookingEngine:
         )
         session.add(booking)
         offer.used = True
-        state.routes[ins.vehicle] = list(ins.stops)
-        state.bookings.append(booking)
+        state.set_route(ins.vehicle, ins.stops)
         self.days.save_plan(session, lock, state, f"booking {code}")
         session.flush()
         return booking
@@ -658,14 +666,15 @@ class BookingEngine:
         """The current plan of ``day`` for dispatchers: per vehicle the timed stops."""
         with self.store.session() as session:
             state = self.days.load(session, day.isoformat())
+            bookings = self.days.bookings(session, state.day)
             version = current_plan(session, state.day)
         plan = state.plan()
         return build_day_plan(
             day,
             plan,
-            state.bookings,
+            bookings,
             version=version.version if version else 0,
-            kpis=version.kpis if version else kpi_module.plan_kpis(state.instance, plan),
+            kpis=(version.kpis if version else None) or kpi_module.plan_kpis(state.instance, plan),
             describe=self.catalog.describe,
             may_mark_no_show=self.may_mark_no_show,
         )

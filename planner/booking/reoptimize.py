@@ -37,7 +37,7 @@ def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> d
         row = session.get(ServiceDay, key)
         version = row.version if row else 0
         state = engine.days.load(session, key)
-    if not state.bookings:
+    if not state.instance.requests:
         return {"stored": False, "reason": "no bookings on this day"}
     current = state.plan()
     before = kpi_module.plan_kpis(state.instance, current)
@@ -69,6 +69,6 @@ def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> d
         if lock.version != version:
             return {**out, "stored": False, "reason": "bookings changed meanwhile; try again"}
         fresh = engine.days.load(session, key)
-        fresh.routes = routes_of_plan(fresh.instance, new)
-        engine.days.save_plan(session, lock, fresh, "re-optimisation")
+        fresh.replace_routes(routes_of_plan(fresh.instance, new))
+        engine.days.save_plan(session, lock, fresh, "re-optimisation", kpis=True)
     return {**out, "stored": True, "reason": "stored a better plan"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from planner.darp.model import Instance
 from planner.darp.plan import Plan, Rejection, Route, StopKind, Visit
@@ -79,6 +80,86 @@ def routes_of_plan(instance: Instance, plan: Plan) -> list[list[int]]:
     return routes_of_refs(instance, refs, where="initial_plan")
 
 
+@dataclass(frozen=True, slots=True)
+class TimedRoute:
+    """One vehicle's route timed by :func:`earliest_schedule`, with its driven totals."""
+
+    route: Route
+    distance: float
+    travel_time: float
+
+
+def time_route(
+    instance: Instance, table: StopTable, vehicle: int, stops: Sequence[int]
+) -> TimedRoute:
+    """Time one vehicle's stop sequence (non-empty) as a :class:`Route`.
+
+    Raises
+    ------
+    InvalidPlanError
+        If the sequence has no feasible schedule or exceeds a capacity.
+    """
+    stops = list(stops)
+    veh = instance.vehicles[vehicle]
+    times = earliest_schedule(table, vehicle, stops)
+    if times is None or not table.loads_fit(vehicle, stops):
+        raise InvalidPlanError(f"routes[{veh.id}]", "no feasible schedule")
+    visits = []
+    prev_loc, prev_dep = veh.start_depot, times[0]
+    pas = wch = 0
+    for k, s in enumerate(stops):
+        req = instance.requests[request_of(s)]
+        loc = table.location[s]
+        pas += table.passengers[s]
+        wch += table.wheelchairs[s]
+        start = times[k + 1]
+        visits.append(
+            Visit(
+                request_id=req.id,
+                kind=kind_of(s),
+                location=loc,
+                arrival=prev_dep + table.travel[prev_loc][loc],
+                service_start=start,
+                departure=start + table.service[s],
+                passengers_on_board=pas,
+                wheelchairs_on_board=wch,
+            )
+        )
+        prev_loc, prev_dep = loc, start + table.service[s]
+    locs = [veh.start_depot, *(table.location[s] for s in stops), veh.end_depot]
+    legs = list(zip(locs[:-1], locs[1:], strict=True))
+    return TimedRoute(
+        Route(veh.id, times[0], tuple(visits), times[-1]),
+        math.fsum(table.distance[a][b] for a, b in legs),
+        math.fsum(table.travel[a][b] for a, b in legs),
+    )
+
+
+def assemble_plan(
+    instance: Instance,
+    timed: Sequence[TimedRoute | None],
+    *,
+    reasons: Mapping[int, str] | None = None,
+) -> Plan:
+    """A :class:`Plan` of timed routes per vehicle (``None``: the vehicle stays at its depot).
+
+    Requests on no route are rejected, with their reason from ``reasons`` if known.
+    """
+    reasons = reasons or {}
+    routes = [t for t in timed if t is not None]
+    served = {v.request_id for t in routes for v in t.route.visits}
+    distance = travel_time = 0.0
+    for t in routes:
+        distance += t.distance
+        travel_time += t.travel_time
+    rejected = tuple(
+        Rejection(req.id, reasons.get(r, "no feasible insertion found within the time limit"))
+        for r, req in enumerate(instance.requests)
+        if req.id not in served
+    )
+    return Plan(tuple(t.route for t in routes), rejected, distance, travel_time)
+
+
 def build_plan(
     instance: Instance,
     routes: Sequence[Sequence[int]],
@@ -106,47 +187,7 @@ def build_plan(
         If a sequence has no feasible schedule or exceeds a capacity.
     """
     table = table or StopTable.from_instance(instance)
-    reasons = reasons or {}
-    out, served = [], set()
-    distance = travel_time = 0.0
-    for v, stops in enumerate(routes):
-        if not stops:
-            continue
-        stops = list(stops)
-        vehicle = instance.vehicles[v]
-        times = earliest_schedule(table, v, stops)
-        if times is None or not table.loads_fit(v, stops):
-            raise InvalidPlanError(f"routes[{vehicle.id}]", "no feasible schedule")
-        visits = []
-        prev_loc, prev_dep = vehicle.start_depot, times[0]
-        pas = wch = 0
-        for k, s in enumerate(stops):
-            req = instance.requests[request_of(s)]
-            loc = table.location[s]
-            pas += table.passengers[s]
-            wch += table.wheelchairs[s]
-            start = times[k + 1]
-            visits.append(
-                Visit(
-                    request_id=req.id,
-                    kind=kind_of(s),
-                    location=loc,
-                    arrival=prev_dep + table.travel[prev_loc][loc],
-                    service_start=start,
-                    departure=start + table.service[s],
-                    passengers_on_board=pas,
-                    wheelchairs_on_board=wch,
-                )
-            )
-            prev_loc, prev_dep = loc, start + table.service[s]
-            served.add(request_of(s))
-        out.append(Route(vehicle.id, times[0], tuple(visits), times[-1]))
-        locs = [vehicle.start_depot, *(table.location[s] for s in stops), vehicle.end_depot]
-        distance += math.fsum(table.distance[a][b] for a, b in zip(locs, locs[1:], strict=False))
-        travel_time += math.fsum(table.travel[a][b] for a, b in zip(locs, locs[1:], strict=False))
-    rejected = tuple(
-        Rejection(req.id, reasons.get(r, "no feasible insertion found within the time limit"))
-        for r, req in enumerate(instance.requests)
-        if r not in served
-    )
-    return Plan(tuple(out), rejected, distance, travel_time)
+    timed = [
+        time_route(instance, table, v, stops) if stops else None for v, stops in enumerate(routes)
+    ]
+    return assemble_plan(instance, timed, reasons=reasons)

@@ -14,14 +14,25 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect, text
 
 from planner.booking import BookingEngine, parse_trip_request
 from planner.errors import ConflictError
 from planner.service import VehicleSpec, load_service
 from planner.stops import StopCatalog
 from planner.store.db import open_store
+from routing.settings import Settings
 from tests.web.helpers import Clock
+from tests.web.test_server import (
+    DISPATCHER,
+    RUFBUS,
+    TRIP,
+    Server,
+    call,
+    confirm_at_once,
+    future_day,
+    server_environment,
+)
 
 PG_BIN = Path(os.environ.get("RUFBUS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -154,3 +165,50 @@ def test_linked_return_on_another_day_takes_that_days_lock(
         for d in (day_a, day_b):
             assert engine.validate_day(date.fromisoformat(d)) == []
         assert engine.kpis(date.fromisoformat(day_b))["served"] == 1
+
+
+def test_server_processes_on_postgres_keep_the_last_seat_and_see_each_others_bookings(
+    pg_url: str, tmp_path: Path, settings: Settings
+) -> None:
+    """``rufbus serve --workers 2`` and a second ``rufbus serve`` on one database: each
+    process keeps the days it offers in memory. Two riders, one at each server, race for
+    the one seat: exactly one gets it, and afterwards neither server offers that seat."""
+    # a database of its own: the tests above book days near today on the same cluster
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("CREATE DATABASE two_servers"))
+    admin.dispose()
+    url = pg_url.rsplit("/", 1)[0] + "/two_servers"
+    env = {**server_environment(tmp_path, settings), "DATABASE_URL": url}
+    subprocess.run(
+        [RUFBUS, "users", "add", "disp", "--role", "dispatcher"],
+        input="dispatch-pw\n",
+        text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    servers = [Server(env, "--workers", "2"), Server(env)]
+    for server in servers:
+        server.start()
+    try:
+        for days in (5, 6, 8):
+            day = future_day(days)
+            wish = {**TRIP, "date": day}
+            ids = []
+            for server in servers:  # each process reads the day (and keeps it)
+                status, body = call(server.base, "POST", "/offers", wish)
+                assert status == 200 and body["offers"][0]["pickup_window"][0] == "10:00"
+                ids.append(body["offers"][0]["offer_id"])
+            results = confirm_at_once([s.base for s in servers], ids)
+            assert sorted(status for status, _ in results) == [201, 409], results
+            for server in servers:
+                for _ in range(3):  # --workers 2: more than one process may answer
+                    status, body = call(server.base, "POST", "/offers", wish)
+                    assert status == 200
+                    assert [o for o in body["offers"] if o["pickup_window"][0] == "10:00"] == []
+            status, plan = call(servers[1].base, "GET", f"/plans/{day}", auth=DISPATCHER)
+            assert status == 200 and sum(len(v["stops"]) for v in plan["vehicles"]) == 2
+    finally:
+        for server in servers:
+            server.stop()
