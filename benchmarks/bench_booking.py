@@ -88,6 +88,57 @@ def day_arguments(description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def fill_day(
+    engine: Any,
+    rng: random.Random,
+    nodes: list[int],
+    day: Any,
+    bookings: int,
+    on_booked: Any = None,
+) -> tuple[int, list[float], list[float]]:
+    """Book seeded random trips (first offer confirmed) until ``bookings`` are confirmed.
+
+    Gives up after 20 requests per booking. Returns the requests tried and the seconds of
+    every offer and every confirmation; ``on_booked(n, offers, confirms)`` runs after the
+    n-th confirmation with the timings so far.
+    """
+    attempts = 0
+    offers: list[float] = []
+    confirms: list[float] = []
+    with tqdm(total=bookings, desc="filling the day", unit="booking") as bar:
+        while bar.n < bookings and attempts < 20 * bookings:
+            attempts += 1
+            start = time.perf_counter()
+            result = engine.offer(random_trip(rng, nodes, day))
+            offers.append(time.perf_counter() - start)
+            if not result.offers:
+                continue
+            start = time.perf_counter()
+            engine.confirm(result.offers[0].id, name="Bench", phone="0000 00000")
+            confirms.append(time.perf_counter() - start)
+            bar.update()
+            if on_booked is not None:
+                on_booked(bar.n, offers, confirms)
+    return attempts, offers, confirms
+
+
+def stamp() -> str:
+    """The date, commit and machine of a benchmark run."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return f"{time.strftime('%Y-%m-%d')}, commit {commit}, {machine()}"
+
+
+def header(bookings: int, vehicles: int, attempts: int) -> None:
+    """Print the date, commit and machine, and how the day was filled."""
+    print(f"\n{stamp()}")
+    print(
+        f"{bookings} bookings confirmed on {vehicles} vehicles "
+        f"({attempts} requests, {bookings / attempts:.0%} accepted)\n"
+    )
+
+
 def offers_over_http(
     service: Any, url: str, workdir: Path, trips: list[TripRequest]
 ) -> list[float]:
@@ -158,19 +209,8 @@ def main() -> None:
     rng = random.Random(args.seed)
     nodes = list(catalog.nodes)
 
-    attempts = 0
-    fill_latency = []
-    with tqdm(total=args.bookings, desc="filling the day") as bar:
-        while bar.n < args.bookings and attempts < 20 * args.bookings:
-            attempts += 1
-            trip = random_trip(rng, nodes, day)
-            start = time.perf_counter()
-            result = engine.offer(trip)
-            fill_latency.append(time.perf_counter() - start)
-            if result.offers:
-                engine.confirm(result.offers[0].id, name="Bench", phone="0000 00000")
-                bar.update()
-    booked = bar.n
+    attempts, fill_latency, confirms = fill_day(engine, rng, nodes, day, args.bookings)
+    booked = len(confirms)
     trips = [random_trip(rng, nodes, day) for _ in range(args.offers)]
     in_process = []
     for trip in tqdm(trips, desc="offers in-process"):
@@ -185,14 +225,7 @@ def main() -> None:
     result = engine.optimize(day, time_limit=args.optimize_seconds)
     optimize_s = time.perf_counter() - started
     problems = engine.validate_day(day)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    print(f"\n{time.strftime('%Y-%m-%d')}, commit {commit}, {machine()}")
-    print(
-        f"{booked} bookings confirmed on {args.vehicles} vehicles "
-        f"({attempts} requests, {booked / attempts:.0%} accepted)\n"
-    )
+    header(booked, args.vehicles, attempts)
     print("| measure | p50 / p95 (ms) |")
     print("|---|---:|")
     print(f"| offer while filling the day (0 to {booked} bookings) | {percentiles(fill_latency)} |")

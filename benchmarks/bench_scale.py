@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,8 +36,13 @@ from planner.store.db import open_store
 from planner.world import make_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_booking import bench_setup, offers_over_http, random_trip  # noqa: E402
-from bench_matrix import machine  # noqa: E402
+from bench_booking import (  # noqa: E402
+    bench_setup,
+    fill_day,
+    header,
+    offers_over_http,
+    random_trip,
+)
 
 
 def ms(values: list[float], q: float | None = None) -> str:
@@ -79,31 +83,18 @@ def main() -> None:
     rng = random.Random(args.seed)
     nodes = list(world.catalog.nodes)
 
-    offers: list[float] = []  # seconds of each offer while filling
-    confirms: list[float] = []
     rows = []
     checkpoints = sorted(c for c in args.checkpoints if c <= args.bookings)
-    attempts = 0
-    with tqdm(total=args.bookings, desc="filling the day", unit="booking") as bar:
-        while bar.n < args.bookings and attempts < 20 * args.bookings:
-            attempts += 1
-            trip = random_trip(rng, nodes, day)
-            start = time.perf_counter()
-            result = engine.offer(trip)
-            offers.append(time.perf_counter() - start)
-            if not result.offers:
-                continue
-            start = time.perf_counter()
-            engine.confirm(result.offers[0].id, name="Bench", phone="0000 00000")
-            confirms.append(time.perf_counter() - start)
-            bar.update()
-            if checkpoints and bar.n == checkpoints[0]:
-                checkpoints.pop(0)
-                screen = np.median(
-                    [screen_seconds(engine, random_trip(rng, nodes, day)) for _ in range(10)]
-                )
-                rows.append((bar.n, offers[-100:], confirms[-100:], screen))
-    booked = bar.n
+
+    def checkpoint(n: int, offers: list[float], confirms: list[float]) -> None:
+        if n in checkpoints:
+            screens = [screen_seconds(engine, random_trip(rng, nodes, day)) for _ in range(10)]
+            rows.append((n, offers[-100:], confirms[-100:], float(np.median(screens))))
+
+    attempts, offers, confirms = fill_day(
+        engine, rng, nodes, day, args.bookings, on_booked=checkpoint
+    )
+    booked = len(confirms)
 
     trips = [random_trip(rng, nodes, day) for _ in range(args.offers)]
     in_process = []
@@ -116,14 +107,7 @@ def main() -> None:
     over_http = offers_over_http(world.service, url, workdir, trips) if args.http else []
     problems = engine.validate_day(day)
 
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    print(f"\n{time.strftime('%Y-%m-%d')}, commit {commit}, {machine()}")
-    print(
-        f"{booked} bookings confirmed on {args.vehicles} vehicles "
-        f"({attempts} requests, {booked / attempts:.0%} accepted)\n"
-    )
+    header(booked, args.vehicles, attempts)
     print(
         "| bookings on the day | offer mean / p95 (ms, last 100) | confirm mean / p95 (ms) "
         "| bare screen (ms) | offer p95 / screen |"

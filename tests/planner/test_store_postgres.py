@@ -25,9 +25,9 @@ from routing.settings import Settings
 from tests.web.helpers import Clock
 from tests.web.test_server import (
     DISPATCHER,
-    RUFBUS,
     TRIP,
     Server,
+    add_dispatcher,
     call,
     confirm_at_once,
     future_day,
@@ -180,14 +180,7 @@ def test_server_processes_on_postgres_keep_the_last_seat_and_see_each_others_boo
     admin.dispose()
     url = pg_url.rsplit("/", 1)[0] + "/two_servers"
     env = {**server_environment(tmp_path, settings), "DATABASE_URL": url}
-    subprocess.run(
-        [RUFBUS, "users", "add", "disp", "--role", "dispatcher"],
-        input="dispatch-pw\n",
-        text=True,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    add_dispatcher(env)
     servers = [Server(env, "--workers", "2"), Server(env)]
     for server in servers:
         server.start()

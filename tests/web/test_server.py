@@ -88,6 +88,17 @@ def server_env(tmp_path: Path, settings: Settings) -> dict[str, str]:
     return server_environment(tmp_path, settings)
 
 
+def add_dispatcher(env: dict[str, str]) -> None:
+    """The dispatcher ``disp`` (password ``dispatch-pw``) in the database of ``env``."""
+    subprocess.run(
+        [RUFBUS, "users", "add", "disp", "--role", "dispatcher"],
+        input="dispatch-pw\n",
+        text=True,
+        env=env,
+        check=True,
+    )
+
+
 def server_environment(tmp_path: Path, settings: Settings) -> dict[str, str]:
     """The environment of ``rufbus serve`` with a database and a one-seat service in
     ``tmp_path``, and the dispatcher ``disp`` (password ``dispatch-pw``)."""
@@ -107,13 +118,7 @@ def server_environment(tmp_path: Path, settings: Settings) -> dict[str, str]:
         "RUFBUS_CACHE_DIR": str(settings.cache_dir),
         "RUFBUS_SECRET_KEY": "server-test",
     }
-    subprocess.run(
-        [RUFBUS, "users", "add", "disp", "--role", "dispatcher"],
-        input="dispatch-pw\n",
-        text=True,
-        env=env,
-        check=True,
-    )
+    add_dispatcher(env)
     return env
 
 

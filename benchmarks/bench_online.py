@@ -1,0 +1,144 @@
+"""Benchmark: online booking against hindsight (issue 15).
+
+A demand day is drawn from the scenario demand model (seeded). Online, riders book it one by
+one through the booking engine (``planner.scenarios.simulate.simulate_day``: each rider takes
+an offer only if its pickup window is the one wished for, so both sides promise the same
+windows), once with insertion only and once re-optimising the day every
+``--reoptimize-every-min`` minutes of booking time for ``--reoptimize-seconds``. Offline, the
+same requests, with the same windows and ride-time promises, are solved at once with all of
+them known (each request optional with a penalty above any route cost: served first, then
+the service's objective), for ``--offline-seconds`` with 2 workers.
+
+Reported: requests served and vehicle-km, online against offline, and the ratios the issue
+sets targets for (served >= 97 %, vehicle-km <= 105 % of hindsight). Both plans pass the
+independent validator.
+
+Run: ``.venv/bin/python benchmarks/bench_online.py --requests 300 --vehicles 12``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from planner.booking.engine import BookingEngine
+from planner.darp.model import Instance
+from planner.darp.solve import SolveParams, solve
+from planner.darp.validate import validate
+from planner.scenarios.demand import DemandParams, DemandRequest, read_places, sample_demand
+from planner.scenarios.simulate import SimClock, SimulationParams, simulate_day
+from planner.store.db import open_store
+from routing.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_booking import bench_setup, stamp  # noqa: E402
+
+
+def hindsight(
+    engine: BookingEngine, demand: list[DemandRequest], seconds: float
+) -> tuple[int, float, float]:
+    """Served requests, vehicle-km and solve seconds of the day planned with all of it known."""
+    requests = [engine._candidate(r.trip, f"r{k}", 0) for k, r in enumerate(demand)]
+    instance = Instance(
+        "hindsight",
+        engine.catalog.travel_s,
+        engine.catalog.distance_m,
+        tuple(requests),
+        tuple(engine.days.vehicles()),
+    )
+    params = SolveParams(time_limit=seconds, workers=2, objective=engine.service.objective)
+    started = time.perf_counter()
+    plan = solve(instance, params=params)
+    elapsed = time.perf_counter() - started
+    problems = validate(instance, plan)
+    assert not problems, problems[:3]
+    return plan.num_served, plan.distance / 1000, elapsed
+
+
+def online(
+    world_service: object,
+    catalog: object,
+    demand: list[DemandRequest],
+    day: date,
+    every_min: int,
+    seconds: float,
+) -> tuple[int, float, float]:
+    """Served requests, vehicle-km and wall seconds of the day booked one rider at a time."""
+    db = Path(tempfile.mkdtemp(prefix="rufbus-online-")) / "online.sqlite3"
+    params = SimulationParams(
+        rider_tolerance_min=0, reoptimize_every_min=every_min, reoptimize_seconds=seconds
+    )
+    started = time.perf_counter()
+    result = simulate_day(
+        world_service,  # type: ignore[arg-type]
+        catalog,  # type: ignore[arg-type]
+        demand,
+        day=day,
+        params=params,
+        db_url=f"sqlite:///{db}",
+    )
+    assert not result.problems, result.problems[:3]
+    return (
+        int(result.kpis["served"]),
+        float(result.kpis["vehicle_km"]),
+        time.perf_counter() - started,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--vehicles", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--day", default="2027-03-10")
+    parser.add_argument("--reoptimize-every-min", type=int, default=60)
+    parser.add_argument("--reoptimize-seconds", type=float, default=5.0)
+    parser.add_argument("--offline-seconds", type=float, default=60.0)
+    args = parser.parse_args()
+
+    world = bench_setup(args.vehicles, horizon_days=400)
+    day = date.fromisoformat(args.day)
+    places = read_places(Settings.from_env().data_file("places"), world.catalog)
+    demand = sample_demand(places, day, DemandParams(requests=args.requests), seed=args.seed)
+    engine = BookingEngine(
+        world.service,
+        world.catalog,
+        open_store(f"sqlite:///{tempfile.mkdtemp()}/x.sqlite3"),
+        clock=SimClock(),
+    )
+    runs = {
+        "insertion only": online(world.service, world.catalog, demand, day, 0, 0.0),
+        f"re-optimising every {args.reoptimize_every_min} min for {args.reoptimize_seconds:g} s": (
+            online(
+                world.service,
+                world.catalog,
+                demand,
+                day,
+                args.reoptimize_every_min,
+                args.reoptimize_seconds,
+            )
+        ),
+    }
+    served_off, km_off, off_s = hindsight(engine, demand, args.offline_seconds)
+
+    print(f"\n{stamp()}")
+    print(
+        f"{args.requests} requests on {args.vehicles} vehicles, demand seed {args.seed}, "
+        f"day {day}; hindsight: {args.offline_seconds:g} s, 2 workers\n"
+    )
+    print("| plan | served | vehicle-km | served / hindsight | km / hindsight | wall s |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, (served, km, wall) in runs.items():
+        print(
+            f"| online, {name} | {served} | {km:,.1f} | {served / served_off:.1%} | "
+            f"{km / km_off:.1%} | {wall:.0f} |"
+        )
+    print(f"| hindsight | {served_off} | {km_off:,.1f} | 100% | 100% | {off_s:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
