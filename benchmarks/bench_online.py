@@ -38,18 +38,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_booking import bench_setup, stamp  # noqa: E402
 
 
-def hindsight(
-    engine: BookingEngine, demand: list[DemandRequest], seconds: float
-) -> tuple[int, float, float]:
-    """Served requests, vehicle-km and solve seconds of the day planned with all of it known."""
+def day_instance(engine: BookingEngine, demand: list[DemandRequest]) -> Instance:
+    """The demand day as one instance: each request with the window and ride-time promise
+    an offer at the wish would give, on the engine's fleet."""
     requests = [engine._candidate(r.trip, f"r{k}", 0) for k, r in enumerate(demand)]
-    instance = Instance(
+    return Instance(
         "hindsight",
         engine.catalog.travel_s,
         engine.catalog.distance_m,
         tuple(requests),
         tuple(engine.days.vehicles()),
     )
+
+
+def hindsight(
+    engine: BookingEngine, demand: list[DemandRequest], seconds: float
+) -> tuple[int, float, float]:
+    """Served requests, vehicle-km and solve seconds of the day planned with all of it known."""
+    instance = day_instance(engine, demand)
     params = SolveParams(time_limit=seconds, workers=2, objective=engine.service.objective)
     started = time.perf_counter()
     plan = solve(instance, params=params)

@@ -1,8 +1,10 @@
 """Benchmark: offers at district scale, as a day fills up (issue 15).
 
 One day is filled with ``--bookings`` confirmed bookings on ``--vehicles`` minibuses of the
-default service: seeded random trips between the district's bookable stops, each asked for
-an offer and the first offer confirmed, through the engine as riders would. Every offer
+default service: seeded trips of the scenario demand model (``--trips random``: uniformly
+random trips between any two bookable stops, which fill a day of 40 buses after about 1,000
+bookings), each asked for an offer and the first offer confirmed, through the engine as
+riders would. Every offer
 (refusals with their alternatives included) and every confirmation is timed; the table
 reports the last 100 before each checkpoint. At the full day ``--offers`` further offers are
 timed in-process and, with ``--http``, against ``rufbus serve`` on the same database.
@@ -32,8 +34,10 @@ from tqdm import tqdm
 from planner.booking import TripRequest
 from planner.booking.engine import BookingEngine
 from planner.darp.insertion import best_insertion
+from planner.scenarios.demand import DemandParams, read_places, sample_demand
 from planner.store.db import open_store
 from planner.world import make_engine
+from routing.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_booking import (  # noqa: E402
@@ -41,7 +45,7 @@ from bench_booking import (  # noqa: E402
     fill_day,
     header,
     offers_over_http,
-    random_trip,
+    random_trips,
 )
 
 
@@ -73,6 +77,12 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--http", action="store_true", help="also time offers over HTTP")
+    parser.add_argument(
+        "--trips",
+        choices=["demand", "random"],
+        default="demand",
+        help="the scenario demand model's trips, or uniformly random trips between any stops",
+    )
     args = parser.parse_args()
 
     world = bench_setup(args.vehicles, horizon_days=30)
@@ -80,31 +90,33 @@ def main() -> None:
     url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     engine = make_engine(world, open_store(url))
     day = datetime.now(ZoneInfo(world.service.timezone)).date() + timedelta(days=3)
-    rng = random.Random(args.seed)
-    nodes = list(world.catalog.nodes)
+    if args.trips == "demand":
+        places = read_places(Settings.from_env().data_file("places"), world.catalog)
+        params = DemandParams(requests=20 * args.bookings + args.offers + 200)
+        trips = iter([r.trip for r in sample_demand(places, day, params, seed=args.seed)])
+    else:
+        trips = random_trips(random.Random(args.seed), list(world.catalog.nodes), day)
 
     rows = []
     checkpoints = sorted(c for c in args.checkpoints if c <= args.bookings)
 
     def checkpoint(n: int, offers: list[float], confirms: list[float]) -> None:
         if n in checkpoints:
-            screens = [screen_seconds(engine, random_trip(rng, nodes, day)) for _ in range(10)]
+            screens = [screen_seconds(engine, next(trips)) for _ in range(10)]
             rows.append((n, offers[-100:], confirms[-100:], float(np.median(screens))))
 
-    attempts, offers, confirms = fill_day(
-        engine, rng, nodes, day, args.bookings, on_booked=checkpoint
-    )
+    attempts, offers, confirms = fill_day(engine, trips, args.bookings, on_booked=checkpoint)
     booked = len(confirms)
 
-    trips = [random_trip(rng, nodes, day) for _ in range(args.offers)]
+    timed = [next(trips) for _ in range(args.offers)]
     in_process = []
     refused = 0
-    for trip in tqdm(trips, desc="offers in-process"):
+    for trip in tqdm(timed, desc="offers in-process"):
         start = time.perf_counter()
         result = engine.offer(trip)
         in_process.append(time.perf_counter() - start)
         refused += not result.offers
-    over_http = offers_over_http(world.service, url, workdir, trips) if args.http else []
+    over_http = offers_over_http(world.service, url, workdir, timed) if args.http else []
     problems = engine.validate_day(day)
 
     header(booked, args.vehicles, attempts)

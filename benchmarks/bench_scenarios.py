@@ -1,14 +1,17 @@
 """Benchmark: wall time of one simulated day, and batch throughput with 1 and 2 workers.
 
-One day: 500 requests on 12 vehicles of the default service (the scenario defaults otherwise,
-re-optimising every 3 hours for 3 s). Throughput: the same 8 runs (2 fleets x 4 seeds, 200
-requests each) with 1 worker and with 2 worker processes, side by side.
+One day: 500 requests on 12 vehicles of the default service (``--requests``, ``--vehicles``;
+the scenario defaults otherwise, re-optimising every 3 hours for 3 s). Throughput: the same
+8 runs (2 fleets x 4 seeds, 200 requests each) with 1 worker and with 2 worker processes,
+side by side.
 
-Run: ``.venv/bin/python benchmarks/bench_scenarios.py`` (about 3 minutes).
+Run: ``.venv/bin/python benchmarks/bench_scenarios.py`` (about 3 minutes); the district-scale
+day of issue 15: ``--requests 2000 --vehicles 40 --no-batch``.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import sys
 import tempfile
@@ -31,11 +34,18 @@ def with_section(spec, name: str, **changes):
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=500, help="of the one day")
+    parser.add_argument("--vehicles", type=int, default=12, help="of the one day")
+    parser.add_argument("--no-batch", action="store_true", help="only the one day")
+    args = parser.parse_args()
     settings = Settings.from_env()
     base = load_scenario(REPO / "fixtures" / "scenarios" / "tiny.yaml")[0]
     day = with_section(
         with_section(
-            with_section(base, "overrides", fleet_size=12), "demand", requests=500
+            with_section(base, "overrides", fleet_size=args.vehicles),
+            "demand",
+            requests=args.requests,
         ),
         "simulation", reoptimize_every_min=180, reoptimize_seconds=3.0,
     )  # fmt: skip
@@ -49,13 +59,13 @@ def main() -> None:
         for f in (6, 10) for s in (1, 2, 3, 4)
     ]  # fmt: skip
     timings = {}
-    for workers in (1, 2):
+    for workers in () if args.no_batch else (1, 2):
         started = time.perf_counter()
         table = run_batch(runs, out / f"w{workers}", settings=settings, workers=workers)
         timings[workers] = time.perf_counter() - started
         assert (table["status"] == "ok").all(), table["error"].tolist()
     print(f"\n{time.strftime('%Y-%m-%d')}, {machine()}")
-    print(f"one day, 500 requests, 12 vehicles: {one_day:.1f} s wall "
+    print(f"one day, {args.requests} requests, {args.vehicles} vehicles: {one_day:.1f} s wall "
           f"(solver {row['solver_seconds']} s), served {row['served']}, "
           f"rejection rate {row['rejection_rate']}, status {row['status']}")  # fmt: skip
     for workers, seconds in timings.items():

@@ -16,6 +16,7 @@ rider picked up at Anger at ``t`` arrives at ``t`` + 1 min boarding + 35 min.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -23,10 +24,13 @@ from pathlib import Path
 from typing import Literal
 
 import networkx as nx
+import numpy as np
 import pytest
 from sqlalchemy import select
 
 from planner.booking import BookingEngine, OfferResult, TripRequest, parse_trip_request
+from planner.darp.codec import assemble_plan
+from planner.darp.insertion import prepare
 from planner.errors import BookingError, ConflictError, NotFoundError
 from planner.service import load_service
 from planner.stops import StopCatalog, build_catalog
@@ -473,3 +477,67 @@ def test_promises_hold_after_many_bookings_and_a_reoptimisation(
         assert b.est_arrival_s - b.est_pickup_s - BOARDING_S <= b.max_ride_s + 1e-6
         if b.latest_dropoff_s is not None:
             assert b.est_arrival_s <= b.latest_dropoff_s
+
+
+def assert_memory_is_the_database(engine: BookingEngine, day: date = DAY) -> None:
+    """The day kept in memory equals the day loaded afresh from the database."""
+    with engine.store.session() as session:
+        kept = engine.days.open_day(session, day.isoformat())
+        fresh = engine.days.load(session, day.isoformat())
+    assert kept.instance.requests == fresh.instance.requests  # same promises, same order
+    assert [list(r) for r in kept.routes] == fresh.routes
+    assert assemble_plan(kept.instance, kept.timed) == fresh.plan()  # same times, to the bit
+    prepared = prepare(fresh.table, fresh.routes, engine.service.objective)
+    for name in ("stops", "lengths", "usable"):
+        assert np.array_equal(getattr(kept.prepared, name), getattr(prepared, name)), name
+    assert np.array_equal(kept.prepared.data.times, prepared.data.times)
+    assert np.array_equal(kept.prepared.arrays.earliest, prepared.arrays.earliest)
+
+
+def test_the_day_in_memory_is_the_day_in_the_database_after_any_sequence_of_writes(
+    make_engine: Callable[..., BookingEngine], catalog: StopCatalog, clock: Clock
+) -> None:
+    """Seeded random offers, confirmations, cancellations, no-shows, re-optimisations and
+    bookings by a second engine on the same database; after every step, what offers read
+    from memory is what the database holds, and every stored plan passes the validator."""
+    engine = make_engine(buses=3)
+    other = BookingEngine(engine.service, catalog, open_store(engine.store.url), clock=clock)
+    rng = random.Random(12)
+    places = [HOF, ANGER, BERG, DORF, EICHE, ANGER_POST]
+    codes: list[str] = []
+    done = {"confirm": 0, "other": 0, "cancel": 0, "no_show": 0, "optimize": 0}
+
+    def book_one(by: BookingEngine, earliest_hour: int) -> None:
+        origin, destination = rng.sample(places, 2)
+        wish = f"{rng.randrange(earliest_hour, 18):02d}:{rng.choice(['00', '15', '30', '45'])}"
+        result = by.offer(trip(origin, destination, wish), with_alternatives=False)
+        if result.offers:
+            offer = rng.choice(result.offers)
+            codes.append(by.confirm(offer.id, name="Rider", phone="03471 1234")[0]["code"])
+            done["confirm" if by is engine else "other"] += 1
+
+    for step in range(70):
+        if step == 50:  # the service day has begun: riders may now be missing
+            clock.now = datetime(2026, 12, 2, 11, 0, tzinfo=UTC)  # 12:00 in Berlin
+        action = rng.random()
+        if step >= 50 and action < 0.3:
+            started = [c for c in codes if engine.may_mark_no_show(engine.booking(c))
+                       and engine.booking(c).status == "confirmed"]  # fmt: skip
+            if started:
+                engine.no_show(rng.choice(started))
+                done["no_show"] += 1
+        elif action < 0.55:
+            book_one(engine, 13 if step >= 50 else 7)
+        elif action < 0.7:
+            book_one(other, 13 if step >= 50 else 7)
+        elif action < 0.85:
+            live = [c for c in codes if engine.booking(c).status == "confirmed"]
+            if live:
+                rng.choice([engine, other]).cancel(rng.choice(live))
+                done["cancel"] += 1
+        else:
+            engine.optimize(DAY, time_limit=0.5)
+            done["optimize"] += 1
+        assert_memory_is_the_database(engine)
+        assert engine.validate_day(DAY) == []
+    assert all(count >= 3 for count in done.values()), done
