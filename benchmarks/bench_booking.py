@@ -100,18 +100,26 @@ def fill_day(
     trips: Iterator[TripRequest],
     bookings: int,
     on_booked: Any = None,
+    full_below: float = 0.0,
 ) -> tuple[int, list[float], list[float]]:
     """Book ``trips`` (first offer confirmed) until ``bookings`` are confirmed.
 
-    Gives up after 20 requests per booking. Returns the requests tried and the seconds of
-    every offer and every confirmation; ``on_booked(n, offers, confirms)`` runs after the
-    n-th confirmation with the timings so far.
+    Gives up after 20 requests per booking, or when the day is full: fewer than
+    ``full_below`` of the last 500 requests got a booking. Returns the requests tried and the
+    seconds of every offer and every confirmation; ``on_booked(n, offers, confirms)`` runs
+    after the n-th confirmation with the timings so far.
     """
     attempts = 0
     offers: list[float] = []
     confirms: list[float] = []
+    booked_at: list[int] = []  # the attempt of each booking
     with tqdm(total=bookings, desc="filling the day", unit="booking") as bar:
         while bar.n < bookings and attempts < 20 * bookings:
+            if attempts >= 500 and sum(a > attempts - 500 for a in booked_at[-500:]) < (
+                full_below * 500
+            ):
+                tqdm.write(f"the day is full at {bar.n} bookings ({attempts} requests)")
+                break
             attempts += 1
             start = time.perf_counter()
             result = engine.offer(next(trips))
@@ -121,6 +129,7 @@ def fill_day(
             start = time.perf_counter()
             engine.confirm(result.offers[0].id, name="Bench", phone="0000 00000")
             confirms.append(time.perf_counter() - start)
+            booked_at.append(attempts)
             bar.update()
             if on_booked is not None:
                 on_booked(bar.n, offers, confirms)

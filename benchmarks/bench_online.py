@@ -86,6 +86,7 @@ def online(
         day=day,
         params=params,
         db_url=f"sqlite:///{db}",
+        progress=True,
     )
     assert not result.problems, result.problems[:3]
     return (

@@ -104,8 +104,12 @@ def main() -> None:
         if n in checkpoints:
             screens = [screen_seconds(engine, next(trips)) for _ in range(10)]
             rows.append((n, offers[-100:], confirms[-100:], float(np.median(screens))))
+            tqdm.write(f"{n} bookings: offer p95 {ms(offers[-100:], 95)} ms (last 100)")
 
-    attempts, offers, confirms = fill_day(engine, trips, args.bookings, on_booked=checkpoint)
+    # a full day (under 5 % of the last 500 requests booked) is as far as the day goes
+    attempts, offers, confirms = fill_day(
+        engine, trips, args.bookings, on_booked=checkpoint, full_below=0.05
+    )
     booked = len(confirms)
 
     timed = [next(trips) for _ in range(args.offers)]

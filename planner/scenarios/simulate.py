@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
+from tqdm import tqdm
 
 from planner.booking import BookingEngine
 from planner.booking.engine import OfferView
@@ -94,6 +95,7 @@ def simulate_day(
     day: date,
     params: SimulationParams,
     db_url: str,
+    progress: bool = False,
 ) -> SimulationResult:
     """Run one service day.
 
@@ -111,6 +113,8 @@ def simulate_day(
         Rider choice and re-optimisation.
     db_url
         An empty database for this run (a SQLite file in the run's folder).
+    progress
+        Show a progress bar of the requests (batches show their own, per run).
 
     Returns
     -------
@@ -132,7 +136,7 @@ def simulate_day(
         engine.optimize(day, time_limit=params.reoptimize_seconds)
         solver_s += timer.perf_counter() - started
 
-    for request in demand:
+    for request in tqdm(demand, desc="riders booking", unit="request", disable=not progress):
         at = engine.local(day, request.booked_at_s)
         if every_s and next_reopt is None:
             next_reopt = engine.local(day, request.booked_at_s + every_s)
