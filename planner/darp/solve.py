@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 # seconds, so without a budget of its own the fallback would get no search time at all.
 # In that failure case solve may overrun its time limit by this share.
 FALLBACK_SHARE = 0.5
+# Seconds the OR-Tools model takes to build per arc (node pair) on this 2-core machine, about:
+# with less time left than that, the model is not built at all.
+MODEL_SECONDS_PER_ARC = 2e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +258,12 @@ def _search(job: _Job) -> list[Routes]:
             temperature=params.lns_temperature,
         )
         candidates.append(initial)
+    nodes = len(set(table.start) | set(table.end)) + 2 * len(requests)
+    if job.deadline - time.time() < MODEL_SECONDS_PER_ARC * nodes * nodes:
+        # building the model alone would overrun the budget (a district day of 1,000
+        # requests has 4 million arcs): the construction and the LNS stand
+        log.info("%s: no time left to model %d nodes for OR-Tools", instance.name, nodes)
+        return candidates
     model_params = ModelParams(
         objective=params.objective,
         metaheuristic=job.metaheuristic,

@@ -178,3 +178,20 @@ def test_plan_survives_when_every_worker_dies(tmp_path, bench_dir) -> None:
     assert served == "served 16 violations 0"
     best = read_bks(bench_dir / "darp" / "bks.csv")["a2-16"].cost
     assert float(distance) <= best * 1.05
+
+
+def test_no_ortools_model_when_building_it_would_overrun_the_budget(monkeypatch) -> None:
+    """A district day has millions of arcs: with less time left than the model takes to
+    build, OR-Tools is left out and the construction and the LNS stand (a re-optimisation
+    of 1,145 bookings took 44 s with a 3 s limit)."""
+    import planner.darp.solve as solve_module
+
+    def polish(*args, **kwargs):
+        raise AssertionError("OR-Tools model built")
+
+    monkeypatch.setattr(solve_module, "MODEL_SECONDS_PER_ARC", 1.0)  # every model too big
+    monkeypatch.setattr(solve_module, "polish", polish)
+    inst = read_cordeau(FIXTURES / "tiny4.txt")
+    plan = solve(inst, params=SolveParams(time_limit=1.0))
+    _assert_valid(inst, plan)
+    assert plan.num_served == inst.num_requests
