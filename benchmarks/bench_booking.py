@@ -54,7 +54,8 @@ def trip_json(trip: TripRequest) -> dict:
         "date": trip.day.isoformat(),
         "time": hhmm(trip.time_s),
         "kind": trip.kind,
-        "passengers": trip.passengers,
+        "passengers": trip.passengers + trip.wheelchairs,  # the API counts everyone
+        "wheelchairs": trip.wheelchairs,
     }
 
 

@@ -78,6 +78,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--http", action="store_true", help="also time offers over HTTP")
     parser.add_argument(
+        "--gravity-km",
+        type=float,
+        default=DemandParams.gravity_km,
+        help="distance scale of the demand model's trips (shorter trips: more per bus)",
+    )
+    parser.add_argument(
         "--trips",
         choices=["demand", "random"],
         default="demand",
@@ -92,7 +98,9 @@ def main() -> None:
     day = datetime.now(ZoneInfo(world.service.timezone)).date() + timedelta(days=3)
     if args.trips == "demand":
         places = read_places(Settings.from_env().data_file("places"), world.catalog)
-        params = DemandParams(requests=20 * args.bookings + args.offers + 200)
+        params = DemandParams(
+            requests=20 * args.bookings + args.offers + 200, gravity_km=args.gravity_km
+        )
         trips = iter([r.trip for r in sample_demand(places, day, params, seed=args.seed)])
     else:
         trips = random_trips(random.Random(args.seed), list(world.catalog.nodes), day)
