@@ -17,6 +17,7 @@ from planner.booking.privacy import RetentionJob
 from planner.cli import export, plan
 from planner.darp.bench_cli import bench
 from planner.scenarios.cli import scenarios
+from planner.service import load_service
 from planner.store.db import open_store
 from planner.world import WorldConfig, open_engine
 from routing.cli import graph, route, user_errors
@@ -67,22 +68,23 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
     answer on it; each keeps the days it offers in memory and notices the others' writes by
     the day's version.
     """
-    listener = socket.create_server((host, port))
-    click.echo(f"Rufbus is running on http://{host}:{port}/  (Ctrl+C stops it)")
-    sys.stdout.flush()
-    if workers == 1:
-        _serve_worker(listener, threads, first=True)
-        return
-    children = []
-    for k in range(workers):
-        pid = os.fork()
-        if pid == 0:  # the worker: builds its own app, database pools and threads
-            try:
-                _serve_worker(listener, threads, first=k == 0)
-            finally:
-                os._exit(0)
-        children.append(pid)
-    listener.close()
+    # a bad service file ends here (exit code 2), before the port is taken or a worker forked
+    load_service(WorldConfig.from_env().service_file)
+    with socket.create_server((host, port)) as listener:
+        click.echo(f"Rufbus is running on http://{host}:{port}/  (Ctrl+C stops it)")
+        sys.stdout.flush()
+        if workers == 1:
+            _serve_worker(listener, threads, first=True)
+            return
+        children = []
+        for k in range(workers):
+            pid = os.fork()
+            if pid == 0:  # the worker: builds its own app, database pools and threads
+                try:
+                    _serve_worker(listener, threads, first=k == 0)
+                finally:
+                    os._exit(0)
+            children.append(pid)
 
     def stop(signum: int, _frame: object) -> None:
         for pid in children:
