@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -31,6 +32,9 @@ from planner.store.db import Booking, PlanVersion, ServiceDay
 #: Booking codes use Crockford's base-32 letters (no I, L, O, U): easy to read on the phone.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10
+#: Days kept in memory per process, the least recently used dropped first (the booking
+#: horizon is two weeks; a day costs a few MB at district scale).
+MAX_OPEN_DAYS = 32
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,7 +126,7 @@ class DayStore:
         self.depots = list(depots)
         # converted once: every day state reuses them instead of converting per request
         self.matrix_lists = (catalog.travel_s.tolist(), catalog.distance_m.tolist())
-        self._open: dict[str, OpenDay] = {}
+        self._open: OrderedDict[str, OpenDay] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
 
     def request(
@@ -236,6 +240,8 @@ class DayStore:
         version = session.scalar(select(ServiceDay.version).where(ServiceDay.day == day)) or 0
         with self._lock:
             kept = self._open.get(day)
+            if kept is not None:
+                self._open.move_to_end(day)
         if kept is not None and kept.version == version:
             return kept
         return self._keep(self.load(session, day), version)
@@ -256,6 +262,9 @@ class DayStore:
             kept = self._open.get(state.day)
             if kept is None or kept.version <= version:
                 self._open[state.day] = opened
+                self._open.move_to_end(state.day)
+            while len(self._open) > MAX_OPEN_DAYS:  # a server runs for months: past days go
+                self._open.popitem(last=False)
         return opened
 
     def save_plan(

@@ -541,3 +541,21 @@ def test_the_day_in_memory_is_the_day_in_the_database_after_any_sequence_of_writ
         assert_memory_is_the_database(engine)
         assert engine.validate_day(DAY) == []
     assert all(count >= 3 for count in done.values()), done
+
+
+def test_a_server_keeps_only_the_recently_used_days_in_memory(
+    engine: BookingEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server runs for months: days it no longer offers must not pile up in memory."""
+    import planner.booking.day as day_module
+
+    monkeypatch.setattr(day_module, "MAX_OPEN_DAYS", 2)
+    days = [DAY + timedelta(days=k) for k in range(3)]
+    book(engine, trip(time="08:00", day=days[0]), "Erika")
+    for d in days[1:]:
+        assert windows(engine.offer(trip(time="08:00", day=d)))[0] == (hm("08:00"), hm("08:15"))
+    assert list(engine.days._open) == [d.isoformat() for d in days[1:]]
+    # the dropped day is read again, with its booking
+    pair = engine.offer(trip(time="08:00", day=days[0], passengers=2))
+    assert (hm("08:00"), hm("08:15")) not in windows(pair)
+    assert list(engine.days._open) == [d.isoformat() for d in (days[2], days[0])]
