@@ -30,11 +30,16 @@ Status = Literal["not_started", "on_route", "on_break", "out_of_service", "finis
 
 @dataclass(frozen=True, slots=True)
 class Promise:
-    """What a booking was promised: the pickup window, the ride time, the latest arrival."""
+    """What a booking was promised, and the times its rider was last told.
+
+    ``told_s`` is (pickup, arrival) as the booking's estimates stand; a stop's delay is
+    measured against them.
+    """
 
     window_s: tuple[float, float]
     max_ride_s: float
     latest_dropoff_s: float | None = None
+    told_s: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,8 @@ class StopProgress:
         rider who did not turn up).
     risk
         Which promise the estimate breaks, if any.
+    told_s
+        When the rider was last told this stop starts (None: as planned).
     """
 
     stop: PlanStop
@@ -72,6 +79,7 @@ class StopProgress:
     outcome: Outcome | None = None
     start_s: float | None = None
     risk: Risk | None = None
+    told_s: float | None = None
 
     @property
     def done(self) -> bool:
@@ -80,8 +88,11 @@ class StopProgress:
 
     @property
     def delay_s(self) -> float | None:
-        """How much later than planned boarding or alighting starts (negative: earlier)."""
-        return None if self.start_s is None else self.start_s - self.stop.service_start_s
+        """How much later than the rider was told (else planned) it starts; negative: earlier."""
+        if self.start_s is None:
+            return None
+        told = self.stop.service_start_s if self.told_s is None else self.told_s
+        return self.start_s - told
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +226,7 @@ def live_vehicle(
 
     See :func:`live_day` for the parameters.
     """
-    progress = _executed(vehicle.stops, events)
+    progress = [_told(p, promises.get(p.stop.code)) for p in _executed(vehicle.stops, events)]
     status, out_since = _status(events)
     fixes = [e for e in events if e.kind == "position" and e.lat is not None and e.lon is not None]
     position = Fix(fixes[-1].lat, fixes[-1].lon, fixes[-1].at_s) if fixes else None  # type: ignore[arg-type]
@@ -265,42 +276,76 @@ def live_vehicle(
     )
 
 
-def _executed(stops: Sequence[PlanStop], events: Sequence[VehicleEvent]) -> list[StopProgress]:
-    """The planned stops with what the events say happened at each."""
-    progress = [StopProgress(s) for s in stops]
-    where: dict[tuple[str, str], int] = {(s.code, s.kind): k for k, s in enumerate(stops)}
+@dataclass(frozen=True, slots=True)
+class Happened:
+    """What the events say happened at one planned stop."""
+
+    arrived_s: float | None = None
+    departed_s: float | None = None
+    outcome: Outcome | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether the bus has finished at this stop."""
+        return self.departed_s is not None or self.outcome is not None
+
+
+def happened(
+    stops: Sequence[tuple[str, str, int]], events: Sequence[VehicleEvent]
+) -> list[Happened]:
+    """What happened at each of a route's stops, given the vehicle's events in time order.
+
+    ``stops`` are ``(booking code, "pickup" | "dropoff", node)`` in planned order. An
+    arrival or departure at a node applies to the first run of consecutive open stops there
+    (one halt serves every rider boarding or alighting at it); a booking's outcome also
+    means the bus was there.
+    """
+    out = [Happened() for _ in stops]
+    where = {(code, kind): k for k, (code, kind, _) in enumerate(stops)}
+
+    def run_at(node: int, open_: Callable[[Happened], bool]) -> list[int]:
+        for k, (_, _, at) in enumerate(stops):
+            if at == node and open_(out[k]):
+                run = [k]
+                while (
+                    run[-1] + 1 < len(stops)
+                    and stops[run[-1] + 1][2] == node
+                    and open_(out[run[-1] + 1])
+                ):
+                    run.append(run[-1] + 1)
+                return run
+        return []
+
     for e in events:
         if e.kind == "arrived" and e.stop_node is not None:
-            for k in _group_at(progress, e.stop_node, lambda p: p.arrived_s is None):
-                progress[k] = replace(progress[k], arrived_s=e.at_s)
+            for k in run_at(e.stop_node, lambda h: h.arrived_s is None):
+                out[k] = replace(out[k], arrived_s=e.at_s)
         elif e.kind == "departed" and e.stop_node is not None:
-            for k in _group_at(progress, e.stop_node, lambda p: p.departed_s is None):
-                p = progress[k]
-                progress[k] = replace(p, departed_s=e.at_s, arrived_s=p.arrived_s or e.at_s)
+            for k in run_at(e.stop_node, lambda h: h.departed_s is None):
+                h = out[k]
+                out[k] = replace(h, departed_s=e.at_s, arrived_s=h.arrived_s or e.at_s)
         elif e.kind in ("boarded", "no_show", "dropped_off") and e.booking is not None:
             kind = "dropoff" if e.kind == "dropped_off" else "pickup"
             at = where.get((e.booking, kind))
             if at is not None:
-                p = progress[at]
-                progress[at] = replace(p, outcome=e.kind, arrived_s=p.arrived_s or e.at_s)
-    return progress
+                h = out[at]
+                out[at] = replace(h, outcome=e.kind, arrived_s=h.arrived_s or e.at_s)
+    return out
 
 
-def _group_at(
-    progress: Sequence[StopProgress], node: int, open_: Callable[[StopProgress], bool]
-) -> list[int]:
-    """The first run of consecutive open stops at ``node`` (one halt serves them all)."""
-    for k, p in enumerate(progress):
-        if p.stop.stop.id == node and open_(p):
-            run = [k]
-            while (
-                run[-1] + 1 < len(progress)
-                and progress[run[-1] + 1].stop.stop.id == node
-                and open_(progress[run[-1] + 1])
-            ):
-                run.append(run[-1] + 1)
-            return run
-    return []
+def _executed(stops: Sequence[PlanStop], events: Sequence[VehicleEvent]) -> list[StopProgress]:
+    """The planned stops with what the events say happened at each."""
+    refs = [(s.code, s.kind, s.stop.id) for s in stops]
+    return [
+        StopProgress(s, h.arrived_s, h.departed_s, h.outcome)
+        for s, h in zip(stops, happened(refs, events), strict=True)
+    ]
+
+
+def _told(p: StopProgress, promise: Promise | None) -> StopProgress:
+    if promise is None or promise.told_s is None:
+        return p
+    return replace(p, told_s=promise.told_s[0 if p.stop.kind == "pickup" else 1])
 
 
 def _on_board(progress: Sequence[StopProgress]) -> tuple[str, ...]:

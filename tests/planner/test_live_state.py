@@ -168,3 +168,15 @@ def test_a_reported_delay_and_a_position_move_the_estimates() -> None:
     assert v.position is not None and v.position.at_s == 8 * H + 2 * MIN
     assert (v.anchor_node, v.anchor_s) == (1, 8 * H + 2 * MIN)
     assert v.stops[0].start_s == 8 * H + 2 * MIN
+
+
+def test_the_delay_is_against_what_the_rider_was_told() -> None:
+    told = {
+        **PROMISES,
+        "A": Promise(PROMISES["A"].window_s, 20 * MIN, told_s=(8 * H, 8 * H + 12 * MIN)),
+    }
+    events = [event("shift_start", 7.9 * H, 1)]
+    day = live_day(PLAN, events, told, now_s=7.95 * H, depots={"BBG-1": 0}, travel_s=travel)
+    v = day.vehicle("BBG-1")
+    assert v is not None and v.stops[0].start_s == 8 * H + 5 * MIN
+    assert v.stops[0].delay_s == 5 * MIN and v.delay_s == 5 * MIN
