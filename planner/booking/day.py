@@ -9,8 +9,9 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
 from sqlalchemy import event, select
@@ -25,6 +26,8 @@ from planner.darp.plan import Plan
 from planner.darp.schedule import StopTable
 from planner.darp.validate import Violation, validate
 from planner.errors import ConflictError
+from planner.live.events import VehicleEvent
+from planner.live.replan import pin
 from planner.service import Service
 from planner.stops import StopCatalog
 from planner.store.db import Booking, PlanVersion, ServiceDay
@@ -37,18 +40,33 @@ CODE_LENGTH = 10
 MAX_OPEN_DAYS = 32
 
 
+class Reality(Protocol):
+    """What the vehicles reported on a day (the event journal, :mod:`planner.live.journal`)."""
+
+    def mark(self, session: Session, day: str) -> int:
+        """A number that changes whenever an event that moves the plan is recorded.
+
+        Positions do not move it. A day kept in memory with another mark is loaded again.
+        """
+
+    def events(self, session: Session, day: str) -> Mapping[str, Sequence[VehicleEvent]]:
+        """The day's events by vehicle id, each vehicle's in time order."""
+
+
 @dataclass(frozen=True, eq=False)
 class OpenDay:
     """A day kept in memory: its requests, routes and timed plan, ready for insertion.
 
-    ``version`` is the day's version (:class:`planner.store.db.ServiceDay`) it shows;
-    ``instance`` holds the requests of the confirmed bookings (in booking order) and the
-    fleet; ``timed`` each vehicle's timed route; ``prepared`` the routes, prepared once for
-    every offer's insertion screen.
+    ``version`` is the day's version (:class:`planner.store.db.ServiceDay`) it shows and
+    ``mark`` the vehicles' events it has seen (:class:`Reality`); ``instance`` holds the
+    requests of the confirmed bookings (in booking order) and the fleet; ``timed`` each
+    vehicle's timed route; ``prepared`` the routes, prepared once for every offer's
+    insertion screen.
     """
 
     day: str
     version: int
+    mark: int
     instance: Instance
     table: StopTable
     routes: tuple[tuple[int, ...], ...]
@@ -61,7 +79,8 @@ class DayState:
     """A service day being changed: its requests, routes and the routes timed so far.
 
     ``instance`` holds the confirmed bookings' requests in booking order (and any requests
-    added for insertion); ``routes`` the stop sequence per vehicle. Change a route with
+    added for insertion), pinned to what the vehicles reported (``mark``, see
+    :class:`Reality`); ``routes`` the stop sequence per vehicle. Change a route with
     :meth:`set_route`: the plan then times that route anew, and :meth:`changed` names it.
     """
 
@@ -71,6 +90,7 @@ class DayState:
     routes: list[list[int]]
     timed: list[TimedRoute | None] = field(default_factory=list)
     fresh: set[int] = field(default_factory=set)
+    mark: int = 0
 
     def __post_init__(self) -> None:
         if not self.timed:  # nothing timed yet: every route is new
@@ -118,12 +138,22 @@ class DayStore:
         Bookable stops and their matrices.
     depots
         The depot stop of each fleet vehicle.
+    reality
+        What the vehicles reported on a day; days are planned from it
+        (:func:`planner.live.replan.pin`). None: as planned.
     """
 
-    def __init__(self, service: Service, catalog: StopCatalog, depots: Sequence[int]) -> None:
+    def __init__(
+        self,
+        service: Service,
+        catalog: StopCatalog,
+        depots: Sequence[int],
+        reality: Reality | None = None,
+    ) -> None:
         self.service = service
         self.catalog = catalog
         self.depots = list(depots)
+        self.reality = reality
         # converted once: every day state reuses them instead of converting per request
         self.matrix_lists = (catalog.travel_s.tolist(), catalog.distance_m.tolist())
         self._open: OrderedDict[str, OpenDay] = OrderedDict()  # least recently used first
@@ -200,7 +230,15 @@ class DayStore:
             for vid, stops in (current.routes if current is not None else {}).items()
         }
         routes = routes_of_refs(instance, refs, where=f"plan of {day}")
-        return DayState(day, instance, table, routes)
+        mark, events = (
+            (self.reality.mark(session, day), self.reality.events(session, day))
+            if self.reality
+            else (0, {})
+        )
+        if events:  # buses are driving: plan from where they really are
+            instance, routes = pin(instance, routes, self.catalog.nodes, events)
+            table = StopTable.from_instance(instance, matrices=self.matrix_lists)
+        return DayState(day, instance, table, routes, mark=mark)
 
     def bookings(self, session: Session, day: str) -> list[Booking]:
         """The day's confirmed bookings, in booking order (the order of the requests)."""
@@ -220,7 +258,11 @@ class DayStore:
         """
         with self._lock:
             kept = self._open.get(lock.day)
-        if kept is None or kept.version != lock.version:
+        if (
+            kept is None
+            or kept.version != lock.version
+            or kept.mark != self._mark(session, lock.day)
+        ):
             return self.load(session, lock.day, extra)
         instance = replace(kept.instance, requests=kept.instance.requests + tuple(extra))
         return DayState(
@@ -229,6 +271,7 @@ class DayStore:
             kept.table.with_requests(extra),
             [list(r) for r in kept.routes],
             list(kept.timed),
+            mark=kept.mark,
         )
 
     def open_day(self, session: Session, day: str) -> OpenDay:
@@ -242,9 +285,12 @@ class DayStore:
             kept = self._open.get(day)
             if kept is not None:
                 self._open.move_to_end(day)
-        if kept is not None and kept.version == version:
+        if kept is not None and kept.version == version and kept.mark == self._mark(session, day):
             return kept
         return self._keep(self.load(session, day), version)
+
+    def _mark(self, session: Session, day: str) -> int:
+        return self.reality.mark(session, day) if self.reality else 0
 
     def _keep(self, state: DayState, version: int) -> OpenDay:
         """Keep the state of a committed ``version`` of its day in memory (never an older one)."""
@@ -252,6 +298,7 @@ class DayStore:
         opened = OpenDay(
             state.day,
             version,
+            state.mark,
             state.instance,
             state.table,
             tuple(tuple(r) for r in state.routes),
@@ -260,7 +307,7 @@ class DayStore:
         )
         with self._lock:
             kept = self._open.get(state.day)
-            if kept is None or kept.version <= version:
+            if kept is None or (kept.version, kept.mark) <= (version, state.mark):
                 self._open[state.day] = opened
                 self._open.move_to_end(state.day)
             while len(self._open) > MAX_OPEN_DAYS:  # a server runs for months: past days go

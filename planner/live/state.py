@@ -238,7 +238,9 @@ def live_vehicle(
         # a live bus that has not reported its next arrival is not there yet
         ready = max(ready, now_s - _first_leg(progress, node, travel_s))
     anchor = (node, ready)
-    delay = _reported_delay(events)
+    held = held_until(events)
+    if held is not None and status in ("on_route", "on_break"):
+        ready = max(ready, held)
 
     left: dict[str, float] = {}  # pickup departures, reported or estimated
     out: list[StopProgress] = []
@@ -255,8 +257,6 @@ def live_vehicle(
             out.append(replace(p, risk="out_of_service"))
         else:
             arrival = ready + travel_s(node, p.stop.stop.id)
-            if delay is not None:
-                arrival = max(arrival, p.stop.arrival_s + delay)
             earliest = p.stop.window_s[0] if p.stop.kind == "pickup" else -math.inf
             start = max(arrival, earliest)
             if p.stop.kind == "pickup":
@@ -401,10 +401,13 @@ def _first_leg(
     return 0.0 if nxt is None else travel_s(node, nxt.stop.stop.id)
 
 
-def _reported_delay(events: Sequence[VehicleEvent]) -> float | None:
-    """The last delay the driver reported, in seconds (None: no report)."""
-    reports = [e for e in events if e.kind == "delay" and e.minutes is not None]
-    return None if not reports else 60.0 * reports[-1].minutes  # type: ignore[operator]
+def held_until(events: Sequence[VehicleEvent]) -> float | None:
+    """Until when the driver's last hold-up report keeps the bus where it is.
+
+    A ``delay`` event of N minutes reads "I cannot drive on for N minutes".
+    """
+    reports = [e.at_s + 60.0 * e.minutes for e in events if e.kind == "delay" and e.minutes]
+    return reports[-1] if reports else None
 
 
 def _judged(
