@@ -72,6 +72,7 @@ class OpenDay:
     routes: tuple[tuple[int, ...], ...]
     timed: tuple[TimedRoute | None, ...]
     prepared: PreparedRoutes
+    events: Mapping[str, Sequence[VehicleEvent]]
 
 
 @dataclass
@@ -91,6 +92,7 @@ class DayState:
     timed: list[TimedRoute | None] = field(default_factory=list)
     fresh: set[int] = field(default_factory=set)
     mark: int = 0
+    events: Mapping[str, Sequence[VehicleEvent]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.timed:  # nothing timed yet: every route is new
@@ -238,7 +240,7 @@ class DayStore:
         if events:  # buses are driving: plan from where they really are
             instance, routes = pin(instance, routes, self.catalog.nodes, events)
             table = StopTable.from_instance(instance, matrices=self.matrix_lists)
-        return DayState(day, instance, table, routes, mark=mark)
+        return DayState(day, instance, table, routes, mark=mark, events=events)
 
     def bookings(self, session: Session, day: str) -> list[Booking]:
         """The day's confirmed bookings, in booking order (the order of the requests)."""
@@ -272,6 +274,7 @@ class DayStore:
             [list(r) for r in kept.routes],
             list(kept.timed),
             mark=kept.mark,
+            events=kept.events,
         )
 
     def open_day(self, session: Session, day: str) -> OpenDay:
@@ -304,6 +307,7 @@ class DayStore:
             tuple(tuple(r) for r in state.routes),
             tuple(state.timed),
             prepare(state.table, state.routes, self.service.objective),
+            state.events,
         )
         with self._lock:
             kept = self._open.get(state.day)

@@ -158,7 +158,8 @@ def test_a_breakdown_puts_every_stop_left_at_risk() -> None:
 def test_a_reported_delay_and_a_position_move_the_estimates() -> None:
     events = [event("shift_start", 7.9 * H, 1), event("delay", 7.95 * H, 2, minutes=10)]
     v = live(events, now_s=7.95 * H)
-    assert v.stops[0].start_s == 8 * H + 15 * MIN
+    # held at the depot until 08:07, then 5 minutes to the first stop
+    assert v.stops[0].start_s == 8 * H + 12 * MIN
     # a fix at node 1's place at 08:02 (located there), no delay report
     fix = [
         event("shift_start", 7.9 * H, 1),

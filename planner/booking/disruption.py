@@ -1,0 +1,234 @@
+"""Disruptions of a running day: a vehicle out of service, a booking moved by hand.
+
+Both move bookings between vehicles under the day's write lock, with the one insertion
+screen (:mod:`planner.darp.insertion`): a booking moves only where every promise, its own
+and everyone else's, still holds, and the plan passes the validator before it is stored.
+What cannot move is never dropped: it stays on its vehicle and is listed for the dispatcher,
+with the rider's phone number and the wish times that would work now.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from planner.booking import rules
+from planner.booking.day import DayState
+from planner.booking.trip import TripRequest
+from planner.darp.codec import request_of
+from planner.darp.insertion import best_insertion, prepare
+from planner.errors import ConflictError, NotFoundError
+from planner.live import journal
+from planner.live.events import VehicleEvent
+from planner.live.state import happened
+from planner.timefmt import hhmm
+
+if TYPE_CHECKING:
+    from planner.booking.engine import BookingEngine
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A booking now on another vehicle, with its new estimated times."""
+
+    code: str
+    vehicle_id: str
+    est_pickup_s: float
+    est_arrival_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        """As the API answers (times ``HH:MM``)."""
+        return {
+            "code": self.code,
+            "vehicle": self.vehicle_id,
+            "estimated_pickup": hhmm(self.est_pickup_s),
+            "estimated_arrival": hhmm(self.est_arrival_s),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Stranded:
+    """A booking no other vehicle can take with its promises: the dispatcher calls the rider.
+
+    ``on_board``: the rider sits in the broken-down vehicle. ``alternatives`` are wish times
+    (``HH:MM``) at which the trip would fit now.
+    """
+
+    code: str
+    rider: str
+    phone: str
+    on_board: bool
+    alternatives: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """As the API answers (dispatchers only: it holds the rider's phone number)."""
+        return {
+            "code": self.code,
+            "rider": self.rider,
+            "phone": self.phone,
+            "on_board": self.on_board,
+            "alternatives": list(self.alternatives),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Disruption:
+    """What taking a vehicle out of service did."""
+
+    vehicle_id: str
+    since_s: float
+    moved: tuple[Moved, ...]
+    stranded: tuple[Stranded, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """As the API answers."""
+        return {
+            "vehicle": self.vehicle_id,
+            "since": hhmm(self.since_s),
+            "moved": [m.to_json() for m in self.moved],
+            "stranded": [s.to_json() for s in self.stranded],
+        }
+
+
+def take_out_of_service(
+    engine: BookingEngine, day: date, vehicle_id: str, since_s: float, *, by: str
+) -> Disruption:
+    """Take a vehicle out of service from ``since_s`` and move its bookings to others.
+
+    Records a ``breakdown`` event in the journal (as a driver's report would), then, under
+    the day's write lock, moves every booking the vehicle has not picked up yet to the
+    vehicle that takes it cheapest with every promise kept, earliest pickup first. The rest,
+    and riders on board, stay listed as :class:`Stranded`.
+
+    Raises
+    ------
+    NotFoundError
+        If the fleet has no vehicle ``vehicle_id``.
+    """
+    key = day.isoformat()
+    v = _vehicle_index(engine, vehicle_id)
+    report = VehicleEvent(f"dispatch-{uuid.uuid4()}", vehicle_id, day, "breakdown", since_s)
+    moved: list[Moved] = []
+    left: list[str] = []
+    on_board: list[str] = []
+    with engine.store.writing(key) as (session, lock):
+        journal.record(session, [report], driver=by)
+        state = engine.days.load(session, key)
+        route = state.routes[v]
+        served = _served_stops(engine, state, v)
+        started = {request_of(s) for s in route if s in served}
+        on_board = [state.instance.requests[r].id for r in started if 2 * r + 1 not in served]
+        movable = sorted(
+            {request_of(s) for s in route} - started,
+            key=lambda r: state.instance.requests[r].earliest_pickup,
+        )
+        state.set_route(v, [s for s in route if request_of(s) not in movable])
+        fixed_before = engine.now_s(day) + rules.FREEZE_S
+        for r in movable:
+            prepared = prepare(
+                state.table, state.routes, engine.service.objective, fixed_before=fixed_before
+            )
+            prepared.usable[v] = False
+            ins = best_insertion(prepared, r)
+            code = state.instance.requests[r].id
+            if ins is None:
+                left.append(code)
+                continue
+            state.set_route(ins.vehicle, ins.stops)
+            moved.append(
+                Moved(
+                    code,
+                    state.instance.vehicles[ins.vehicle].id,
+                    ins.service_start(2 * r),
+                    ins.service_start(2 * r + 1),
+                )
+            )
+        if left:  # they stay where they were, listed for the dispatcher
+            keep = {r for r in movable if state.instance.requests[r].id in left}
+            state.set_route(
+                v, [s for s in route if request_of(s) not in movable or request_of(s) in keep]
+            )
+        engine.days.save_plan(session, lock, state, f"vehicle {vehicle_id} out of service")
+    stranded = [_stranded(engine, code, on_board=code in on_board) for code in on_board + left]
+    return Disruption(vehicle_id, since_s, tuple(moved), tuple(stranded))
+
+
+def move_booking(engine: BookingEngine, code: str, vehicle_id: str) -> Moved:
+    """Move one booking to ``vehicle_id`` by hand, if every promise still holds there.
+
+    Raises
+    ------
+    NotFoundError
+        If there is no such booking or vehicle.
+    ConflictError
+        If the rider is already on board, the booking is not confirmed, or it does not fit
+        the vehicle with every promise kept.
+    """
+    booking = engine.booking(code)
+    target = _vehicle_index(engine, vehicle_id)
+    if booking.status != "confirmed":
+        raise ConflictError("code", f"booking {booking.code} is {booking.status}")
+    with engine.store.writing(booking.day) as (session, lock):
+        state = engine.days.load(session, booking.day)
+        r = state.instance.request_index(booking.code)
+        now = next(v for v, stops in enumerate(state.routes) if 2 * r in stops)
+        if 2 * r in _served_stops(engine, state, now):
+            raise ConflictError("code", f"the rider of {booking.code} has already boarded")
+        if now == target:
+            raise ConflictError("vehicle", f"booking {booking.code} is on {vehicle_id} already")
+        state.set_route(now, [s for s in state.routes[now] if request_of(s) != r])
+        prepared = prepare(
+            state.table,
+            state.routes,
+            engine.service.objective,
+            fixed_before=engine.now_s(date.fromisoformat(booking.day)) + rules.FREEZE_S,
+        )
+        ins = best_insertion(prepared, r, vehicle=target)
+        if ins is None:
+            raise ConflictError(
+                "vehicle", f"{vehicle_id} cannot take {booking.code} and keep every promise"
+            )
+        state.set_route(target, ins.stops)
+        engine.days.save_plan(session, lock, state, f"moved {booking.code} to {vehicle_id}")
+    return Moved(booking.code, vehicle_id, ins.service_start(2 * r), ins.service_start(2 * r + 1))
+
+
+def _vehicle_index(engine: BookingEngine, vehicle_id: str) -> int:
+    for v, bus in enumerate(engine.service.fleet):
+        if bus.id == vehicle_id:
+            return v
+    raise NotFoundError("vehicle", f"no vehicle {vehicle_id!r} in the fleet")
+
+
+def _served_stops(engine: BookingEngine, state: DayState, v: int) -> set[int]:
+    """The stops of ``v``'s route where the bus has been, by the journal's events."""
+    route = state.routes[v]
+    refs = [
+        (
+            state.instance.requests[request_of(s)].id,
+            "pickup" if s % 2 == 0 else "dropoff",
+            engine.catalog.nodes[int(state.table.location[s])],
+        )
+        for s in route
+    ]
+    bus = state.instance.vehicles[v].id
+    facts = happened(refs, state.events.get(bus, ()))
+    return {s for s, h in zip(route, facts, strict=True) if h.arrived_s is not None}
+
+
+def _stranded(engine: BookingEngine, code: str, *, on_board: bool) -> Stranded:
+    b = engine.booking(code)
+    day = date.fromisoformat(b.day)
+    trip = TripRequest(
+        day,
+        b.origin_node,
+        b.destination_node,
+        b.wish_kind,  # type: ignore[arg-type]  # stored from a checked trip
+        b.wish_s,
+        b.passengers,
+        b.wheelchairs,
+    )
+    alternatives = () if on_board else engine.alternatives(trip)
+    return Stranded(b.code, b.name, b.phone, on_board, alternatives)
