@@ -1,4 +1,4 @@
-"""Staff accounts (dispatchers, analysts): hashed passwords, login pages and role checks."""
+"""Staff accounts (dispatchers, analysts, drivers): hashed passwords, login and role checks."""
 
 from __future__ import annotations
 
@@ -26,12 +26,13 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from planner.errors import BookingError, ConflictError
-from planner.store.db import Store, User
+from planner.store.db import ROLES, Store, User
 from web.i18n import gettext as _
 from web.limits import P, View, client_address, limiter, too_many
 from web.services import services
 
-ROLES = ("dispatcher", "analyst")
+#: The driver app's start page, where a driver lands after logging in.
+DRIVER_START = "/fahrer"
 
 #: What a client blocked by the login limit reads (German source text of ``web.i18n``).
 TOO_MANY_LOGINS = "Zu viele Anmeldeversuche."
@@ -134,8 +135,12 @@ def _json_error(field: str, message: str, status: int) -> Response:
     return response
 
 
-def role_required(role: str, *, api: bool = False) -> Callable[[View[P]], View[P]]:
-    """Let only staff with ``role`` reach a view: JSON 401/403 for the API, a login page else."""
+def role_required(*roles: str, api: bool = False) -> Callable[[View[P]], View[P]]:
+    """Let only staff with one of ``roles`` reach a view.
+
+    The API answers JSON 401 (not logged in) or 403 (another role); pages send anonymous
+    visitors to the login page and show other roles a 403 page.
+    """
 
     def decorator(view: View[P]) -> View[P]:
         @functools.wraps(view)
@@ -146,8 +151,8 @@ def role_required(role: str, *, api: bool = False) -> Callable[[View[P]], View[P
                 response = jsonify(error={"field": "authorization", "message": "log in first"})
                 response.headers["WWW-Authenticate"] = 'Basic realm="Rufbus"'
                 return response, 401
-            if g.user.role != role:
-                msg = f"needs the {role} role"
+            if g.user.role not in roles:
+                msg = f"needs the {' or '.join(roles)} role"
                 if api:
                     return jsonify(error={"field": "authorization", "message": msg}), 403
                 return render_template("auth/forbidden.html", message=msg), 403
@@ -156,6 +161,13 @@ def role_required(role: str, *, api: bool = False) -> Callable[[View[P]], View[P
         return wrapped
 
     return decorator
+
+
+def start_page(role: str) -> str:
+    """Where staff with ``role`` land after logging in."""
+    if role == "driver":
+        return DRIVER_START
+    return url_for("dispatch.day" if role == "dispatcher" else "dispatch.analysis")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -177,7 +189,7 @@ def login() -> ResponseReturnValue:
     session["user_id"] = user.id
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):
-        target = url_for("dispatch.day" if user.role == "dispatcher" else "dispatch.analysis")
+        target = start_page(user.role)
     return redirect(target)
 
 
