@@ -9,9 +9,8 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 
 import numpy as np
 from sqlalchemy import event, select
@@ -40,17 +39,9 @@ CODE_LENGTH = 10
 MAX_OPEN_DAYS = 32
 
 
-class Reality(Protocol):
-    """What the vehicles reported on a day (the event journal, :mod:`planner.live.journal`)."""
-
-    def mark(self, session: Session, day: str) -> int:
-        """A number that changes whenever an event that moves the plan is recorded.
-
-        Positions do not move it. A day kept in memory with another mark is loaded again.
-        """
-
-    def events(self, session: Session, day: str) -> Mapping[str, Sequence[VehicleEvent]]:
-        """The day's events by vehicle id, each vehicle's in time order."""
+#: What the vehicles reported on a day: its events by vehicle id, each in time order, all
+#: but positions (:func:`planner.live.journal.plan_events`).
+Reality = Callable[[Session, str], Mapping[str, Sequence[VehicleEvent]]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,7 +49,7 @@ class OpenDay:
     """A day kept in memory: its requests, routes and timed plan, ready for insertion.
 
     ``version`` is the day's version (:class:`planner.store.db.ServiceDay`) it shows and
-    ``mark`` the vehicles' events it has seen (:class:`Reality`); ``instance`` holds the
+    ``mark`` the vehicles' events it is pinned to (``ServiceDay.events``); ``instance`` holds the
     requests of the confirmed bookings (in booking order) and the fleet; ``timed`` each
     vehicle's timed route; ``prepared`` the routes, prepared once for every offer's
     insertion screen.
@@ -232,11 +223,8 @@ class DayStore:
             for vid, stops in (current.routes if current is not None else {}).items()
         }
         routes = routes_of_refs(instance, refs, where=f"plan of {day}")
-        mark, events = (
-            (self.reality.mark(session, day), self.reality.events(session, day))
-            if self.reality
-            else (0, {})
-        )
+        mark = session.scalar(select(ServiceDay.events).where(ServiceDay.day == day)) or 0
+        events = self.reality(session, day) if self.reality else {}
         if events:  # buses are driving: plan from where they really are
             instance, routes = pin(instance, routes, self.catalog.nodes, events)
             table = StopTable.from_instance(instance, matrices=self.matrix_lists)
@@ -260,11 +248,7 @@ class DayStore:
         """
         with self._lock:
             kept = self._open.get(lock.day)
-        if (
-            kept is None
-            or kept.version != lock.version
-            or kept.mark != self._mark(session, lock.day)
-        ):
+        if kept is None or (kept.version, kept.mark) != (lock.version, lock.events):
             return self.load(session, lock.day, extra)
         instance = replace(kept.instance, requests=kept.instance.requests + tuple(extra))
         return DayState(
@@ -283,17 +267,17 @@ class DayStore:
         The day's version (bumped by every write, in any process) tells whether the copy in
         memory is current; if not, the day is loaded and kept.
         """
-        version = session.scalar(select(ServiceDay.version).where(ServiceDay.day == day)) or 0
+        row = session.execute(
+            select(ServiceDay.version, ServiceDay.events).where(ServiceDay.day == day)
+        ).first()
+        version, mark = (row.version, row.events) if row else (0, 0)
         with self._lock:
             kept = self._open.get(day)
             if kept is not None:
                 self._open.move_to_end(day)
-        if kept is not None and kept.version == version and kept.mark == self._mark(session, day):
+        if kept is not None and (kept.version, kept.mark) == (version, mark):
             return kept
         return self._keep(self.load(session, day), version)
-
-    def _mark(self, session: Session, day: str) -> int:
-        return self.reality.mark(session, day) if self.reality else 0
 
     def _keep(self, state: DayState, version: int) -> OpenDay:
         """Keep the state of a committed ``version`` of its day in memory (never an older one)."""

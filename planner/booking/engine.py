@@ -33,6 +33,7 @@ from planner.darp.insertion import Insertion, PreparedRoutes, best_insertion, pr
 from planner.darp.model import Request
 from planner.darp.validate import validate
 from planner.errors import BookingError, ConflictError, NotFoundError
+from planner.live import journal
 from planner.service import Service
 from planner.service_time import local_datetime, service_seconds
 from planner.stops import StopCatalog
@@ -151,7 +152,8 @@ class BookingEngine:
         self.timetable = timetable
         self.tz = ZoneInfo(service.timezone)
         self.depots = [catalog.resolve(v.depot, field="fleet.depot") for v in service.fleet]
-        self.days = DayStore(service, catalog, self.depots)
+        # days are planned from what the vehicles reported (the event journal)
+        self.days = DayStore(service, catalog, self.depots, reality=journal.plan_events)
 
     # -- time -----------------------------------------------------------------------------
 

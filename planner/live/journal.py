@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from planner.live.events import VehicleEvent
-from planner.store.db import VehicleEventRow, utcnow
+from planner.store.db import ServiceDay, VehicleEventRow, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,7 @@ def record(session: Session, events: Sequence[VehicleEvent], driver: str | None)
     accepted: list[str] = []
     duplicates: list[str] = []
     received = utcnow()
+    moved: set[str] = set()
     for e in events:
         statement = (
             insert(VehicleEventRow)
@@ -74,6 +75,13 @@ def record(session: Session, events: Sequence[VehicleEvent], driver: str | None)
         )
         inserted = session.execute(statement).rowcount == 1
         (accepted if inserted else duplicates).append(e.client_id)
+        if inserted and e.kind != "position":
+            moved.add(e.day.isoformat())
+    for day in sorted(moved):  # days in memory are pinned again (DayStore.open_day)
+        session.execute(insert(ServiceDay).values(day=day, version=0).on_conflict_do_nothing())
+        session.execute(
+            update(ServiceDay).where(ServiceDay.day == day).values(events=ServiceDay.events + 1)
+        )
     return RecordResult(tuple(accepted), tuple(duplicates))
 
 
@@ -103,6 +111,22 @@ def events_of(session: Session, day: date, vehicle_id: str | None = None) -> lis
         query = query.where(VehicleEventRow.vehicle_id == vehicle_id)
     rows = session.scalars(query.order_by(VehicleEventRow.at_s, VehicleEventRow.id))
     return [_event(row) for row in rows]
+
+
+def plan_events(session: Session, day: str) -> dict[str, list[VehicleEvent]]:
+    """The events of ``day`` the plan is pinned to (all but positions), by vehicle, in order.
+
+    This is how :class:`planner.booking.day.DayStore` sees reality.
+    """
+    query = (
+        select(VehicleEventRow)
+        .where(VehicleEventRow.day == day, VehicleEventRow.kind != "position")
+        .order_by(VehicleEventRow.at_s, VehicleEventRow.id)
+    )
+    out: dict[str, list[VehicleEvent]] = {}
+    for row in session.scalars(query):
+        out.setdefault(row.vehicle_id, []).append(_event(row))
+    return out
 
 
 def last_positions(session: Session, day: date) -> dict[str, VehicleEvent]:

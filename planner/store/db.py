@@ -54,11 +54,18 @@ class Base(DeclarativeBase):
 
 
 class ServiceDay(Base):
-    """One row per service day: the lock every write to that day takes, and a version."""
+    """One row per service day: the lock every write to that day takes, and a version.
+
+    ``version`` counts the day's writes (bookings, plans); ``events`` the vehicles' reports
+    the plan is pinned to (:mod:`planner.live.replan`). A day in memory is current only if
+    both match.
+    """
 
     __tablename__ = "service_days"
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
+    #: how many vehicle events that move the plan were recorded (positions do not count)
+    events: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Booking(Base):
