@@ -18,6 +18,7 @@ from planner.booking.disruption import move_booking, take_out_of_service
 from planner.errors import ConflictError, NotFoundError
 from planner.live import journal
 from planner.live.events import VehicleEvent
+from planner.live.monitor import day_live, live_json
 from tests.planner import test_booking as line
 from tests.planner.test_booking import ANGER, BERG, DAY, DORF, EICHE, HOF, book, hm, trip
 from tests.web.helpers import Clock
@@ -164,3 +165,28 @@ def test_a_booking_does_not_move_where_it_would_break_a_promise(one_bus, clock: 
     with pytest.raises(ConflictError) as boarded:
         move_booking(engine, a, bus)
     assert boarded.value.field == "code"
+
+
+def test_the_live_day_shows_the_late_bus_and_its_bookings_at_risk(one_bus, clock: Clock) -> None:
+    engine, a, b = one_bus
+    bus = engine.service.fleet[0].id
+    at(clock, "08:25")
+    report(
+        engine,
+        bus,
+        ("shift_start", "07:40", {}),
+        ("arrived", "08:20", {"stop_node": ANGER}),
+        ("boarded", "08:20", {"booking": a}),
+        ("departed", "08:21", {"stop_node": ANGER}),
+        ("position", "08:24", {"lat": 51.8, "lon": 11.79}),
+    )
+    live = day_live(engine, DAY)
+    v = live.vehicle(bus)
+    assert v is not None and v.status == "on_route" and v.on_board == (a,)
+    assert v.position is not None and v.position.at_s == hm("08:24")
+    # B's window ends 08:30; the bus reaches Berg at 08:31 at the earliest
+    assert [(s.stop.code, s.risk) for _, s in live.at_risk()] == [(b, "late_pickup")]
+    data = live_json(live)
+    assert data["vehicles"][0]["position"] == {"lat": 51.8, "lon": 11.79, "at": "08:24"}
+    assert data["at_risk"][0]["code"] == b and data["at_risk"][0]["phone"] == "03471 1234"
+    assert data["vehicles"][0]["delay_min"] >= 15  # B was told 08:15
