@@ -1,4 +1,4 @@
-"""Staff accounts (dispatchers, analysts): hashed passwords, login pages and role checks."""
+"""Staff accounts (dispatchers, analysts, drivers): hashed passwords, login pages and role checks."""
 
 from __future__ import annotations
 
@@ -31,12 +31,19 @@ from web.i18n import gettext as _
 from web.limits import P, View, client_address, limiter, too_many
 from web.services import services
 
-ROLES = ("dispatcher", "analyst")
+ROLES = ("dispatcher", "analyst", "driver")
 
 #: What a client blocked by the login limit reads (German source text of ``web.i18n``).
 TOO_MANY_LOGINS = "Zu viele Anmeldeversuche."
 #: Methods that change something: a cookie alone never authorises them in the API.
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+#: Where each role lands after logging in.
+START_PAGES = {
+    "dispatcher": "dispatch.day",
+    "analyst": "dispatch.analysis",
+    "driver": "driver.index",
+}
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -134,8 +141,10 @@ def _json_error(field: str, message: str, status: int) -> Response:
     return response
 
 
-def role_required(role: str, *, api: bool = False) -> Callable[[View[P]], View[P]]:
-    """Let only staff with ``role`` reach a view: JSON 401/403 for the API, a login page else."""
+def role_required(*roles: str, api: bool = False) -> Callable[[View[P]], View[P]]:
+    """Let only staff with one of ``roles`` reach a view: JSON 401/403 for the API, a login
+    page else.
+    """
 
     def decorator(view: View[P]) -> View[P]:
         @functools.wraps(view)
@@ -146,8 +155,8 @@ def role_required(role: str, *, api: bool = False) -> Callable[[View[P]], View[P
                 response = jsonify(error={"field": "authorization", "message": "log in first"})
                 response.headers["WWW-Authenticate"] = 'Basic realm="Rufbus"'
                 return response, 401
-            if g.user.role != role:
-                msg = f"needs the {role} role"
+            if g.user.role not in roles:
+                msg = f"needs the {' or '.join(roles)} role"
                 if api:
                     return jsonify(error={"field": "authorization", "message": msg}), 403
                 return render_template("auth/forbidden.html", message=msg), 403
@@ -177,7 +186,7 @@ def login() -> ResponseReturnValue:
     session["user_id"] = user.id
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):
-        target = url_for("dispatch.day" if user.role == "dispatcher" else "dispatch.analysis")
+        target = url_for(START_PAGES[user.role])
     return redirect(target)
 
 

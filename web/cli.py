@@ -156,7 +156,7 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["dispatcher", "analyst"]), required=True)
+@click.option("--role", type=click.Choice(["dispatcher", "analyst", "driver"]), required=True)
 @user_errors
 def users_add(name: str, role: str) -> None:
     """Add a staff account; the password is read from standard input."""
