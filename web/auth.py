@@ -1,4 +1,4 @@
-"""Staff accounts (dispatchers, analysts, drivers): hashed passwords, login pages and role checks."""
+"""Staff accounts (dispatchers, analysts, drivers): hashed passwords, login, role checks."""
 
 from __future__ import annotations
 
@@ -142,9 +142,7 @@ def _json_error(field: str, message: str, status: int) -> Response:
 
 
 def role_required(*roles: str, api: bool = False) -> Callable[[View[P]], View[P]]:
-    """Let only staff with one of ``roles`` reach a view: JSON 401/403 for the API, a login
-    page else.
-    """
+    """Let only staff with one of ``roles`` reach a view (JSON 401/403 in the API, else login)."""
 
     def decorator(view: View[P]) -> View[P]:
         @functools.wraps(view)

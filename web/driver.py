@@ -113,9 +113,10 @@ def visits(tasks: Sequence[Mapping[str, Any]]) -> list[Visit]:
 
 
 def split_done(all_visits: Sequence[Visit]) -> tuple[list[Visit], list[Visit]]:
-    """(done, ahead): a visit is done once its tasks are finished and the bus has left it,
-    or has arrived at a later stop (a driver who forgets "departed" still moves on).
+    """Split the visits into (done, ahead).
 
+    A visit is done once its tasks are finished and the bus has left it, or has arrived at
+    a later stop (a driver who forgets "departed" still moves on).
     ``static/driver.js`` applies the same rule to the presses not yet on the server.
     """
     last_arrival = max((k for k, v in enumerate(all_visits) if v.arrived), default=-1)

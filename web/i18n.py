@@ -226,7 +226,6 @@ ENGLISH: dict[str, str] = {
     "Abgefahren %(time)s": "Departed %(time)s",
     "Eingestiegen": "Boarded",
     "Eingestiegen %(time)s": "Boarded %(time)s",
-    "Nicht erschienen": "No-show",
     "Nicht erschienen %(time)s": "No-show %(time)s",
     "Ausgestiegen": "Got off",
     "Ausgestiegen %(time)s": "Got off %(time)s",
