@@ -76,6 +76,17 @@ class PrivacyRule:
 
 
 @dataclass(frozen=True, slots=True)
+class OperationsRule:
+    """How the day is run on the road.
+
+    A driver may record a no-show only ``no_show_wait_s`` after arriving at the pickup
+    stop, and never before the pickup window starts.
+    """
+
+    no_show_wait_s: int = 3 * 60
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     """Everything the booking engine needs to know about a service (times in s, local)."""
 
@@ -104,6 +115,7 @@ class Service:
     min_trip_m: float = 1000.0
     timetable: TimetableRule = TimetableRule()
     privacy: PrivacyRule = PrivacyRule()
+    operations: OperationsRule = OperationsRule()
 
     def max_ride_s(self, direct_s: float) -> float:
         """The ride-time promise for a trip whose direct time is ``direct_s``."""
@@ -223,6 +235,11 @@ def _privacy(r: _Reader) -> PrivacyRule:
     )
 
 
+def _operations(r: _Reader) -> OperationsRule:
+    r.only(("no_show_wait_min",))
+    return OperationsRule(no_show_wait_s=r.number("no_show_wait_min", int, 3, low=0, high=60) * 60)
+
+
 def _timezone(r: _Reader) -> str:
     name = r.get("timezone", str, "Europe/Berlin")
     try:
@@ -289,6 +306,7 @@ def load_service(path: Path | str = DEFAULT_SERVICE_FILE) -> Service:
         min_trip_m=booking.number("min_trip_m", float, 1000.0, low=0.0, high=100_000.0),
         timetable=_timetable(top.sub("timetable")),
         privacy=_privacy(top.sub("privacy")),
+        operations=_operations(top.sub("operations")),
     )
     if service.stops_source != "gtfs-in-area":
         raise ServiceFileError(f"{path}:stops.source", "only 'gtfs-in-area' is supported")

@@ -16,9 +16,6 @@ from web.limits import throttled
 from web.openapi import openapi_spec
 from web.services import services
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-bp.before_request(guard_api_changes)
-
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -27,33 +24,47 @@ def error(field: str, message: str, status: int) -> tuple[Response, int]:
     return jsonify(error={"field": field, "message": message}), status
 
 
-@bp.errorhandler(PlannerError)
 def _planner_error(exc: PlannerError) -> tuple[Response, int]:
     status = 409 if isinstance(exc, ConflictError) else 400
     return error(exc.field, exc.reason, status)
 
 
-@bp.errorhandler(NotFoundError)
 def _not_found(exc: NotFoundError) -> tuple[Response, int]:
     return error(exc.field, exc.reason, 404)
 
 
-@bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> tuple[Response, int]:
     field = "body" if exc.code in (400, 413, 415) else "url"
     return error(field, exc.description or exc.name, exc.code or 500)
 
 
-def body(model: type[M], *, optional: bool = False) -> M:
+def json_api(blueprint: Blueprint) -> Blueprint:
+    """Make ``blueprint`` a part of the JSON API: errors as JSON, changes guarded.
+
+    Every error is ``{"error": {"field", "message"}}``; state changes follow
+    :func:`web.auth.guard_api_changes`.
+    """
+    blueprint.before_request(guard_api_changes)
+    blueprint.register_error_handler(PlannerError, _planner_error)
+    blueprint.register_error_handler(NotFoundError, _not_found)
+    blueprint.register_error_handler(HTTPException, _http_error)
+    return blueprint
+
+
+bp = json_api(Blueprint("api", __name__, url_prefix="/api/v1"))
+
+
+def body(model: type[M], *, optional: bool = False, indexed: bool = False) -> M:
     """The request's JSON body checked against ``model`` (a 400 naming the field if not).
 
     The raw bytes are parsed by pydantic, whose parser refuses deep nesting with an error
     rather than a ``RecursionError``. An ``optional`` body may be empty (then the defaults).
+    ``indexed`` names list positions in errors (``events[3].kind``).
     """
     raw = request.get_data(cache=True)
     if optional and not raw.strip():
         raw = b"{}"
-    return wire.validate_json(model, raw)
+    return wire.validate_json(model, raw, indexed=indexed)
 
 
 @bp.get("/openapi.json")

@@ -1,4 +1,4 @@
-"""Staff accounts (dispatchers, analysts, drivers): hashed passwords, login, role checks."""
+"""Staff accounts (dispatchers, analysts, drivers): hashed passwords, login and role checks."""
 
 from __future__ import annotations
 
@@ -26,12 +26,10 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from planner.errors import BookingError, ConflictError
-from planner.store.db import Store, User
+from planner.store.db import ROLES, Store, User
 from web.i18n import gettext as _
 from web.limits import P, View, client_address, limiter, too_many
 from web.services import services
-
-ROLES = ("dispatcher", "analyst", "driver")
 
 #: What a client blocked by the login limit reads (German source text of ``web.i18n``).
 TOO_MANY_LOGINS = "Zu viele Anmeldeversuche."
@@ -142,7 +140,11 @@ def _json_error(field: str, message: str, status: int) -> Response:
 
 
 def role_required(*roles: str, api: bool = False) -> Callable[[View[P]], View[P]]:
-    """Let only staff with one of ``roles`` reach a view (JSON 401/403 in the API, else login)."""
+    """Let only staff with one of ``roles`` reach a view.
+
+    The API answers JSON 401 (not logged in) or 403 (another role); pages send anonymous
+    visitors to the login page and show other roles a 403 page.
+    """
 
     def decorator(view: View[P]) -> View[P]:
         @functools.wraps(view)
@@ -165,6 +167,11 @@ def role_required(*roles: str, api: bool = False) -> Callable[[View[P]], View[P]
     return decorator
 
 
+def start_page(role: str) -> str:
+    """Where staff with ``role`` land after logging in."""
+    return url_for(START_PAGES[role])
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     """The login form, and signing in (failed attempts are rate-limited)."""
@@ -184,7 +191,7 @@ def login() -> ResponseReturnValue:
     session["user_id"] = user.id
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):
-        target = url_for(START_PAGES[user.role])
+        target = start_page(user.role)
     return redirect(target)
 
 

@@ -18,7 +18,7 @@ from planner.cli import export, plan
 from planner.darp.bench_cli import bench
 from planner.scenarios.cli import scenarios
 from planner.service import load_service
-from planner.store.db import open_store
+from planner.store.db import ROLES, open_store
 from planner.world import WorldConfig, open_engine
 from routing.cli import graph, route, user_errors
 from web.privacy_cli import privacy
@@ -156,7 +156,7 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["dispatcher", "analyst", "driver"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @user_errors
 def users_add(name: str, role: str) -> None:
     """Add a staff account; the password is read from standard input."""

@@ -1,7 +1,7 @@
 """Pages for drivers: take a vehicle for the shift, then work its stops one by one.
 
 The pages are rendered on the server from the vehicle's tasks (the same JSON the drivers'
-API answers, ``GET /api/v1/vehicles/<id>/tasks``); ``static/driver.js`` adds the buttons'
+API answers, :func:`web.vehicles.tasks_json`); ``static/driver.js`` adds the buttons'
 behaviour: every press becomes an event queued on the phone and sent when the network
 allows, so the app keeps working through dead spots.
 """
@@ -23,6 +23,7 @@ from web.auth import role_required
 from web.i18n import gettext as _
 from web.resident import today
 from web.services import services
+from web.vehicles import tasks_json
 
 bp = Blueprint("driver", __name__, url_prefix="/fahrer")
 
@@ -128,30 +129,6 @@ def split_done(all_visits: Sequence[Visit]) -> tuple[list[Visit], list[Visit]]:
     return done, [v for v in all_visits if v not in done]
 
 
-def vehicle_tasks(day: date, vehicle_id: str) -> dict[str, Any]:
-    """The vehicle's tasks of ``day`` as ``GET /api/v1/vehicles/<id>/tasks`` answers.
-
-    Interim: built from the day plan with nothing done, until the drivers' API (branch
-    ``driver-api``) provides the tasks with the events applied.
-    """
-    plan = services().engine.day_plan(day)
-    vehicle = plan.vehicle(vehicle_id)
-    keys = ("kind", "code", "rider", "phone", "note", "people", "wheelchairs", "stop")
-    keys += ("arrival", "service_start", "departure", "load", "window")
-    done = dict.fromkeys(("arrived", "departed", "boarded", "no_show", "dropped_off"))
-    tasks = [
-        {"seq": seq, **{k: stop.to_json()[k] for k in keys}, "done": dict(done)}
-        for seq, stop in enumerate(vehicle.stops if vehicle else ())
-    ]
-    return {
-        "vehicle": vehicle_id,
-        "day": day.isoformat(),
-        "version": plan.version,
-        "no_show_wait_min": 3,
-        "tasks": tasks,
-    }
-
-
 def script_texts() -> dict[str, str]:
     """What ``driver.js`` shows, in the reader's language (the script has no texts of its own)."""
     return {
@@ -227,7 +204,7 @@ def vehicle(vehicle_id: str) -> ResponseReturnValue:
     if vehicle_id not in {v.id for v in services().engine.service.fleet}:
         abort(404, f"vehicle: no vehicle {vehicle_id!r} in the fleet")
     day = today()
-    tasks = vehicle_tasks(day, vehicle_id)
+    tasks = tasks_json(services().engine, vehicle_id, day)
     done, ahead = split_done(visits(tasks["tasks"]))
     return render_template(
         "driver/vehicle.html",

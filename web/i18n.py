@@ -209,6 +209,26 @@ ENGLISH: dict[str, str] = {
         "Count everyone who travels, wheelchair users included. Two people, one of them in a "
         "wheelchair: people 2, of whom in a wheelchair 1."
     ),
+    # the drivers' API: why an event is refused
+    "Kein Fahrzeug %(vehicle)s.": "No vehicle %(vehicle)s.",
+    "Der Zeitpunkt liegt mehr als %(minutes)s Minuten in der Zukunft.": (
+        "The time is more than %(minutes)s minutes in the future."
+    ),
+    "Keine Haltestelle %(stop)s.": "No stop %(stop)s.",
+    "Keine Buchung %(code)s.": "No booking %(code)s.",
+    "Die Buchung %(code)s fährt an diesem Tag nicht mit diesem Fahrzeug.": (
+        "Booking %(code)s does not ride with this vehicle on this day."
+    ),
+    "Die Buchung %(code)s ist nicht mehr bestätigt (%(status)s).": (
+        "Booking %(code)s is no longer confirmed (%(status)s)."
+    ),
+    "Nicht erschienen erst nach der Ankunft an der Haltestelle eintragen.": (
+        "Record a no-show only after arriving at the stop."
+    ),
+    "Nicht erschienen kann erst ab %(time)s Uhr eingetragen werden.": (
+        "A no-show can be recorded only from %(time)s."
+    ),
+    "Abgelehnt: %(detail)s": "Refused: %(detail)s",
     # the driver app (web/driver.py, templates/driver, static/driver.js)
     "Fahrer": "Driver",
     "Heute": "Today",

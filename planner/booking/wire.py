@@ -271,15 +271,17 @@ class StopQuery(BaseModel):
 M = TypeVar("M", bound=BaseModel)
 
 
-def field_error(exc: ValidationError) -> BookingError:
+def field_error(exc: ValidationError, *, indexed: bool = False) -> BookingError:
     """The first problem of ``exc`` as a :class:`BookingError`.
 
-    It names the field as the API calls it (``connection.departure``; list positions are
-    left out).
+    It names the field as the API calls it: ``connection.departure``; list positions are
+    left out unless ``indexed`` (``events[3].kind``).
     """
     first = exc.errors(include_url=False)[0]
     ctx = first.get("ctx") or {}
-    field = ctx.get("field") or ".".join(str(p) for p in first["loc"] if isinstance(p, str))
+    field = _field_name(first["loc"], indexed=indexed)
+    if ctx.get("field"):  # a model's own check names the field it is about
+        field = f"{field}.{ctx['field']}" if field else ctx["field"]
     message = first["msg"]
     if first["type"] == "json_invalid":
         field = "body"
@@ -288,6 +290,16 @@ def field_error(exc: ValidationError) -> BookingError:
     elif first["type"] == "missing":
         message = "is required"
     return BookingError(field or "body", message)
+
+
+def _field_name(loc: tuple[int | str, ...], *, indexed: bool) -> str:
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]" if indexed else ""
+        else:
+            name = f"{name}.{part}" if name else part
+    return name
 
 
 def validate(model: type[M], data: Any, *, strict: bool = True) -> M:
@@ -304,8 +316,10 @@ def validate(model: type[M], data: Any, *, strict: bool = True) -> M:
         raise field_error(exc) from None
 
 
-def validate_json(model: type[M], raw: bytes | str) -> M:
+def validate_json(model: type[M], raw: bytes | str, *, indexed: bool = False) -> M:
     """Parse and check a JSON document against ``model`` (deep nesting is a 400, too).
+
+    ``indexed`` names list positions in errors (see :func:`field_error`).
 
     Raises
     ------
@@ -315,4 +329,4 @@ def validate_json(model: type[M], raw: bytes | str) -> M:
     try:
         return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
-        raise field_error(exc) from None
+        raise field_error(exc, indexed=indexed) from None

@@ -1,4 +1,4 @@
-"""Persistence of bookings, offers, plan versions and staff accounts (the only SQL).
+"""Persistence: bookings, offers, plan versions, staff accounts, vehicle events (the only SQL).
 
 SQLAlchemy 2 over SQLite (the embedded default, WAL mode) or PostgreSQL (``DATABASE_URL``);
 the schema is created and migrated by Alembic (``planner/store/migrations``).
@@ -146,8 +146,12 @@ class StandingBooking(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+#: The roles of staff accounts.
+ROLES = ("dispatcher", "analyst", "driver")
+
+
 class User(Base):
-    """A staff account (dispatcher or analyst) with a hashed password."""
+    """A staff account (one of :data:`ROLES`) with a hashed password."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -155,6 +159,32 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class VehicleEventRow(Base):
+    """One event a vehicle reported (:class:`planner.live.events.VehicleEvent`), append-only.
+
+    No rider's personal data: a booking appears only by its code. ``(vehicle_id,
+    client_id)`` is unique, so that an event the device sends twice is stored once.
+    """
+
+    __tablename__ = "vehicle_events"
+    __table_args__ = (UniqueConstraint("vehicle_id", "client_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    vehicle_id: Mapped[str] = mapped_column(String(40))
+    client_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    at_s: Mapped[float] = mapped_column(Float)
+    booking_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    stop_node: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    accuracy_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: the staff account that sent it (a driver's or a dispatcher's name)
+    driver: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 def default_database_url(var_dir: Path) -> str:
@@ -221,11 +251,12 @@ class Store:
 
     @contextmanager
     def maintaining(self) -> Iterator[Session]:
-        """A write transaction that takes no day lock (erasing personal data, old offers).
+        """A write transaction that takes no day lock (personal data, old offers, events).
 
         It begins like every write (``BEGIN IMMEDIATE`` on SQLite), so it waits for other
         writers instead of failing half-way. It may change only what no booking decision
-        reads: personal data of bookings and expired offers.
+        reads: personal data of bookings, expired offers, and the append-only journal of
+        vehicle events.
         """
         with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
             yield session

@@ -20,6 +20,7 @@ def test_default_service() -> None:
     assert service.max_ride_s(1200) == pytest.approx(1.5 * 1200 + 600)
     assert service.privacy.erase_after_days == 30
     assert service.privacy.offers_kept_hours == 24
+    assert service.operations.no_show_wait_s == 3 * 60
     assert service.fleet[0].max_duty_s is None  # no limit unless the service file sets one
 
 
@@ -46,6 +47,11 @@ def test_default_service() -> None:
         ("seats = 8\n", "seats = 8\nmax_duty_min = 5\n", "fleet[0].max_duty_min",
          "must be between 10 and 1440"),
         ("seats = 8\n", "seats = 8\nmax_duty = 300\n", "fleet[0].max_duty", "unknown key"),
+        ("no_show_wait_min = 3", "no_show_wait_min = -1", "operations.no_show_wait_min",
+         "must be between 0 and 60"),
+        ("no_show_wait_min = 3", 'no_show_wait_min = "3"', "operations.no_show_wait_min",
+         "must be a int"),
+        ("no_show_wait_min = 3", "no_show_wait = 3", "operations.no_show_wait", "unknown key"),
     ],
 )  # fmt: skip
 def test_broken_service_files(tmp_path: Path, old: str, new: str, key: str, reason: str) -> None:

@@ -215,13 +215,13 @@
     show(el.querySelector('[data-show="task"]'), kind && t(kind, { time: done[kind] }));
     const noShow = el.querySelector('[data-action="no_show"]');
     if (!noShow) return;
-    // the rider gets the promised wait: from the arrival, or from the window's start if
-    // the bus came early
+    // the server's rule (planner/live/intake.py): the wait after arriving has passed and
+    // the pickup window has started
     let lock = "";
     if (!arrived) {
       lock = t("no_show_after_arrival");
     } else {
-      const from = Math.max(minutesOf(arrived), minutesOf(el.dataset.windowStart)) + wait;
+      const from = Math.max(minutesOf(arrived) + wait, minutesOf(el.dataset.windowStart));
       if (now < from) lock = t("no_show_from", { time: clockText(from) });
     }
     noShow.disabled = lock !== "";
