@@ -152,7 +152,8 @@ def script_texts() -> dict[str, str]:
         "plan_changed": _("Der Plan hat sich geändert."),
         "stored_list": _("Ohne Netz: Liste von %(time)s"),
         "no_position": _("Standort nicht verfügbar"),
-        "done_count": _("%(count)s erledigte Halte"),
+        "done_one": _("1 erledigter Halt"),
+        "done_many": _("%(count)s erledigte Halte"),
     }
 
 

@@ -258,6 +258,7 @@ ENGLISH: dict[str, str] = {
     "Schicht beenden": "End shift",
     "Schicht wirklich beenden?": "Really end the shift?",
     "Ja, Schicht beenden": "Yes, end the shift",
+    "1 erledigter Halt": "1 stop done",
     "%(count)s erledigte Halte": "%(count)s stops done",
     "Keine weiteren Halte.": "No more stops.",
     "Pause beginnen": "Start break",

@@ -4,6 +4,7 @@ and in English."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import UTC, date, datetime
@@ -164,3 +165,29 @@ def test_unknown_vehicle_is_404_and_a_fresh_token_is_one_request_away(
     assert token.status_code == 200 and token.get_json()["csrf_token"]
     with driver_client.get("/fahrer/sw.js") as worker:  # a file response: closed after use
         assert worker.status_code == 200 and "javascript" in worker.headers["Content-Type"]
+
+
+def test_reported_steps_show_and_a_finished_stop_folds_away(
+    app: Flask, driver_client: FlaskClient, booked: dict, clock: Clock
+) -> None:
+    clock.advance(minutes=90)  # 08:30, after the reports below
+    vehicle = booked["vehicle"]
+    tasks = driver_client.get(f"/api/v1/vehicles/{vehicle}/tasks").get_json()["tasks"]
+    first = [t for t in tasks if t["stop"]["id"] == tasks[0]["stop"]["id"]][:1]
+    stop = first[0]["stop"]["id"]
+    events = [
+        {"client_id": "a1", "kind": "arrived", "at": f"{DAY}T08:10:00+01:00", "stop": stop},
+        {"client_id": "b1", "kind": "boarded", "at": f"{DAY}T08:12:00+01:00",
+         "booking": first[0]["code"]},
+        {"client_id": "d1", "kind": "departed", "at": f"{DAY}T08:13:00+01:00", "stop": stop},
+    ]  # fmt: skip
+    basic = {"Authorization": "Basic " + base64.b64encode(b"fahrer:driver-pw").decode()}
+    answer = app.test_client().post(
+        f"/api/v1/vehicles/{vehicle}/events", json={"events": events}, headers=basic
+    )
+    assert answer.get_json()["accepted"] == ["a1", "b1", "d1"]
+    html = driver_client.get(f"/fahrer/{vehicle}").get_data(as_text=True)
+    folded = html[html.index('<details class="done-visits"') : html.index("</details>")]
+    assert "1 erledigter Halt" in folded and "Eingestiegen 08:12" in folded
+    assert "Angekommen 08:10" in folded and "Abgefahren 08:13" in folded
+    assert "Erika Mustermann" in folded and "Otto Normal" not in folded

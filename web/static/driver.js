@@ -203,7 +203,7 @@
     });
     for (const s of states) s.section.classList.toggle("next", s.section === next);
     doneBox.hidden = doneCount === 0;
-    show(byId("done-summary"), t("done_count", { count: doneCount }));
+    show(byId("done-summary"), doneCount === 1 ? t("done_one") : t("done_many", { count: doneCount }));
     const noMore = byId("no-more");
     if (noMore) noMore.hidden = next !== null;
   }
