@@ -18,6 +18,7 @@ from flask import Blueprint, abort, jsonify, render_template, send_from_director
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
+from planner.booking.views import PlanStop
 from planner.timefmt import hhmm
 from web.auth import role_required
 from web.i18n import gettext as _
@@ -113,6 +114,11 @@ def visits(tasks: Sequence[Mapping[str, Any]]) -> list[Visit]:
     ]
 
 
+def stops_made(stops: Sequence[PlanStop]) -> int:
+    """How often the bus stops: consecutive boardings and alightings at one stop are one."""
+    return sum(1 for k, s in enumerate(stops) if k == 0 or s.stop.id != stops[k - 1].stop.id)
+
+
 def split_done(all_visits: Sequence[Visit]) -> tuple[list[Visit], list[Visit]]:
     """Split the visits into (done, ahead).
 
@@ -181,10 +187,9 @@ def index() -> ResponseReturnValue:
     vehicles = [
         {
             "id": v.vehicle_id,
-            "depart": hhmm(v.depart_s),
             "first_stop": hhmm(v.stops[0].service_start_s),
             "first_stop_name": v.stops[0].stop.name,
-            "stops": len(v.stops),
+            "stops": stops_made(v.stops),
         }
         for v in plan.vehicles
         if v.stops

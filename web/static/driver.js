@@ -139,6 +139,7 @@
     outbox.classList.toggle("waiting", waiting > 0);
     const rejected = data.events.filter((e) => e.status === "rejected");
     byId("rejected").hidden = rejected.length === 0;
+    byId("driver-status").classList.toggle("alert", waiting > 0 || rejected.length > 0);
     byId("rejected-list").replaceChildren(...rejected.map((e) => {
       const item = document.createElement("li");
       item.textContent = `${e.time} ${e.vehicle}${e.event.booking ? ` ${e.event.booking}` : ""}: ${e.message}`;

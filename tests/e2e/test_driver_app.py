@@ -96,6 +96,9 @@ def test_a_driver_works_a_shift(
     erika, otto = booked
     vehicle = erika["vehicle"]
     page = open_phone(phone, live_server)
+    # both riders board at one stop and alight at another: two stops for the bus
+    expect(page.locator(f'[data-take="{vehicle}"]')).to_contain_text("erster Halt 08:10")
+    expect(page.locator(f'[data-take="{vehicle}"]')).to_contain_text("2 Halte")
     shot(page, "driver-index-390")
     take(page, vehicle)
     here = page.locator(".visit.next")
