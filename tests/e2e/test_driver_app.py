@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from planner.booking import BookingEngine, parse_trip_request
 from planner.store.db import VehicleEventRow
+from tests.e2e.test_browser import serious_violations
 from tests.web.helpers import DAY, Clock
 from web.auth import add_user
 
@@ -104,6 +105,7 @@ def test_a_driver_works_a_shift(
     here = page.locator(".visit.next")
     expect(here).to_contain_text(BERNBURG)
     expect(here).to_contain_text("Erika Mustermann")
+    assert serious_violations(page) == []
     shot(page, "driver-vehicle-390")
 
     here.get_by_role("button", name="Angekommen").click()
@@ -183,6 +185,7 @@ def test_offline_presses_are_kept_and_sent_exactly_once(
     # a reload in the dead spot still shows the stops and the waiting presses
     page.reload()
     expect(page.locator(".visit").first).to_contain_text(BERNBURG)
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
     expect(page.locator("#outbox")).to_have_text("4 Meldungen warten auf Netz")
     assert [r.kind for r in stored(engine, vehicle) if r.kind != "position"] == ["shift_start"]
     phone.set_offline(False)
@@ -205,6 +208,7 @@ def test_screens_at_desktop_width(
         shot(page, "driver-index-1280")
         take(page, booked[0]["vehicle"])
         expect(page.locator(".visit.next")).to_contain_text(BERNBURG)
+        assert serious_violations(page) == []
         shot(page, "driver-vehicle-1280")
         page.get_by_role("button", name="English").click()
         expect(page.get_by_role("button", name="Start break")).to_be_visible()
