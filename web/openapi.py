@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
 from planner.booking import wire
+from planner.live import wire as live_wire
 
 REF = "#/components/schemas/{model}"
 HHMM = Field(pattern=r"^[0-9]{2}:[0-9]{2}$")
@@ -179,6 +180,53 @@ class DayPlan(BaseModel):
     kpis: dict[str, Any]
 
 
+class Done(BaseModel):
+    """When each step of a task was reported done (``HH:MM``), or null."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arrived: str | None = HHMM
+    departed: str | None = HHMM
+    boarded: str | None = HHMM
+    no_show: str | None = HHMM
+    dropped_off: str | None = HHMM
+
+
+class Task(PlanStop):
+    """A stop of the vehicle's day and what the driver reported done there."""
+
+    seq: int = Field(description="position in the vehicle's day, 0 first")
+    done: Done
+
+
+class VehicleTasks(BaseModel):
+    """A vehicle's stops of a day in driving order (:mod:`planner.live.tasks`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vehicle: str
+    day: str
+    version: int = Field(description="the plan version the tasks come from")
+    no_show_wait_min: int = Field(description="minutes after arriving before a no-show")
+    tasks: list[Task]
+
+
+class EventRejection(BaseModel):
+    """An event a business rule refused; the others of its batch are taken."""
+
+    client_id: str
+    field: str = Field(description="e.g. `events[3].booking`")
+    message: str
+
+
+class EventAnswer(BaseModel):
+    """What became of a batch: stored now, stored before (resent), refused."""
+
+    accepted: list[str]
+    duplicates: list[str]
+    rejected: list[EventRejection]
+
+
 class Report(BaseModel):
     """A dispatcher's report (KPIs, optimisation result)."""
 
@@ -190,6 +238,8 @@ REQUESTS: tuple[type[BaseModel], ...] = (
     wire.Confirmation,
     wire.Standing,
     wire.OptimizeOptions,
+    live_wire.EventBatch,
+    live_wire.PositionBatch,
 )
 RESPONSES: tuple[type[BaseModel], ...] = (
     Error,
@@ -199,6 +249,8 @@ RESPONSES: tuple[type[BaseModel], ...] = (
     Bookings,
     StandingResult,
     DayPlan,
+    VehicleTasks,
+    EventAnswer,
     Report,
 )
 
@@ -270,6 +322,10 @@ def openapi_spec() -> dict[str, Any]:
     )
     day = [_path_parameter("day", wire.ServiceDay.json_schema())]
     code = [_path_parameter("code", {"type": "string"})]
+    vehicle = [_path_parameter("vehicle_id", {"type": "string"})]
+    day_query = {"name": "day", "in": "query", "required": False,
+                 "schema": wire.ServiceDay.json_schema(),
+                 "description": "the service day; today if left out"}  # fmt: skip
     return {
         "openapi": "3.1.0",
         "info": {
@@ -353,6 +409,38 @@ def openapi_spec() -> dict[str, Any]:
                 "parameters": day,
                 "get": _operation(
                     "The day's KPIs (dispatcher)", (200, "KPIs", Report), (400,), staff=True
+                ),
+            },
+            "/vehicles/{vehicle_id}/tasks": {
+                "parameters": vehicle,
+                "get": _operation(
+                    "A vehicle's stops of a day with what is done (driver, dispatcher)",
+                    (200, "the tasks", VehicleTasks),
+                    (400, 404),
+                    staff=True,
+                    parameters=[day_query],
+                ),
+            },
+            "/vehicles/{vehicle_id}/events": {
+                "parameters": vehicle,
+                "post": _operation(
+                    "Report a batch of events, at most 500, idempotent by client_id; stored "
+                    "before the answer (driver, dispatcher)",
+                    (200, "accepted, duplicate and refused client ids", EventAnswer),
+                    (400, 404),
+                    staff=True,
+                    body=live_wire.EventBatch,
+                ),
+            },
+            "/vehicles/{vehicle_id}/positions": {
+                "parameters": vehicle,
+                "post": _operation(
+                    "Report a batch of position fixes, at most 500, idempotent by client_id "
+                    "(driver, dispatcher)",
+                    (200, "accepted, duplicate and refused client ids", EventAnswer),
+                    (400, 404),
+                    staff=True,
+                    body=live_wire.PositionBatch,
                 ),
             },
             "/standing": {

@@ -34,6 +34,10 @@ def test_users_add(tmp_path: Path, settings: Settings) -> None:
         main, ["users", "add", "anna", "--role", "analyst"], "pw-12345678\n", env=e
     )
     assert again.exit_code == 2 and "user 'anna' exists already" in again.output
+    driver = runner.invoke(
+        main, ["users", "add", "fred", "--role", "driver"], "pw-12345678\n", env=e
+    )
+    assert driver.exit_code == 0 and "added driver fred" in driver.output
     short = runner.invoke(main, ["users", "add", "bob", "--role", "analyst"], "short\n", env=e)
     assert short.exit_code == 2 and "password: must have at least 8 characters" in short.output
 
