@@ -10,7 +10,7 @@ from flask import Flask, Response, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
 from planner.booking import BookingEngine
-from web import api, auth, dispatch, i18n, limits, resident, services, vehicles
+from web import api, auth, dispatch, driver, i18n, limits, resident, services, vehicles
 from web.config import AppConfig
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def create_app(config: AppConfig | None = None, *, engine: BookingEngine | None 
     i18n.init_app(app)
     limits.init_app(app, config)
     auth.init_app(app)
-    for blueprint in (resident.bp, dispatch.bp, api.bp, vehicles.bp):
+    for blueprint in (resident.bp, dispatch.bp, driver.bp, api.bp, vehicles.bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/vendor/leaflet/<path:filename>", "leaflet", _leaflet_file)
     app.after_request(_security_headers)

@@ -31,13 +31,17 @@ from web.i18n import gettext as _
 from web.limits import P, View, client_address, limiter, too_many
 from web.services import services
 
-#: The driver app's start page, where a driver lands after logging in.
-DRIVER_START = "/fahrer"
-
 #: What a client blocked by the login limit reads (German source text of ``web.i18n``).
 TOO_MANY_LOGINS = "Zu viele Anmeldeversuche."
 #: Methods that change something: a cookie alone never authorises them in the API.
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+#: Where each role lands after logging in.
+START_PAGES = {
+    "dispatcher": "dispatch.day",
+    "analyst": "dispatch.analysis",
+    "driver": "driver.index",
+}
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -165,9 +169,7 @@ def role_required(*roles: str, api: bool = False) -> Callable[[View[P]], View[P]
 
 def start_page(role: str) -> str:
     """Where staff with ``role`` land after logging in."""
-    if role == "driver":
-        return DRIVER_START
-    return url_for("dispatch.day" if role == "dispatcher" else "dispatch.analysis")
+    return url_for(START_PAGES[role])
 
 
 @bp.route("/login", methods=["GET", "POST"])

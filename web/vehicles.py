@@ -43,16 +43,21 @@ def tasks(vehicle_id: str) -> ResponseReturnValue:
     _vehicle(engine, vehicle_id)
     text = request.args.get("day")
     day = today(engine) if text is None else wire.parse_day(text, field="day")
+    return jsonify(tasks_json(engine, vehicle_id, day))
+
+
+def tasks_json(engine: BookingEngine, vehicle_id: str, day: date) -> dict[str, Any]:
+    """The answer of ``GET /api/v1/vehicles/<id>/tasks`` (also what the driver's page shows)."""
     plan = engine.day_plan(day)
     with engine.store.session() as session:
         events = events_of(session, day, vehicle_id)
-    return jsonify(
-        vehicle=vehicle_id,
-        day=day.isoformat(),
-        version=plan.version,
-        no_show_wait_min=engine.service.operations.no_show_wait_s // 60,
-        tasks=[t.to_json() for t in vehicle_tasks(plan.vehicle(vehicle_id), events)],
-    )
+    return {
+        "vehicle": vehicle_id,
+        "day": day.isoformat(),
+        "version": plan.version,
+        "no_show_wait_min": engine.service.operations.no_show_wait_s // 60,
+        "tasks": [t.to_json() for t in vehicle_tasks(plan.vehicle(vehicle_id), events)],
+    }
 
 
 @bp.post("/vehicles/<vehicle_id>/events")

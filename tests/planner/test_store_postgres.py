@@ -22,6 +22,7 @@ from planner.service import VehicleSpec, load_service
 from planner.stops import StopCatalog
 from planner.store.db import open_store
 from routing.settings import Settings
+from tests.planner.test_store import schema_differences
 from tests.web.helpers import Clock
 from tests.web.test_server import (
     DISPATCHER,
@@ -33,6 +34,7 @@ from tests.web.test_server import (
     future_day,
     server_environment,
 )
+from tests.web.test_vehicle_server import kill_during_event_burst
 
 PG_BIN = Path(os.environ.get("RUFBUS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -71,8 +73,9 @@ def pg_url() -> Iterator[str]:
 def test_migrations_create_the_schema(pg_url: str) -> None:
     store = open_store(pg_url)
     tables = set(inspect(store.write_engine).get_table_names())
-    assert {"bookings", "offers", "plan_versions", "service_days", "users",
+    assert {"bookings", "offers", "plan_versions", "service_days", "users", "vehicle_events",
             "alembic_version"} <= tables  # fmt: skip
+    assert schema_differences(store) == []
     store.close()
     open_store(pg_url).close()  # migrating again is a no-op
 
@@ -205,3 +208,15 @@ def test_server_processes_on_postgres_keep_the_last_seat_and_see_each_others_boo
     finally:
         for server in servers:
             server.stop()
+
+
+def test_kill_9_during_a_burst_of_driver_events_on_postgres(
+    pg_url: str, tmp_path: Path, settings: Settings
+) -> None:
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("CREATE DATABASE driver_events"))
+    admin.dispose()
+    url = pg_url.rsplit("/", 1)[0] + "/driver_events"
+    env = {**server_environment(tmp_path, settings), "DATABASE_URL": url}
+    assert kill_during_event_burst(env) >= 50

@@ -280,7 +280,7 @@ def test_roles_and_csrf(client: FlaskClient, engine: BookingEngine, driver: dict
     token = csrf_token(client, "/auth/login")
     login = client.post("/auth/login", data={"name": "fahrer", "password": "driver-pw",
                                              "csrf_token": token})  # fmt: skip
-    assert login.status_code == 302 and login.headers["Location"] == "/fahrer"
+    assert login.status_code == 302 and login.headers["Location"] == "/fahrer/"
     assert client.get(tasks).status_code == 200
     no_token = client.post(events, json=batch)
     assert no_token.status_code == 403 and no_token.get_json()["error"]["field"] == "csrf"
