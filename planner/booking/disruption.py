@@ -10,6 +10,7 @@ with the rider's phone number and the wish times that would work now.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -193,6 +194,56 @@ def move_booking(engine: BookingEngine, code: str, vehicle_id: str) -> Moved:
         state.set_route(target, ins.stops)
         engine.days.save_plan(session, lock, state, f"moved {booking.code} to {vehicle_id}")
     return Moved(booking.code, vehicle_id, ins.service_start(2 * r), ins.service_start(2 * r + 1))
+
+
+def rescue_late(engine: BookingEngine, day: date, codes: Sequence[str]) -> tuple[Moved, ...]:
+    """Move bookings whose pickup will be late to a vehicle that keeps their promise.
+
+    Reality may leave a booking's vehicle unable to keep its promise (the live state flags
+    it at risk, :mod:`planner.live.state`). Each booking of ``codes`` not picked up yet moves
+    to the vehicle that can still pick it up within its original window and keep its ride
+    promise, with everyone else's promises kept too; if none can, it stays where it is.
+    """
+    moved: list[Moved] = []
+    key = day.isoformat()
+    for code in codes:
+        booking = engine.booking(code)
+        if booking.status != "confirmed" or booking.day != key:
+            continue
+        promised = engine.days.request(
+            code,
+            booking,
+            (booking.window_start_s, booking.window_end_s),
+            booking.latest_dropoff_s,
+            booking.max_ride_s,
+        )
+        with engine.store.writing(key) as (session, lock):
+            state = engine.days.load(session, key)
+            r = state.instance.request_index(code)
+            v = next(k for k, stops in enumerate(state.routes) if 2 * r in stops)
+            if 2 * r in _served_stops(engine, state, v):
+                continue  # on board already
+            routes = [list(stops) for stops in state.routes]
+            routes[v] = [s for s in routes[v] if request_of(s) != r]
+            table = state.table.with_requests([promised])
+            prepared = prepare(
+                table,
+                routes,
+                engine.service.objective,
+                fixed_before=engine.now_s(day) + rules.FREEZE_S,
+            )
+            prepared.usable[v] = False
+            n = state.instance.num_requests  # the promised copy of request r
+            ins = best_insertion(prepared, n)
+            if ins is None:
+                continue
+            as_r = {2 * n: 2 * r, 2 * n + 1: 2 * r + 1}
+            state.set_route(v, routes[v])
+            state.set_route(ins.vehicle, [as_r.get(s, s) for s in ins.stops])
+            bus = state.instance.vehicles[ins.vehicle].id
+            engine.days.save_plan(session, lock, state, f"moved late {code} to {bus}")
+        moved.append(Moved(code, bus, ins.service_start(2 * n), ins.service_start(2 * n + 1)))
+    return tuple(moved)
 
 
 def _vehicle_index(engine: BookingEngine, vehicle_id: str) -> int:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from planner.booking import BookingEngine
-from planner.booking.disruption import move_booking, take_out_of_service
+from planner.booking.disruption import move_booking, rescue_late, take_out_of_service
 from planner.errors import ConflictError, NotFoundError
 from planner.live import journal
 from planner.live.events import VehicleEvent
@@ -190,3 +190,37 @@ def test_the_live_day_shows_the_late_bus_and_its_bookings_at_risk(one_bus, clock
     assert data["vehicles"][0]["position"] == {"lat": 51.8, "lon": 11.79, "at": "08:24"}
     assert data["at_risk"][0]["code"] == b and data["at_risk"][0]["phone"] == "03471 1234"
     assert data["vehicles"][0]["delay_min"] >= 15  # B was told 08:15
+
+
+def test_a_booking_the_late_bus_would_fetch_late_moves_to_a_bus_that_keeps_its_promise(
+    make_engine: Callable[..., BookingEngine], clock: Clock
+) -> None:
+    engine = make_engine(2)
+    a = book(engine, trip(ANGER, EICHE, "08:00"), name="A")["code"]
+    b = book(engine, trip(BERG, DORF, "08:15"), name="B")["code"]
+    late = engine.booking(a).vehicle_id
+    if engine.booking(b).vehicle_id != late:
+        move_booking(engine, b, late)
+    spare = next(v.id for v in engine.service.fleet if v.id != late)
+    at(clock, "08:02")
+    report(
+        engine,
+        late,
+        ("arrived", "08:00", {"stop_node": ANGER}),
+        ("boarded", "08:00", {"booking": a}),
+        ("departed", "08:01", {"stop_node": ANGER}),
+        ("delay", "08:02", {"minutes": 30}),  # held at Anger until 08:32: Berg at 08:42
+    )
+    risks = {(s.stop.code, s.risk) for _, s in day_live(engine, DAY).at_risk()}
+    # B's pickup will be late; A, on board, will ride longer than promised (68 of 62.5 min)
+    assert risks == {(b, "late_pickup"), (a, "ride_promise")}
+    assert rescue_late(engine, DAY, [a]) == ()  # on board: stays
+    (moved,) = rescue_late(engine, DAY, [b])
+    assert moved.code == b and moved.vehicle_id == spare
+    assert hm("08:15") <= moved.est_pickup_s <= hm("08:30")  # the promised window
+    assert engine.booking(b).vehicle_id == spare
+    # A still rides too long (66 min), and stays flagged for the dispatcher
+    assert [(s.stop.code, s.risk) for _, s in day_live(engine, DAY).at_risk()] == [
+        (a, "ride_promise")
+    ]
+    assert engine.validate_day(DAY) == []
