@@ -1,0 +1,423 @@
+"""A booked day replayed through the drivers' API, as drivers would report it.
+
+The test bed of live operations. Every vehicle follows its tasks (``GET
+/api/v1/vehicles/{id}/tasks``) and reports arrivals, boardings, no-shows, drop-offs and
+departures (``POST /api/v1/vehicles/{id}/events``) on a clock the replay moves. Travel times
+are the network's, times a lognormal factor per leg (``noise`` is its standard deviation);
+a share of riders does not turn up; one bus breaks down at a random time. With
+``replan`` the day is planned from what the buses report (offers, moves, the breakdown's
+bookings moved to other buses, bookings the live state shows late moved to a bus that keeps
+their promise); without it the buses drive the plan as it was made and a broken-down bus's
+riders are left waiting.
+
+The replay runs the real Flask app in-process (its test client; the driver's session is set
+directly, and this private app does not check CSRF tokens). It writes to the database it is
+given: use a copy, never the operator's database.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from tqdm import tqdm
+
+from planner.booking import BookingEngine
+from planner.booking.disruption import rescue_late, take_out_of_service
+from planner.live import journal
+from planner.live.events import VehicleEvent
+from planner.live.monitor import day_live
+from planner.store.db import Booking, User
+from planner.world import WorldConfig
+from web import create_app
+from web.auth import add_user
+from web.config import AppConfig
+
+#: seconds of tolerance on promises (times are rounded to whole seconds on the way)
+TOLERANCE_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayParams:
+    """How the day goes.
+
+    Attributes
+    ----------
+    noise
+        Standard deviation of the lognormal travel-time factor per leg (0.2: +-20 %).
+    no_show_rate
+        Share of bookings whose riders do not turn up.
+    breakdown
+        Whether one bus breaks down at a random time.
+    replan
+        Plan from reality (see the module's docstring).
+    check_every_min
+        How often the live state is looked at (bookings at risk are flagged then and, with
+        ``replan``, moved if another bus keeps their promise).
+    seed
+        Of the noise, the no-shows and the breakdown.
+    """
+
+    noise: float = 0.2
+    no_show_rate: float = 0.05
+    breakdown: bool = True
+    replan: bool = True
+    check_every_min: int = 5
+    seed: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayResult:
+    """What happened to the day's bookings (shares are of the bookings they apply to)."""
+
+    bookings: int
+    no_shows: int
+    picked_up: int
+    not_picked_up: int
+    pickups_in_window: float
+    delivered: int
+    rides_kept: float
+    broken_flagged_before: float
+    moved: int
+    new_time: int
+    delay_mean_min: float
+    delay_p95_min: float
+    problems: tuple[str, ...]
+    breakdown: str | None
+
+    def rows(self) -> list[tuple[str, str]]:
+        """The figures as (label, value) rows for a table."""
+        return [
+            ("bookings", f"{self.bookings}"),
+            ("no-shows (riders who did not turn up)", f"{self.no_shows}"),
+            ("picked up", f"{self.picked_up}"),
+            ("not picked up (bus broke down, not moved)", f"{self.not_picked_up}"),
+            ("pickups inside the promised window", f"{self.pickups_in_window:.1%}"),
+            ("ride-time promises kept (of delivered)", f"{self.rides_kept:.1%}"),
+            ("broken promises flagged before they broke", f"{self.broken_flagged_before:.1%}"),
+            ("bookings moved to other vehicles", f"{self.moved}"),
+            ("bookings that need a new time", f"{self.new_time}"),
+            (
+                "delay of pickups against the time told, mean / p95",
+                (f"{self.delay_mean_min:.1f} / {self.delay_p95_min:.1f} min"),
+            ),  # fmt: skip
+            ("validator problems at the end", f"{len(self.problems)}"),
+        ]
+
+
+@dataclass
+class _Bus:
+    id: str
+    node: int
+    ready_s: float
+    done: set[tuple[str, str]] = field(default_factory=set)
+    broken: bool = False
+    idle: bool = False
+
+
+class _Driver:
+    """The drivers' side of the API: tasks in, events out."""
+
+    def __init__(self, client: FlaskClient, engine: BookingEngine, day: date) -> None:
+        self.client, self.engine, self.day = client, engine, day
+        self._tasks: dict[str, tuple[int, int, list[dict[str, Any]]]] = {}
+
+    def tasks(self, bus: str) -> list[dict[str, Any]]:
+        with self.engine.store.session() as session:
+            mark = session.scalar(select(Booking.id).order_by(Booking.id.desc()).limit(1)) or 0
+        version = self._version()
+        kept = self._tasks.get(bus)
+        if kept is not None and kept[:2] == (version, mark):
+            return kept[2]
+        answer = self.client.get(f"/api/v1/vehicles/{bus}/tasks?day={self.day.isoformat()}")
+        assert answer.status_code == 200, answer.get_json()
+        tasks = answer.get_json()["tasks"]
+        self._tasks[bus] = (version, mark, tasks)
+        return tasks
+
+    def _version(self) -> int:
+        from planner.store.db import ServiceDay
+
+        with self.engine.store.session() as session:
+            return (
+                session.scalar(
+                    select(ServiceDay.version).where(ServiceDay.day == self.day.isoformat())
+                )
+                or 0
+            )
+
+    def report(self, bus: str, *events: dict[str, Any]) -> None:
+        batch = [{"client_id": str(uuid.uuid4()), **e, "at": self._at(e["at"])} for e in events]
+        answer = self.client.post(f"/api/v1/vehicles/{bus}/events", json={"events": batch})
+        assert answer.status_code == 200, answer.get_json()
+        rejected = answer.get_json()["rejected"]
+        assert not rejected, rejected
+
+    def _at(self, seconds: float) -> str:
+        return self.engine.local(self.day, seconds).isoformat()
+
+
+def replay_day(
+    engine: BookingEngine,
+    world: WorldConfig,
+    day: date,
+    params: ReplayParams,
+    *,
+    clock: Any,
+    progress: bool = False,
+) -> ReplayResult:
+    """Replay ``day`` of ``engine``'s database (see the module's docstring).
+
+    ``clock`` is the engine's clock (with a settable ``now``); the replay moves it.
+    """
+    rng = np.random.default_rng(params.seed)
+    app = create_app(AppConfig(world, secret_key="replay", testing=True), engine=engine)
+    app.config["WTF_CSRF_ENABLED"] = False
+    add_user(engine.store, f"replay-{uuid.uuid4().hex[:8]}", "driver", uuid.uuid4().hex)
+    with engine.store.session() as session:
+        driver_id = session.scalars(select(User.id).order_by(User.id.desc())).first()
+        booked = list(
+            session.scalars(
+                select(Booking).where(Booking.day == day.isoformat(), Booking.status == "confirmed")
+            )
+        )
+    told = {b.code: (b.est_pickup_s, b.vehicle_id) for b in booked}
+    codes = sorted(told)
+    no_show = set(rng.choice(codes, size=round(params.no_show_rate * len(codes)), replace=False))
+    client = app.test_client()
+    with client.session_transaction() as session_data:
+        session_data["user_id"] = driver_id
+    driver = _Driver(client, engine, day)
+    plan = engine.day_plan(day)
+    depots = dict(zip((v.id for v in engine.service.fleet), engine.depots, strict=True))
+    row, travel = engine.catalog.row, engine.catalog.travel_s
+    buses = {
+        v.vehicle_id: _Bus(v.vehicle_id, depots[v.vehicle_id], v.depart_s) for v in plan.vehicles
+    }
+    queue: list[tuple[float, int, str, str]] = []
+    counter = iter(range(1 << 60))
+
+    def push(at: float, bus: str, what: str) -> None:
+        heapq.heappush(queue, (at, next(counter), bus, what))
+
+    for bus in buses.values():
+        push(bus.ready_s, bus.id, "drive")
+    first = min((b.ready_s for b in buses.values()), default=0.0)
+    last = max((v.return_s for v in plan.vehicles), default=0.0)
+    check_s = 60.0 * params.check_every_min
+    for k in range(int((last - first) // check_s) + 2):
+        push(first + k * check_s, "", "check")
+    broken_bus = None
+    if params.breakdown and buses:
+        broken_bus = str(rng.choice(sorted(buses)))
+        push(
+            float(rng.uniform(first + 3600, max(first + 3600, last - 3 * 3600))),
+            broken_bus,
+            "breakdown",
+        )
+
+    flagged: dict[str, float] = {}  # code -> first time at risk
+    moved: set[str] = set()
+    stranded: set[str] = set()
+    pending: dict[str, list[dict[str, Any]]] = {}
+
+    def open_tasks(bus: _Bus) -> list[dict[str, Any]]:
+        return [
+            t
+            for t in driver.tasks(bus.id)
+            if (t["code"], t["kind"]) not in bus.done
+            and not (t["kind"] == "dropoff" and t["code"] in no_show)
+        ]
+
+    bar = tqdm(total=len(queue), desc="replaying the day", unit="step", disable=not progress)
+    while queue:
+        at, _, bus_id, what = heapq.heappop(queue)
+        bar.update()
+        clock.now = engine.local(day, at)
+        if what == "check":
+            live = day_live(engine, day)
+            for _, stop in live.at_risk():
+                flagged.setdefault(stop.stop.code, at)
+            if params.replan:
+                late = [s.stop.code for _, s in live.at_risk() if s.risk == "late_pickup"]
+                for m in rescue_late(engine, day, late):
+                    moved.add(m.code)
+                    _wake(buses, push, at)
+            continue
+        bus = buses[bus_id]
+        if bus.broken:
+            continue
+        if what == "breakdown":
+            if not open_tasks(bus):
+                continue
+            bus.broken = True
+            driver.report(bus.id, {"kind": "breakdown", "at": at})
+            if params.replan:
+                result = take_out_of_service(engine, day, bus.id, at, by="replay")
+                moved.update(m.code for m in result.moved)
+                stranded.update(s.code for s in result.stranded)
+                _wake(buses, push, at)
+            continue
+        if what == "drive":
+            tasks = open_tasks(bus)
+            if not tasks:
+                bus.idle = True
+                continue
+            bus.idle = False
+            target = int(tasks[0]["stop"]["id"])
+            leg = float(travel[row[bus.node], row[target]])
+            factor = math.exp(rng.normal(-(params.noise**2) / 2, params.noise)) if leg else 1.0
+            push(max(at, bus.ready_s) + leg * factor, bus.id, "arrive")
+            bus.node = target
+            continue
+        if what == "arrive":
+            driver.report(bus.id, {"kind": "arrived", "at": at, "stop": bus.node})
+            leave, events = _at_stop(engine, bus, open_tasks(bus), at, no_show)
+            pending[bus.id] = events
+            push(leave, bus.id, "depart")
+            continue
+        if what == "depart":
+            events = pending.pop(bus.id, [])
+            driver.report(bus.id, *events, {"kind": "departed", "at": at, "stop": bus.node})
+            bus.done.update((e["booking"], _task_kind(e["kind"])) for e in events)
+            bus.ready_s = at
+            push(at, bus.id, "drive")
+    bar.close()
+    return _outcome(engine, day, told, no_show, flagged, moved, stranded, broken_bus)
+
+
+def _wake(buses: dict[str, _Bus], push: Any, at: float) -> None:
+    """Idle buses look at their tasks again (a booking may have moved to them)."""
+    for bus in buses.values():
+        if bus.idle and not bus.broken:
+            bus.idle = False
+            push(max(at, bus.ready_s), bus.id, "drive")
+
+
+def _task_kind(kind: str) -> str:
+    return "dropoff" if kind == "dropped_off" else "pickup"
+
+
+def _at_stop(
+    engine: BookingEngine,
+    bus: _Bus,
+    tasks: list[dict[str, Any]],
+    arrived: float,
+    no_show: set[str],
+) -> tuple[float, list[dict[str, Any]]]:
+    """The events of one halt: every open task in a row at this stop, and when the bus leaves."""
+    boarding = engine.service.boarding_s
+    wait = engine.service.operations.no_show_wait_s
+    events: list[dict[str, Any]] = []
+    leave = arrived
+    for task in _run_here(tasks, bus.node):
+        code = task["code"]
+        if task["kind"] == "dropoff":
+            events.append({"kind": "dropped_off", "at": arrived, "booking": code})
+            leave = max(leave, arrived + boarding)
+            continue
+        start = max(arrived, _seconds(task["window"][0]))
+        if code in no_show:
+            unlock = max(arrived + wait, start)
+            events.append({"kind": "no_show", "at": unlock, "booking": code})
+            leave = max(leave, unlock)
+        else:
+            events.append({"kind": "boarded", "at": start, "booking": code})
+            leave = max(leave, start + boarding)
+    return leave, sorted(events, key=lambda e: e["at"])
+
+
+def _run_here(tasks: list[dict[str, Any]], node: int) -> Iterator[dict[str, Any]]:
+    for task in tasks:
+        if int(task["stop"]["id"]) != node:
+            return
+        yield task
+
+
+def _seconds(hhmm: str) -> float:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 3600.0 + int(minutes) * 60.0
+
+
+def _outcome(
+    engine: BookingEngine,
+    day: date,
+    told: dict[str, tuple[float, str]],
+    no_show: set[str],
+    flagged: dict[str, float],
+    moved: set[str],
+    stranded: set[str],
+    broken_bus: str | None,
+) -> ReplayResult:
+    """The figures of the replayed day, from the journal and the bookings."""
+    with engine.store.session() as session:
+        events = journal.events_of(session, day)
+        bookings = {
+            b.code: b for b in session.scalars(select(Booking).where(Booking.code.in_(list(told))))
+        }
+    boarded: dict[str, VehicleEvent] = {}
+    dropped: dict[str, VehicleEvent] = {}
+    departures: dict[tuple[str, int], list[float]] = {}
+    for e in events:
+        if e.kind == "boarded" and e.booking:
+            boarded[e.booking] = e
+        elif e.kind == "dropped_off" and e.booking:
+            dropped[e.booking] = e
+        elif e.kind == "departed" and e.stop_node is not None:
+            departures.setdefault((e.vehicle_id, e.stop_node), []).append(e.at_s)
+    in_window = kept = broke = broke_flagged = 0
+    delays = []
+    for code, b in bookings.items():
+        if code in no_show:
+            continue
+        pick = boarded.get(code)
+        if pick is None:
+            broke += 1  # never picked up: the window passed
+            broke_flagged += code in flagged and flagged[code] <= b.window_end_s
+            continue
+        delays.append((pick.at_s - told[code][0]) / 60)
+        if pick.at_s <= b.window_end_s + TOLERANCE_S:
+            in_window += 1
+        else:
+            broke += 1
+            broke_flagged += code in flagged and flagged[code] <= b.window_end_s
+        drop = dropped.get(code)
+        if drop is None:
+            continue
+        left = min(
+            (t for t in departures.get((pick.vehicle_id, b.origin_node), []) if t >= pick.at_s),
+            default=pick.at_s + engine.service.boarding_s,
+        )
+        if drop.at_s - left <= b.max_ride_s + TOLERANCE_S:
+            kept += 1
+        else:
+            broke += 1
+            broke_flagged += code in flagged and flagged[code] <= left + b.max_ride_s
+    picked = len(boarded)
+    delivered = len(dropped)
+    finals = {code: b.vehicle_id for code, b in bookings.items()}
+    moved_count = sum(1 for code in told if finals.get(code) != told[code][1]) if moved else 0
+    return ReplayResult(
+        bookings=len(told),
+        no_shows=len(no_show),
+        picked_up=picked,
+        not_picked_up=len(told) - len(no_show) - picked,
+        pickups_in_window=in_window / picked if picked else 1.0,
+        delivered=delivered,
+        rides_kept=kept / delivered if delivered else 1.0,
+        broken_flagged_before=broke_flagged / broke if broke else 1.0,
+        moved=max(moved_count, len(moved)),
+        new_time=len(stranded),
+        delay_mean_min=float(np.mean(delays)) if delays else 0.0,
+        delay_p95_min=float(np.percentile(delays, 95)) if delays else 0.0,
+        problems=tuple(engine.validate_day(day)),
+        breakdown=broken_bus,
+    )
