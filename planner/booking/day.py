@@ -9,8 +9,9 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import event, select
@@ -27,7 +28,7 @@ from planner.darp.validate import Violation, validate
 from planner.errors import ConflictError
 from planner.service import Service
 from planner.stops import StopCatalog
-from planner.store.db import Booking, PlanVersion, ServiceDay
+from planner.store.db import Booking, PlanVersion, ServiceDay, utcnow
 
 #: Booking codes use Crockford's base-32 letters (no I, L, O, U): easy to read on the phone.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -118,10 +119,20 @@ class DayStore:
         Bookable stops and their matrices.
     depots
         The depot stop of each fleet vehicle.
+    clock
+        Returns the current time (timezone-aware): the time of each saved plan version
+        (the engine's clock, so that a simulated day's versions carry simulated times).
     """
 
-    def __init__(self, service: Service, catalog: StopCatalog, depots: Sequence[int]) -> None:
+    def __init__(
+        self,
+        service: Service,
+        catalog: StopCatalog,
+        depots: Sequence[int],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.service = service
+        self.clock = clock
         self.catalog = catalog
         self.depots = list(depots)
         # converted once: every day state reuses them instead of converting per request
@@ -309,7 +320,12 @@ class DayStore:
         figures = kpi_module.plan_kpis(state.instance, plan) if kpis else {}
         session.add(
             PlanVersion(
-                day=state.day, version=(last or 0) + 1, reason=reason, routes=routes, kpis=figures
+                day=state.day,
+                version=(last or 0) + 1,
+                reason=reason,
+                routes=routes,
+                kpis=figures,
+                created_at=self.clock(),
             )
         )
         update_estimates(session, state)

@@ -151,7 +151,7 @@ class BookingEngine:
         self.timetable = timetable
         self.tz = ZoneInfo(service.timezone)
         self.depots = [catalog.resolve(v.depot, field="fleet.depot") for v in service.fleet]
-        self.days = DayStore(service, catalog, self.depots)
+        self.days = DayStore(service, catalog, self.depots, clock)
 
     # -- time -----------------------------------------------------------------------------
 
