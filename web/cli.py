@@ -26,7 +26,7 @@ from routing.cli import graph, route, user_errors
 from web.privacy_cli import privacy
 
 if TYPE_CHECKING:
-    from multiprocessing.context import SpawnProcess
+    from multiprocessing.context import ForkProcess
 
     from planner.booking import BookingEngine
 
@@ -85,7 +85,7 @@ def serve(host: str, port: int, threads: int, workers: int, no_worker: bool) -> 
     signal.signal(signal.SIGTERM, _exit_on_signal)
     background = None
     if service.reoptimize.enabled and not no_worker:
-        background = _start_background(logging.getLogger().level)
+        background = _start_background()
     try:
         _serve(host, port, threads, workers)
     finally:
@@ -126,15 +126,16 @@ def _serve(host: str, port: int, threads: int, workers: int) -> None:
         os.waitpid(pid, 0)
 
 
-def _start_background(log_level: int) -> SpawnProcess:
+def _start_background() -> ForkProcess:
     """Start the background re-optimisation in a process of its own.
 
-    Spawned, not forked: it inherits no socket, thread or database connection of the server.
+    Forked before the port is bound and before any thread or database connection exists,
+    so it inherits none of them (and, unlike a spawned one, needs no resource tracker).
     """
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork")
     process = context.Process(
         target=_background_main,
-        args=(os.getpid(), log_level),
+        args=(os.getpid(),),
         name="rufbus-worker",
         daemon=False,  # it stops by itself on SIGTERM; a daemon would be killed mid-write
     )
@@ -142,7 +143,7 @@ def _start_background(log_level: int) -> SpawnProcess:
     return process
 
 
-def _stop_background(process: SpawnProcess, time_limit_s: float) -> None:
+def _stop_background(process: ForkProcess, time_limit_s: float) -> None:
     """Stop the background process: SIGTERM, it finishes its solve; then SIGKILL."""
     if process.is_alive():
         process.terminate()
@@ -154,9 +155,8 @@ def _stop_background(process: SpawnProcess, time_limit_s: float) -> None:
     process.close()
 
 
-def _background_main(parent: int, log_level: int) -> None:
+def _background_main(parent: int) -> None:
     """The background process of ``rufbus serve``: it also ends if the server is gone."""
-    logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
     _work(POLL_S, parent=parent)
 
 
