@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,8 @@ from planner.booking.background import Attempt, due_days, run_once
 from planner.booking.reoptimize import CHANGED_MEANWHILE, REASON
 from planner.darp.validate import validate
 from planner.scenarios.demand import DemandParams, read_places, sample_demand
-from planner.store.db import Booking, PlanVersion, Store
+from planner.scenarios.simulate import SimulationParams, simulate_day
+from planner.store.db import Booking, PlanVersion, Store, open_store
 from planner.world import World
 from tests.web.helpers import Clock
 
@@ -174,3 +176,32 @@ def test_nothing_is_due_when_the_service_file_turns_it_off(
     assert due_days(engine.store, off, later) == []
     # past days and days beyond the booking horizon are not open
     assert due_days(engine.store, engine.service, later + timedelta(days=2)) == []
+
+
+def test_the_simulation_reoptimises_by_the_same_rule(
+    engine: BookingEngine, world: World, tmp_path: Path
+) -> None:
+    """``simulate_day`` runs the worker's pass with the scenario's policy: nothing before the
+    10th booking, then re-optimised plan versions, and a final plan the validator passes."""
+    places = read_places(world.settings.data_file("places"), world.catalog)
+    demand = sample_demand(places, DAY, DemandParams(requests=30), seed=5)
+    params = SimulationParams(
+        rider_tolerance_min=60,
+        reoptimize_every_min=0,
+        reoptimize_every_bookings=10,
+        reoptimize_seconds=0.5,
+    )
+    url = f"sqlite:///{tmp_path / 'sim.sqlite3'}"
+    result = simulate_day(engine.service, world.catalog, demand, day=DAY, params=params,
+                          db_url=url)  # fmt: skip
+    assert result.problems == [] and result.kpis["served"] >= 10
+    store = open_store(url)
+    try:
+        with store.session() as session:
+            query = select(PlanVersion).where(PlanVersion.day == DAY.isoformat())
+            history = list(session.scalars(query.order_by(PlanVersion.version)))
+    finally:
+        store.close()
+    reasons = [v.reason for v in history]
+    assert REASON in reasons  # at least the one when bookings close
+    assert REASON not in reasons[:10]  # never before the 10th booking
