@@ -3,8 +3,10 @@
 A demand day is drawn from the scenario demand model (seeded). Online, riders book it one by
 one through the booking engine (``planner.scenarios.simulate.simulate_day``: each rider takes
 an offer only if its pickup window is the one wished for, so both sides promise the same
-windows), once with insertion only and once re-optimising the day every
-``--reoptimize-every-min`` minutes of booking time for ``--reoptimize-seconds``. Offline, the
+windows), once with insertion only, once re-optimising the day every
+``--reoptimize-every-min`` minutes of booking time, and once re-optimising it after every
+``--reoptimize-every-bookings`` bookings (the background worker's rule of the service file's
+``[reoptimize]``, through the same policy and pass), each for ``--reoptimize-seconds``. Offline, the
 same requests, with the same windows and ride-time promises, are solved at once with all of
 them known (each request optional with a penalty above any route cost: served first, then
 the service's objective), for ``--offline-seconds`` with 2 workers.
@@ -72,11 +74,15 @@ def online(
     day: date,
     every_min: int,
     seconds: float,
+    every_bookings: int = 0,
 ) -> tuple[int, float, float]:
     """Served requests, vehicle-km and wall seconds of the day booked one rider at a time."""
     db = Path(tempfile.mkdtemp(prefix="rufbus-online-")) / "online.sqlite3"
     params = SimulationParams(
-        rider_tolerance_min=0, reoptimize_every_min=every_min, reoptimize_seconds=seconds
+        rider_tolerance_min=0,
+        reoptimize_every_min=every_min,
+        reoptimize_seconds=seconds,
+        reoptimize_every_bookings=every_bookings,
     )
     started = time.perf_counter()
     result = simulate_day(
@@ -103,6 +109,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--day", default="2027-03-10")
     parser.add_argument("--reoptimize-every-min", type=int, default=60)
+    parser.add_argument("--reoptimize-every-bookings", type=int, default=25)
     parser.add_argument("--reoptimize-seconds", type=float, default=5.0)
     parser.add_argument("--offline-seconds", type=float, default=60.0)
     args = parser.parse_args()
@@ -128,6 +135,16 @@ def main() -> None:
                 args.reoptimize_every_min,
                 args.reoptimize_seconds,
             )
+        ),
+        f"re-optimising after every {args.reoptimize_every_bookings} bookings for "
+        f"{args.reoptimize_seconds:g} s": online(
+            world.service,
+            world.catalog,
+            demand,
+            day,
+            0,
+            args.reoptimize_seconds,
+            args.reoptimize_every_bookings,
         ),
     }
     served_off, km_off, off_s = hindsight(engine, demand, args.offline_seconds)

@@ -87,6 +87,38 @@ class OperationsRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ReoptimizePolicy:
+    """When a day is re-optimised in the background, and for how long.
+
+    A day is due after ``every_bookings`` changes (confirmations, cancellations, no-shows)
+    since its last re-optimisation, or once ``every_min`` minutes have passed since then and
+    the day changed at all. 0 turns a rule off. The background worker and the scenario
+    simulation both ask :meth:`is_due`.
+    """
+
+    enabled: bool = True
+    every_bookings: int = 25
+    every_min: int = 30
+    time_limit_s: float = 5.0
+
+    def is_due(self, changes: int, seconds_since: float) -> bool:
+        """Whether a day is to be re-optimised now.
+
+        Parameters
+        ----------
+        changes
+            Writes of the day since its last re-optimisation.
+        seconds_since
+            Seconds since its last re-optimisation.
+        """
+        if not self.enabled or changes <= 0:
+            return False
+        if self.every_bookings and changes >= self.every_bookings:
+            return True
+        return bool(self.every_min) and seconds_since >= self.every_min * 60
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     """Everything the booking engine needs to know about a service (times in s, local)."""
 
@@ -116,6 +148,7 @@ class Service:
     timetable: TimetableRule = TimetableRule()
     privacy: PrivacyRule = PrivacyRule()
     operations: OperationsRule = OperationsRule()
+    reoptimize: ReoptimizePolicy = ReoptimizePolicy()
 
     def max_ride_s(self, direct_s: float) -> float:
         """The ride-time promise for a trip whose direct time is ``direct_s``."""
@@ -240,6 +273,16 @@ def _operations(r: _Reader) -> OperationsRule:
     return OperationsRule(no_show_wait_s=r.number("no_show_wait_min", int, 3, low=0, high=60) * 60)
 
 
+def _reoptimize(r: _Reader) -> ReoptimizePolicy:
+    r.only(("enabled", "every_bookings", "every_min", "time_limit_s"))
+    return ReoptimizePolicy(
+        enabled=r.get("enabled", bool, True),
+        every_bookings=r.number("every_bookings", int, 25, low=0, high=100_000),
+        every_min=r.number("every_min", int, 30, low=0, high=24 * 60),
+        time_limit_s=r.number("time_limit_s", float, 5.0, low=0.1, high=600.0),
+    )
+
+
 def _timezone(r: _Reader) -> str:
     name = r.get("timezone", str, "Europe/Berlin")
     try:
@@ -307,6 +350,7 @@ def load_service(path: Path | str = DEFAULT_SERVICE_FILE) -> Service:
         timetable=_timetable(top.sub("timetable")),
         privacy=_privacy(top.sub("privacy")),
         operations=_operations(top.sub("operations")),
+        reoptimize=_reoptimize(top.sub("reoptimize")),
     )
     if service.stops_source != "gtfs-in-area":
         raise ServiceFileError(f"{path}:stops.source", "only 'gtfs-in-area' is supported")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
 import os
 import signal
 import socket
@@ -13,17 +14,20 @@ from typing import TYPE_CHECKING
 
 import click
 
+from planner.booking.background import POLL_S
 from planner.booking.privacy import RetentionJob
 from planner.cli import export, plan
 from planner.darp.bench_cli import bench
 from planner.scenarios.cli import scenarios
 from planner.service import load_service
 from planner.store.db import ROLES, open_store
-from planner.world import WorldConfig, open_engine
+from planner.world import WorldConfig, load_world, make_engine, open_engine
 from routing.cli import graph, route, user_errors
 from web.privacy_cli import privacy
 
 if TYPE_CHECKING:
+    from multiprocessing.context import ForkProcess
+
     from planner.booking import BookingEngine
 
 log = logging.getLogger(__name__)
@@ -59,17 +63,42 @@ main.add_command(export)
     type=click.IntRange(1, 64),
     help="Worker processes sharing the port (with PostgreSQL; SQLite allows one writer).",
 )
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Start no background re-optimisation process (run `rufbus worker` elsewhere).",
+)
 @user_errors
-def serve(host: str, port: int, threads: int, workers: int) -> None:
+def serve(host: str, port: int, threads: int, workers: int, no_worker: bool) -> None:
     """Run the web app under the waitress WSGI server (schema is migrated on start).
 
     The retention policy of the service file's ``[privacy]`` runs at start and every 24 h
     (in the first worker). With ``--workers N`` the port is bound once and N processes
     answer on it; each keeps the days it offers in memory and notices the others' writes by
-    the day's version.
+    the day's version. One more process re-optimises the open days in the background
+    (``[reoptimize]``; not with ``--no-worker``); it ends when the server ends.
     """
     # a bad service file ends here (exit code 2), before the port is taken or a worker forked
-    load_service(WorldConfig.from_env().service_file)
+    service = load_service(WorldConfig.from_env().service_file)
+    # SIGTERM ends the server like Ctrl+C (waitress stops on SystemExit), so that the
+    # finally paths below run and the background worker is stopped, never orphaned
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    background = None
+    if service.reoptimize.enabled and not no_worker:
+        background = _start_background()
+    try:
+        _serve(host, port, threads, workers)
+    finally:
+        if background is not None:
+            _stop_background(background, service.reoptimize.time_limit_s)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _serve(host: str, port: int, threads: int, workers: int) -> None:
+    """Bind the port and serve on it with ``workers`` processes until stopped."""
     with socket.create_server((host, port)) as listener:
         click.echo(f"Rufbus is running on http://{host}:{port}/  (Ctrl+C stops it)")
         sys.stdout.flush()
@@ -95,6 +124,94 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
     signal.signal(signal.SIGINT, stop)
     for pid in children:
         os.waitpid(pid, 0)
+
+
+def _start_background() -> ForkProcess:
+    """Start the background re-optimisation in a process of its own.
+
+    Forked before the port is bound and before any thread or database connection exists,
+    so it inherits none of them (and, unlike a spawned one, needs no resource tracker).
+    """
+    context = multiprocessing.get_context("fork")
+    process = context.Process(
+        target=_background_main,
+        args=(os.getpid(),),
+        name="rufbus-worker",
+        daemon=False,  # it stops by itself on SIGTERM; a daemon would be killed mid-write
+    )
+    process.start()
+    return process
+
+
+def _stop_background(process: ForkProcess, time_limit_s: float) -> None:
+    """Stop the background process: SIGTERM, it finishes its solve; then SIGKILL."""
+    if process.is_alive():
+        process.terminate()
+    process.join(time_limit_s + 30)
+    if process.is_alive():
+        log.warning("the background worker did not stop in time; killing it")
+        process.kill()
+        process.join()
+    process.close()
+
+
+def _background_main(parent: int) -> None:
+    """The background process of ``rufbus serve``: it also ends if the server is gone."""
+    _work(POLL_S, parent=parent)
+
+
+def _work(poll_s: float, *, parent: int | None = None) -> None:
+    """Re-optimise the open days until SIGTERM or SIGINT (or until ``parent`` is gone)."""
+    from planner.booking.background import run_forever
+
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if parent is not None:  # even a kill -9 of the server leaves no worker behind
+        threading.Thread(
+            target=_watch_parent, args=(parent, stop), name="watch-parent", daemon=True
+        ).start()
+    config = WorldConfig.from_env()
+    world = load_world(config.settings, config.service_file, timetable=False)
+    engine = make_engine(world, open_store(config.database_url))
+    try:
+        run_forever(engine, stop, poll_s)
+    finally:
+        engine.store.close()
+
+
+def _watch_parent(parent: int, stop: threading.Event) -> None:
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            stop.set()
+
+
+@main.command()
+@click.option(
+    "--poll",
+    default=POLL_S,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="Seconds between two looks at the open days.",
+)
+@user_errors
+def worker(poll: float) -> None:
+    """Re-optimise the open days in the background until SIGTERM or SIGINT.
+
+    When a day is due is set by the service file's ``[reoptimize]``; results are stored
+    only if every promise holds, and discarded if the day changed meanwhile.
+    """
+    service = load_service(WorldConfig.from_env().service_file)  # a bad file: exit code 2
+    if not service.reoptimize.enabled:
+        click.echo(f"{service.path}:reoptimize.enabled is false: nothing to do")
+        return
+    click.echo("Rufbus worker is running (SIGTERM or Ctrl+C stops it)")
+    sys.stdout.flush()
+    _work(poll)
 
 
 def _serve_worker(listener: socket.socket, threads: int, *, first: bool) -> None:

@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import event, select
@@ -29,7 +30,7 @@ from planner.live.events import VehicleEvent
 from planner.live.replan import pin
 from planner.service import Service
 from planner.stops import StopCatalog
-from planner.store.db import Booking, PlanVersion, ServiceDay
+from planner.store.db import Booking, PlanVersion, ServiceDay, utcnow
 
 #: Booking codes use Crockford's base-32 letters (no I, L, O, U): easy to read on the phone.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -131,6 +132,9 @@ class DayStore:
         Bookable stops and their matrices.
     depots
         The depot stop of each fleet vehicle.
+    clock
+        Returns the current time (timezone-aware): the time of each saved plan version
+        (the engine's clock, so that a simulated day's versions carry simulated times).
     reality
         What the vehicles reported on a day; days are planned from it
         (:func:`planner.live.replan.pin`). None: as planned.
@@ -141,9 +145,11 @@ class DayStore:
         service: Service,
         catalog: StopCatalog,
         depots: Sequence[int],
+        clock: Callable[[], datetime] = utcnow,
         reality: Reality | None = None,
     ) -> None:
         self.service = service
+        self.clock = clock
         self.catalog = catalog
         self.depots = list(depots)
         self.reality = reality
@@ -344,7 +350,12 @@ class DayStore:
         figures = kpi_module.plan_kpis(state.instance, plan) if kpis else {}
         session.add(
             PlanVersion(
-                day=state.day, version=(last or 0) + 1, reason=reason, routes=routes, kpis=figures
+                day=state.day,
+                version=(last or 0) + 1,
+                reason=reason,
+                routes=routes,
+                kpis=figures,
+                created_at=self.clock(),
             )
         )
         update_estimates(session, state)

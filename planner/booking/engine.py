@@ -153,7 +153,7 @@ class BookingEngine:
         self.tz = ZoneInfo(service.timezone)
         self.depots = [catalog.resolve(v.depot, field="fleet.depot") for v in service.fleet]
         # days are planned from what the vehicles reported (the event journal)
-        self.days = DayStore(service, catalog, self.depots, reality=journal.plan_events)
+        self.days = DayStore(service, catalog, self.depots, clock, reality=journal.plan_events)
 
     # -- time -----------------------------------------------------------------------------
 

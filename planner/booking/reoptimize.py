@@ -18,6 +18,12 @@ from planner.store.db import ServiceDay
 if TYPE_CHECKING:
     from planner.booking.engine import BookingEngine
 
+#: The reason of a plan version stored by a re-optimisation (the background worker counts a
+#: day's changes since the last one).
+REASON = "re-optimisation"
+#: The reason of a result discarded because the day was written while the solver ran.
+CHANGED_MEANWHILE = "bookings changed meanwhile; try again"
+
 
 def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> dict[str, Any]:
     """Re-plan the whole day with OR-Tools, warm-started from the current plan.
@@ -67,8 +73,8 @@ def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> d
         return {**out, "stored": False, "reason": "the current plan is already as good"}
     with engine.store.writing(key) as (session, lock):
         if lock.version != version:
-            return {**out, "stored": False, "reason": "bookings changed meanwhile; try again"}
+            return {**out, "stored": False, "reason": CHANGED_MEANWHILE}
         fresh = engine.days.load(session, key)
         fresh.replace_routes(routes_of_plan(fresh.instance, new))
-        engine.days.save_plan(session, lock, fresh, "re-optimisation", kpis=True)
+        engine.days.save_plan(session, lock, fresh, REASON, kpis=True)
     return {**out, "stored": True, "reason": "stored a better plan"}

@@ -66,6 +66,7 @@ SIMULATION: dict[str, Rule] = {
     "rider_tolerance_min": (30, int, 0, 240),
     "reoptimize_every_min": (180, int, 0, 1440),
     "reoptimize_seconds": (3.0, float, 0.5, 600.0),
+    "reoptimize_every_bookings": (0, int, 0, 100_000),
 }
 SECTIONS = {"overrides": OVERRIDES, "demand": DEMAND, "simulation": SIMULATION}
 TOP_LEVEL = {"name", "description", "service", "day", "shift", "sweep", "seeds", *SECTIONS}

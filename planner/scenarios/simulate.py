@@ -1,7 +1,8 @@
 """Simulate a service day with the booking engine itself.
 
-Requests arrive in booking order, riders take an offer or not, the dispatcher re-optimises
-now and then.
+Requests arrive in booking order, riders take an offer or not, and the day is re-optimised
+as the background worker would (:mod:`planner.booking.background`, the same policy and the
+same pass), on the simulated clock.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 import time as timer
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,11 +18,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from planner.booking import BookingEngine
+from planner.booking.background import Attempt, run_once
 from planner.booking.engine import OfferView
 from planner.booking.views import DayPlan
 from planner.errors import BookingError
 from planner.scenarios.demand import DemandRequest
-from planner.service import Service
+from planner.service import ReoptimizePolicy, Service
 from planner.stops import StopCatalog
 from planner.store.db import open_store
 
@@ -38,14 +40,32 @@ class SimulationParams:
         A rider takes the best offer if its pickup window starts within this many minutes of
         the wish (arrive-by: if it arrives at most this much earlier); otherwise declines.
     reoptimize_every_min
-        Re-optimise the day this often while bookings come in (0: never).
+        Re-optimise the day when this many minutes of booking time have passed since its
+        last re-optimisation and it changed (0: not by time).
     reoptimize_seconds
         Solver time limit of each re-optimisation.
+    reoptimize_every_bookings
+        Re-optimise the day after this many bookings since its last re-optimisation (0: not
+        by count).
+
+    With both rules off the day is never re-optimised; otherwise also once when bookings
+    close. The rules are the service file's ``[reoptimize]`` (:attr:`policy`).
     """
 
     rider_tolerance_min: int = 30
     reoptimize_every_min: int = 180
     reoptimize_seconds: float = 3.0
+    reoptimize_every_bookings: int = 0
+
+    @property
+    def policy(self) -> ReoptimizePolicy:
+        """The re-optimisation policy of the simulated service."""
+        return ReoptimizePolicy(
+            enabled=bool(self.reoptimize_every_min or self.reoptimize_every_bookings),
+            every_bookings=self.reoptimize_every_bookings,
+            every_min=self.reoptimize_every_min,
+            time_limit_s=self.reoptimize_seconds,
+        )
 
 
 @dataclass
@@ -122,28 +142,24 @@ def simulate_day(
         KPIs (including ``solver_seconds``), the request table and the validated final plan.
     """
     clock = SimClock()
+    policy = params.policy
+    service = replace(service, reoptimize=policy)
     engine = BookingEngine(service, catalog, open_store(db_url), clock=clock)
-    every_s = params.reoptimize_every_min * 60
     solver_s = 0.0
     rows = []
-    next_reopt = None
     booked = 0
+    tried: dict[date, Attempt] = {}
 
-    def reoptimize(at: datetime) -> None:
+    def reoptimize_if_due(at: datetime) -> None:
+        # the worker's own pass: due by the policy, from the day's plan versions
         nonlocal solver_s
         clock.now = at
-        started = timer.perf_counter()
-        engine.optimize(day, time_limit=params.reoptimize_seconds)
-        solver_s += timer.perf_counter() - started
+        for done in run_once(engine, at, tried, days=[day]):
+            solver_s += done.seconds
 
     for request in tqdm(demand, desc="riders booking", unit="request", disable=not progress):
         at = engine.local(day, request.booked_at_s)
-        if every_s and next_reopt is None:
-            next_reopt = engine.local(day, request.booked_at_s + every_s)
-        while every_s and next_reopt is not None and at >= next_reopt:
-            if booked:
-                reoptimize(next_reopt)
-            next_reopt = next_reopt + pd.Timedelta(seconds=every_s)
+        reoptimize_if_due(at)
         clock.now = at
         trip = request.trip
         row = {
@@ -168,9 +184,13 @@ def simulate_day(
         (confirmed,) = engine.confirm(choice.id, name="Simulation", phone="0000 00000")
         booked += 1
         rows.append({**row, "outcome": "served", "reason": "", "code": confirmed["code"]})
-    if every_s and booked:
+        reoptimize_if_due(at)  # after the every_bookings-th booking, at once
+    if policy.enabled and booked:
         # the last re-optimisation before the day starts
-        reoptimize(max(clock.now, engine.local(day, -3600)))
+        clock.now = max(clock.now, engine.local(day, -3600))
+        started = timer.perf_counter()
+        engine.optimize(day, time_limit=policy.time_limit_s)
+        solver_s += timer.perf_counter() - started
     table = pd.DataFrame(rows)
     plan = engine.day_plan(day)
     kpis = engine.kpis(day)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from planner.errors import ServiceFileError
-from planner.service import DEFAULT_SERVICE_FILE, load_service
+from planner.service import DEFAULT_SERVICE_FILE, ReoptimizePolicy, load_service
 
 
 def test_default_service() -> None:
@@ -22,6 +22,22 @@ def test_default_service() -> None:
     assert service.privacy.offers_kept_hours == 24
     assert service.operations.no_show_wait_s == 3 * 60
     assert service.fleet[0].max_duty_s is None  # no limit unless the service file sets one
+    assert service.reoptimize == ReoptimizePolicy(
+        enabled=True, every_bookings=25, every_min=30, time_limit_s=5.0
+    )
+
+
+def test_a_day_is_due_for_reoptimisation_after_n_changes_or_m_minutes() -> None:
+    policy = ReoptimizePolicy(enabled=True, every_bookings=25, every_min=30, time_limit_s=5.0)
+    assert not policy.is_due(24, 29 * 60)
+    assert policy.is_due(25, 0)  # enough changes, however soon
+    assert policy.is_due(1, 30 * 60)  # enough time, and the day changed
+    assert not policy.is_due(0, 10 * 3600)  # nothing changed: nothing to do
+    assert not ReoptimizePolicy(enabled=False).is_due(100, 10 * 3600)
+    by_count = ReoptimizePolicy(every_bookings=10, every_min=0)  # 0 turns a rule off
+    assert not by_count.is_due(9, 10 * 3600) and by_count.is_due(10, 0)
+    by_time = ReoptimizePolicy(every_bookings=0, every_min=60)
+    assert not by_time.is_due(1000, 59 * 60) and by_time.is_due(1, 60 * 60)
 
 
 @pytest.mark.parametrize(
@@ -52,6 +68,16 @@ def test_default_service() -> None:
         ("no_show_wait_min = 3", 'no_show_wait_min = "3"', "operations.no_show_wait_min",
          "must be a int"),
         ("no_show_wait_min = 3", "no_show_wait = 3", "operations.no_show_wait", "unknown key"),
+        ("every_bookings = 25", "every_bookings = -1", "reoptimize.every_bookings",
+         "must be between 0 and 100000"),
+        ("every_min = 30", "every_min = 1441", "reoptimize.every_min",
+         "must be between 0 and 1440"),
+        ("time_limit_s = 5", "time_limit_s = 0", "reoptimize.time_limit_s",
+         "must be between 0.1 and 600.0"),
+        ("time_limit_s = 5", 'time_limit_s = "5 s"', "reoptimize.time_limit_s",
+         "must be a float"),
+        ("enabled = true", "enabled = 1", "reoptimize.enabled", "must be a bool"),
+        ("every_min = 30", "every_minutes = 30", "reoptimize.every_minutes", "unknown key"),
     ],
 )  # fmt: skip
 def test_broken_service_files(tmp_path: Path, old: str, new: str, key: str, reason: str) -> None:

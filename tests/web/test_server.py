@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from planner.service import DEFAULT_SERVICE_FILE
 from planner.timefmt import hhmm
@@ -295,3 +297,115 @@ def test_kill_9_during_a_booking_burst_loses_no_confirmed_booking(
             assert plan["kpis"]["served"] == plan["kpis"]["requests"]
     finally:
         server.stop()
+
+
+def children(pid: int) -> set[int]:
+    """The live child processes of ``pid`` (from /proc; zombies count as gone)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        state, parent = stat[stat.rindex(")") + 2 :].split()[:2]
+        if int(parent) == pid and state != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def test_serve_runs_one_background_worker_and_leaves_none_behind(
+    server_env: dict[str, str],
+) -> None:
+    server = Server(server_env)
+    server.start()
+    assert server.process is not None
+    try:
+        (worker,) = children(server.process.pid)
+        assert "rufbus" in Path(f"/proc/{worker}/cmdline").read_text()
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
+    assert not alive(worker)  # stopped by serve itself, not orphaned
+
+    quiet = Server(server_env, "--no-worker")
+    quiet.start()
+    try:
+        assert quiet.process is not None and children(quiet.process.pid) == set()
+    finally:
+        quiet.stop()
+
+
+def test_rufbus_worker_reoptimises_a_due_day_and_ends_on_sigterm(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """25 bookings on the three Bernburg buses make the day due; the worker re-optimises it
+    (the plan it stores passes the validator), logs no rider's data, and SIGTERM ends it
+    with exit code 0."""
+    from planner.booking import BookingEngine
+    from planner.booking.reoptimize import REASON
+    from planner.scenarios.demand import DemandParams, read_places, sample_demand
+    from planner.service import load_service
+    from planner.store.db import PlanVersion, open_store
+    from planner.world import load_world
+
+    text = DEFAULT_SERVICE_FILE.read_text(encoding="utf-8")
+    bernburg = "[[fleet]]".join(text.split("[[fleet]]")[:2])  # the BBG buses only
+    assert 'id = "BBG"' in bernburg and 'id = "SBK"' not in bernburg
+    service_file = tmp_path / "bernburg.toml"
+    service_file.write_text(bernburg.replace("time_limit_s = 5", "time_limit_s = 1"), "utf-8")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
+        "RUFBUS_SERVICE_FILE": str(service_file),
+        "RUFBUS_DATA_DIR": str(settings.data_dir),
+        "RUFBUS_CACHE_DIR": str(settings.cache_dir),
+    }
+    service = load_service(service_file)
+    world = load_world(settings, service, timetable=False)
+    store = open_store(env["DATABASE_URL"])
+    engine = BookingEngine(service, world.catalog, store)
+    day = datetime.fromisoformat(future_day(2)).date()
+    places = read_places(settings.data_file("places"), world.catalog)
+    booked = 0
+    for request in sample_demand(places, day, DemandParams(requests=80), seed=11):
+        offers = engine.offer(request.trip, with_alternatives=False).offers
+        if offers and booked < 25:
+            engine.confirm(offers[0].id, name="Erika Mustermann", phone="03471 555 0101")
+            booked += 1
+    assert booked == 25
+
+    def reasons() -> list[str]:
+        with store.session() as session:
+            query = select(PlanVersion.reason).where(PlanVersion.day == day.isoformat())
+            return list(session.scalars(query.order_by(PlanVersion.version)))
+
+    process = subprocess.Popen([RUFBUS, "-v", "worker", "--poll", "0.5"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while REASON not in reasons() and time.monotonic() < deadline:
+            assert process.poll() is None, process.stdout.read().decode()
+            time.sleep(0.3)
+        assert reasons()[-1] == REASON
+        assert engine.validate_day(day) == []  # the independent validator, every booking served
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+        output = process.stdout.read().decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+        store.close()
+    assert f"re-optimised {day} after 25 changes: stored a better plan" in output
+    assert "Erika" not in output and "0101" not in output

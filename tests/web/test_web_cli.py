@@ -82,3 +82,29 @@ def test_serve_refuses_an_unknown_time_zone(tmp_path: Path, settings: Settings) 
     result = CliRunner().invoke(main, ["serve", "--port", "1"], env=e)
     assert result.exit_code == 2, result.output
     assert f"{bad}:timezone: unknown time zone 'Mars/Olympus'" in result.output
+
+
+@pytest.mark.parametrize("command", [["worker"], ["serve", "--port", "1"]])
+def test_bad_reoptimize_settings_name_the_key(
+    tmp_path: Path, settings: Settings, command: list[str]
+) -> None:
+    service = DEFAULT_SERVICE_FILE.read_text(encoding="utf-8")
+    assert "every_bookings = 25" in service
+    bad = tmp_path / "bad.toml"
+    bad.write_text(service.replace("every_bookings = 25", "every_bookings = -5"), "utf-8")
+    e = {**env(tmp_path, settings), "RUFBUS_SERVICE_FILE": str(bad)}
+    result = CliRunner().invoke(main, command, env=e)
+    assert result.exit_code == 2, result.output
+    assert f"{bad}:reoptimize.every_bookings: must be between 0 and 100000" in result.output
+
+
+def test_the_worker_has_nothing_to_do_when_the_service_file_turns_it_off(
+    tmp_path: Path, settings: Settings
+) -> None:
+    service = DEFAULT_SERVICE_FILE.read_text(encoding="utf-8")
+    off = tmp_path / "off.toml"
+    off.write_text(service.replace("enabled = true", "enabled = false"), "utf-8")
+    e = {**env(tmp_path, settings), "RUFBUS_SERVICE_FILE": str(off)}
+    result = CliRunner().invoke(main, ["worker"], env=e)
+    assert result.exit_code == 0, result.output
+    assert "reoptimize.enabled is false: nothing to do" in result.output
