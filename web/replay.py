@@ -17,12 +17,15 @@ given: use a copy, never the operator's database.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,8 +38,10 @@ from planner.booking.disruption import rescue_late, take_out_of_service
 from planner.live import journal
 from planner.live.events import VehicleEvent
 from planner.live.monitor import day_live
-from planner.store.db import Booking, User
-from planner.world import WorldConfig
+from planner.scenarios.demand import DemandParams, read_places, sample_demand
+from planner.scenarios.simulate import SimClock, SimulationParams, simulate_day
+from planner.store.db import Booking, User, open_store
+from planner.world import WorldConfig, load_world
 from web import create_app
 from web.auth import add_user
 from web.config import AppConfig
@@ -178,128 +183,167 @@ def replay_day(
 
     ``clock`` is the engine's clock (with a settable ``now``); the replay moves it.
     """
-    rng = np.random.default_rng(params.seed)
     app = create_app(AppConfig(world, secret_key="replay", testing=True), engine=engine)
-    app.config["WTF_CSRF_ENABLED"] = False
-    add_user(engine.store, f"replay-{uuid.uuid4().hex[:8]}", "driver", uuid.uuid4().hex)
-    with engine.store.session() as session:
-        driver_id = session.scalars(select(User.id).order_by(User.id.desc())).first()
-        booked = list(
-            session.scalars(
-                select(Booking).where(Booking.day == day.isoformat(), Booking.status == "confirmed")
-            )
-        )
-    told = {b.code: (b.est_pickup_s, b.vehicle_id) for b in booked}
-    codes = sorted(told)
-    no_show = set(rng.choice(codes, size=round(params.no_show_rate * len(codes)), replace=False))
+    app.config["WTF_CSRF_ENABLED"] = False  # a private in-process app (see above)
+    name = f"replay-{uuid.uuid4().hex[:8]}"
+    add_user(engine.store, name, "driver", uuid.uuid4().hex)
     client = app.test_client()
+    with engine.store.session() as session:
+        user_id = session.scalar(select(User.id).where(User.name == name))
     with client.session_transaction() as session_data:
-        session_data["user_id"] = driver_id
-    driver = _Driver(client, engine, day)
-    plan = engine.day_plan(day)
-    depots = dict(zip((v.id for v in engine.service.fleet), engine.depots, strict=True))
-    row, travel = engine.catalog.row, engine.catalog.travel_s
-    buses = {
-        v.vehicle_id: _Bus(v.vehicle_id, depots[v.vehicle_id], v.depart_s) for v in plan.vehicles
-    }
-    queue: list[tuple[float, int, str, str]] = []
-    counter = iter(range(1 << 60))
+        session_data["user_id"] = user_id
+    replay = _Replay(engine, _Driver(client, engine, day), day, params, clock)
+    replay.run(progress)
+    return replay.outcome()
 
-    def push(at: float, bus: str, what: str) -> None:
-        heapq.heappush(queue, (at, next(counter), bus, what))
 
-    for bus in buses.values():
-        push(bus.ready_s, bus.id, "drive")
-    first = min((b.ready_s for b in buses.values()), default=0.0)
-    last = max((v.return_s for v in plan.vehicles), default=0.0)
-    check_s = 60.0 * params.check_every_min
-    for k in range(int((last - first) // check_s) + 2):
-        push(first + k * check_s, "", "check")
-    broken_bus = None
-    if params.breakdown and buses:
-        broken_bus = str(rng.choice(sorted(buses)))
-        push(
-            float(rng.uniform(first + 3600, max(first + 3600, last - 3 * 3600))),
-            broken_bus,
-            "breakdown",
-        )
+class _Replay:
+    """The day's events in time order: buses driving, halting, breaking down; live checks."""
 
-    flagged: dict[str, float] = {}  # code -> first time at risk
-    moved: set[str] = set()
-    stranded: set[str] = set()
-    pending: dict[str, list[dict[str, Any]]] = {}
+    def __init__(
+        self, engine: BookingEngine, driver: _Driver, day: date, params: ReplayParams, clock: Any
+    ) -> None:
+        self.engine, self.driver, self.day, self.params, self.clock = (
+            engine, driver, day, params, clock
+        )  # fmt: skip
+        self.rng = np.random.default_rng(params.seed)
+        with engine.store.session() as session:
+            booked = list(
+                session.scalars(
+                    select(Booking).where(
+                        Booking.day == day.isoformat(), Booking.status == "confirmed"
+                    )
+                )
+            )
+        self.told = {b.code: (b.est_pickup_s, b.vehicle_id) for b in booked}
+        codes = sorted(self.told)
+        size = round(params.no_show_rate * len(codes))
+        self.no_show = {str(c) for c in self.rng.choice(codes, size=size, replace=False)}
+        plan = engine.day_plan(day)
+        depots = dict(zip((v.id for v in engine.service.fleet), engine.depots, strict=True))
+        # every bus of the fleet: one without rides yet may get the rides of another
+        self.buses = {
+            v.id: _Bus(
+                v.id, depots[v.id], d.depart_s if (d := plan.vehicle(v.id)) else v.shift_start_s
+            )
+            for v in engine.service.fleet
+        }
+        self.queue: list[tuple[float, int, str, str]] = []
+        self.counter = 0
+        self.flagged: dict[str, float] = {}  # code -> first time at risk
+        self.moved: set[str] = set()
+        self.stranded: set[str] = set()
+        self.pending: dict[str, list[dict[str, Any]]] = {}
+        self.broken_bus: str | None = None
+        for bus in self.buses.values():
+            self.push(bus.ready_s, bus.id, "drive")
+        first = min((b.ready_s for b in self.buses.values()), default=0.0)
+        last = max((v.return_s for v in plan.vehicles), default=0.0)
+        check_s = 60.0 * params.check_every_min
+        for k in range(int((last - first) // check_s) + 2):
+            self.push(first + k * check_s, "", "check")
+        if params.breakdown and self.buses:
+            self.broken_bus = str(self.rng.choice(sorted(self.buses)))
+            when = float(self.rng.uniform(first + 3600, max(first + 3600, last - 3 * 3600)))
+            self.push(when, self.broken_bus, "breakdown")
 
-    def open_tasks(bus: _Bus) -> list[dict[str, Any]]:
+    def push(self, at: float, bus: str, what: str) -> None:
+        self.counter += 1
+        heapq.heappush(self.queue, (at, self.counter, bus, what))
+
+    def run(self, progress: bool) -> None:
+        steps = {
+            "check": self.check,
+            "breakdown": self.breakdown,
+            "drive": self.drive,
+            "arrive": self.arrive,
+            "depart": self.depart,
+        }
+        bar = tqdm(desc="replaying the day", unit="step", disable=not progress)
+        while self.queue:
+            at, _, bus_id, what = heapq.heappop(self.queue)
+            bar.update()
+            self.clock.now = self.engine.local(self.day, at)
+            bus = self.buses.get(bus_id)
+            if bus is None or not bus.broken:
+                steps[what](at, bus)  # type: ignore[arg-type]  # only checks have no bus
+        bar.close()
+
+    def open_tasks(self, bus: _Bus) -> list[dict[str, Any]]:
         return [
             t
-            for t in driver.tasks(bus.id)
+            for t in self.driver.tasks(bus.id)
             if (t["code"], t["kind"]) not in bus.done
-            and not (t["kind"] == "dropoff" and t["code"] in no_show)
+            and not (t["kind"] == "dropoff" and t["code"] in self.no_show)
         ]
 
-    bar = tqdm(total=len(queue), desc="replaying the day", unit="step", disable=not progress)
-    while queue:
-        at, _, bus_id, what = heapq.heappop(queue)
-        bar.update()
-        clock.now = engine.local(day, at)
-        if what == "check":
-            live = day_live(engine, day)
-            for _, stop in live.at_risk():
-                flagged.setdefault(stop.stop.code, at)
-            if params.replan:
-                late = [s.stop.code for _, s in live.at_risk() if s.risk == "late_pickup"]
-                for m in rescue_late(engine, day, late):
-                    moved.add(m.code)
-                    _wake(buses, push, at)
-            continue
-        bus = buses[bus_id]
-        if bus.broken:
-            continue
-        if what == "breakdown":
-            if not open_tasks(bus):
-                continue
-            bus.broken = True
-            driver.report(bus.id, {"kind": "breakdown", "at": at})
-            if params.replan:
-                result = take_out_of_service(engine, day, bus.id, at, by="replay")
-                moved.update(m.code for m in result.moved)
-                stranded.update(s.code for s in result.stranded)
-                _wake(buses, push, at)
-            continue
-        if what == "drive":
-            tasks = open_tasks(bus)
-            if not tasks:
-                bus.idle = True
-                continue
-            bus.idle = False
-            target = int(tasks[0]["stop"]["id"])
-            leg = float(travel[row[bus.node], row[target]])
-            factor = math.exp(rng.normal(-(params.noise**2) / 2, params.noise)) if leg else 1.0
-            push(max(at, bus.ready_s) + leg * factor, bus.id, "arrive")
-            bus.node = target
-            continue
-        if what == "arrive":
-            driver.report(bus.id, {"kind": "arrived", "at": at, "stop": bus.node})
-            leave, events = _at_stop(engine, bus, open_tasks(bus), at, no_show)
-            pending[bus.id] = events
-            push(leave, bus.id, "depart")
-            continue
-        if what == "depart":
-            events = pending.pop(bus.id, [])
-            driver.report(bus.id, *events, {"kind": "departed", "at": at, "stop": bus.node})
-            bus.done.update((e["booking"], _task_kind(e["kind"])) for e in events)
-            bus.ready_s = at
-            push(at, bus.id, "drive")
-    bar.close()
-    return _outcome(engine, day, told, no_show, flagged, moved, stranded, broken_bus)
+    def wake(self, at: float) -> None:
+        """Idle buses look at their tasks again (a booking may have moved to them)."""
+        for bus in self.buses.values():
+            if bus.idle and not bus.broken:
+                bus.idle = False
+                self.push(max(at, bus.ready_s), bus.id, "drive")
 
+    def check(self, at: float, _: _Bus | None) -> None:
+        live = day_live(self.engine, self.day)
+        for _v, stop in live.at_risk():
+            self.flagged.setdefault(stop.stop.code, at)
+        if self.params.replan:
+            late = [s.stop.code for _v, s in live.at_risk() if s.risk == "late_pickup"]
+            rescued = rescue_late(self.engine, self.day, late)
+            self.moved.update(m.code for m in rescued)
+            if rescued:
+                self.wake(at)
 
-def _wake(buses: dict[str, _Bus], push: Any, at: float) -> None:
-    """Idle buses look at their tasks again (a booking may have moved to them)."""
-    for bus in buses.values():
-        if bus.idle and not bus.broken:
-            bus.idle = False
-            push(max(at, bus.ready_s), bus.id, "drive")
+    def breakdown(self, at: float, bus: _Bus) -> None:
+        if not self.open_tasks(bus):
+            return
+        bus.broken = True
+        self.driver.report(bus.id, {"kind": "breakdown", "at": at})
+        if self.params.replan:
+            result = take_out_of_service(self.engine, self.day, bus.id, at, by="replay")
+            self.moved.update(m.code for m in result.moved)
+            self.stranded.update(s.code for s in result.stranded)
+            self.wake(at)
+
+    def drive(self, at: float, bus: _Bus) -> None:
+        tasks = self.open_tasks(bus)
+        if not tasks:
+            bus.idle = True
+            return
+        bus.idle = False
+        target = int(tasks[0]["stop"]["id"])
+        row, travel = self.engine.catalog.row, self.engine.catalog.travel_s
+        leg = float(travel[row[bus.node], row[target]])
+        noise = self.params.noise
+        factor = math.exp(self.rng.normal(-(noise**2) / 2, noise)) if leg else 1.0
+        self.push(max(at, bus.ready_s) + leg * factor, bus.id, "arrive")
+        bus.node = target
+
+    def arrive(self, at: float, bus: _Bus) -> None:
+        self.driver.report(bus.id, {"kind": "arrived", "at": at, "stop": bus.node})
+        leave, events = _at_stop(self.engine, bus, self.open_tasks(bus), at, self.no_show)
+        self.pending[bus.id] = events
+        self.push(leave, bus.id, "depart")
+
+    def depart(self, at: float, bus: _Bus) -> None:
+        events = self.pending.pop(bus.id, [])
+        self.driver.report(bus.id, *events, {"kind": "departed", "at": at, "stop": bus.node})
+        bus.done.update((e["booking"], _task_kind(e["kind"])) for e in events)
+        bus.ready_s = at
+        self.push(at, bus.id, "drive")
+
+    def outcome(self) -> ReplayResult:
+        return _outcome(
+            self.engine,
+            self.day,
+            self.told,
+            self.no_show,
+            self.flagged,
+            self.moved,
+            self.stranded,
+            self.broken_bus,
+        )
 
 
 def _task_kind(kind: str) -> str:
@@ -421,3 +465,68 @@ def _outcome(
         problems=tuple(engine.validate_day(day)),
         breakdown=broken_bus,
     )
+
+
+def simulate_live(
+    config: WorldConfig,
+    *,
+    day: date,
+    requests: int,
+    seed: int,
+    params: ReplayParams,
+    out_dir: Path,
+    compare: bool = True,
+    progress: bool = False,
+) -> dict[str, ReplayResult]:
+    """Book a demand day and replay it, with re-planning from reality and without.
+
+    Each replay runs on its own copy of the booked day's database (``compare=False``: only
+    with re-planning). The day is drawn from the scenario demand model (``requests``,
+    ``seed``) and booked rider by rider through the engine
+    (:func:`planner.scenarios.simulate.simulate_day`) in ``out_dir``; the operator's
+    database is never touched.
+    """
+    world = load_world(config.settings, config.service_file, timetable=False)
+    service = dataclasses.replace(world.service, horizon_days=10_000)
+    places = read_places(config.settings.data_file("places"), world.catalog)
+    demand = sample_demand(places, day, DemandParams(requests=requests), seed=seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    booked = out_dir / "booked.sqlite3"
+    booked.unlink(missing_ok=True)
+    simulate_day(
+        service,
+        world.catalog,
+        demand,
+        day=day,
+        params=SimulationParams(),
+        db_url=f"sqlite:///{booked}",
+        progress=progress,
+    )
+    modes = {"re-planning from reality": True} | ({"plan as made": False} if compare else {})
+    results: dict[str, ReplayResult] = {}
+    for name, replan in modes.items():
+        path = out_dir / f"replay-{'replan' if replan else 'plain'}.sqlite3"
+        _copy_sqlite(booked, path)
+        clock = SimClock()
+        engine = BookingEngine(service, world.catalog, open_store(f"sqlite:///{path}"), clock=clock)
+        if not replan:
+            engine.days.reality = None  # the plan never learns what the buses report
+        run_config = dataclasses.replace(config, database_url=f"sqlite:///{path}")
+        results[name] = replay_day(
+            engine,
+            run_config,
+            day,
+            dataclasses.replace(params, replan=replan),
+            clock=clock,
+            progress=progress,
+        )
+    return results
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database (its write-ahead log included)."""
+    target.unlink(missing_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()

@@ -116,7 +116,7 @@ def take_out_of_service(
     on_board: list[str] = []
     with engine.store.writing(key) as (session, lock):
         journal.record(session, [report], driver=by)
-        state = engine.days.load(session, key)
+        state = engine.days.load(session, key, now_s=engine.now_s(day))
         route = state.routes[v]
         served = _served_stops(engine, state, v)
         started = {request_of(s) for s in route if s in served}
@@ -172,7 +172,9 @@ def move_booking(engine: BookingEngine, code: str, vehicle_id: str) -> Moved:
     if booking.status != "confirmed":
         raise ConflictError("code", f"booking {booking.code} is {booking.status}")
     with engine.store.writing(booking.day) as (session, lock):
-        state = engine.days.load(session, booking.day)
+        state = engine.days.load(
+            session, booking.day, now_s=engine.now_s(date.fromisoformat(booking.day))
+        )
         r = state.instance.request_index(booking.code)
         now = next(v for v, stops in enumerate(state.routes) if 2 * r in stops)
         if 2 * r in _served_stops(engine, state, now):
@@ -218,7 +220,7 @@ def rescue_late(engine: BookingEngine, day: date, codes: Sequence[str]) -> tuple
             booking.max_ride_s,
         )
         with engine.store.writing(key) as (session, lock):
-            state = engine.days.load(session, key)
+            state = engine.days.load(session, key, now_s=engine.now_s(day))
             r = state.instance.request_index(code)
             v = next(k for k, stops in enumerate(state.routes) if 2 * r in stops)
             if 2 * r in _served_stops(engine, state, v):
