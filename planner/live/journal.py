@@ -72,8 +72,10 @@ def record(session: Session, events: Sequence[VehicleEvent], driver: str | None)
                 received_at=received,
             )
             .on_conflict_do_nothing(index_elements=["vehicle_id", "client_id"])
+            # RETURNING, not rowcount: psycopg reports no row count for this statement
+            .returning(VehicleEventRow.id)
         )
-        inserted = session.execute(statement).rowcount == 1
+        inserted = session.execute(statement).scalar_one_or_none() is not None
         (accepted if inserted else duplicates).append(e.client_id)
         if inserted and e.kind != "position":
             moved.add(e.day.isoformat())

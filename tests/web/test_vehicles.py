@@ -296,3 +296,30 @@ def test_no_personal_data_in_the_journal() -> None:
     columns = set(VehicleEventRow.__table__.columns.keys())
     assert not columns & {"name", "phone", "note", "rider"}
     assert set(Booking.__table__.columns.keys()) & {"name", "phone"}  # what it would be
+
+
+def test_the_same_batch_sent_at_once_from_four_connections_is_stored_once(
+    app, engine: BookingEngine, clock: Clock, driver: dict
+) -> None:
+    import threading
+
+    vehicle = engine.service.fleet[0].id
+    move_clock_to(clock, "07:00")
+    batch = [{"client_id": f"x{k}", "kind": "position", "at": at("06:59"), "lat": 51.8,
+              "lon": 11.7} for k in range(20)]  # fmt: skip
+    barrier, answers = threading.Barrier(4), []
+
+    def send() -> None:
+        client = app.test_client()
+        barrier.wait()
+        answers.append(post(client, vehicle, batch, driver))
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    accepted = [c for a in answers for c in a["accepted"]]
+    assert sorted(accepted) == sorted(e["client_id"] for e in batch)  # each once, by someone
+    assert all(len(a["accepted"]) + len(a["duplicates"]) == 20 for a in answers)
+    assert len(rows(engine)) == 20
