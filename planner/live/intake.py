@@ -18,8 +18,9 @@ and, the booking being a no-show already, it is journalled then.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -54,7 +55,8 @@ class Rejection:
     client_id: str
     field: str
     reason: str
-    params: dict[str, Any] = field(default_factory=dict)
+    # dataclasses.field: the attribute "field" above hides the name
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
