@@ -10,6 +10,8 @@ import signal
 import socket
 import sys
 import threading
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -285,3 +287,60 @@ def users_add(name: str, role: str) -> None:
         password = sys.stdin.readline().rstrip("\n")
     add_user(open_store(WorldConfig.from_env().database_url), name, role, password)
     click.echo(f"added {role} {name}")
+
+
+@main.group()
+def simulate() -> None:
+    """Simulated days."""
+
+
+@simulate.command("live")
+@click.argument("day", metavar="DATE", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--requests", default=300, show_default=True, type=click.IntRange(1, 20_000))
+@click.option("--seed", default=1, show_default=True, type=int, help="Of demand and replay.")
+@click.option("--noise", default=0.2, show_default=True, type=click.FloatRange(0, 2),
+              help="Travel-time noise (lognormal standard deviation per leg).")  # fmt: skip
+@click.option("--no-shows", default=0.05, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of riders who do not turn up.")  # fmt: skip
+@click.option("--breakdown/--no-breakdown", default=True, show_default=True)
+@click.option("--compare/--no-compare", default=True, show_default=True,
+              help="Also replay without re-planning from reality.")  # fmt: skip
+@click.option("--out", "out_dir", default="var/replay", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))  # fmt: skip
+@user_errors
+def simulate_live_command(
+    day: datetime,
+    requests: int,
+    seed: int,
+    noise: float,
+    no_shows: float,
+    breakdown: bool,
+    compare: bool,
+    out_dir: Path,
+) -> None:
+    """Book a demand day and drive it through the drivers' API, as drivers would.
+
+    The day is drawn from the scenario demand model and booked in OUT (never the operator's
+    database); then buses follow their tasks with noisy travel times, riders fail to turn
+    up, one bus breaks down. Reported with re-planning from reality and, with --compare,
+    without.
+    """
+    from web.replay import ReplayParams, simulate_live
+
+    params = ReplayParams(noise=noise, no_show_rate=no_shows, breakdown=breakdown, seed=seed)
+    results = simulate_live(
+        WorldConfig.from_env(),
+        day=day.date(),
+        requests=requests,
+        seed=seed,
+        params=params,
+        out_dir=out_dir,
+        compare=compare,
+        progress=True,
+    )
+    names = list(results)
+    click.echo("| | " + " | ".join(names) + " |")
+    click.echo("|---|" + "---:|" * len(names))
+    rows = [r.rows() for r in results.values()]
+    for k, (label, _) in enumerate(rows[0]):
+        click.echo(f"| {label} | " + " | ".join(r[k][1] for r in rows) + " |")

@@ -210,13 +210,13 @@ class _Replay:
         with engine.store.session() as session:
             booked = list(
                 session.scalars(
-                    select(Booking).where(
-                        Booking.day == day.isoformat(), Booking.status == "confirmed"
-                    )
+                    select(Booking)
+                    .where(Booking.day == day.isoformat(), Booking.status == "confirmed")
+                    .order_by(Booking.id)
                 )
             )
         self.told = {b.code: (b.est_pickup_s, b.vehicle_id) for b in booked}
-        codes = sorted(self.told)
+        codes = list(self.told)  # booking order: the same riders stay home for a seed
         size = round(params.no_show_rate * len(codes))
         self.no_show = {str(c) for c in self.rng.choice(codes, size=size, replace=False)}
         plan = engine.day_plan(day)

@@ -201,19 +201,10 @@ class DayStore:
             for v, depot in zip(self.service.fleet, self.depots, strict=True)
         ]
 
-    def load(
-        self,
-        session: Session,
-        day: str,
-        extra: Sequence[Request] = (),
-        *,
-        now_s: float | None = None,
-    ) -> DayState:
+    def load(self, session: Session, day: str, extra: Sequence[Request] = ()) -> DayState:
         """Load the day's confirmed bookings and current routes.
 
         ``extra`` requests are added to the instance (candidates for insertion) but to no route.
-        ``now_s``: no vehicle is anywhere before this time (for moving bookings now, see
-        :func:`planner.live.replan.pin`).
         """
         bookings = self.bookings(session, day)
         requests = [
@@ -240,8 +231,8 @@ class DayStore:
         routes = routes_of_refs(instance, refs, where=f"plan of {day}")
         mark = session.scalar(select(ServiceDay.events).where(ServiceDay.day == day)) or 0
         events = self.reality(session, day) if self.reality else {}
-        if events or now_s is not None:  # buses are driving: plan from where they really are
-            instance, routes = pin(instance, routes, self.catalog.nodes, events, now_s=now_s)
+        if events:  # buses are driving: plan from where they really are
+            instance, routes = pin(instance, routes, self.catalog.nodes, events)
             table = StopTable.from_instance(instance, matrices=self.matrix_lists)
         return DayState(day, instance, table, routes, mark=mark, events=events)
 

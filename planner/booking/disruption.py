@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,9 @@ from planner.booking import rules
 from planner.booking.day import DayState
 from planner.booking.trip import TripRequest
 from planner.darp.codec import request_of
-from planner.darp.insertion import best_insertion, prepare
+from planner.darp.insertion import Insertion, best_insertion, prepare
+from planner.darp.model import Request
+from planner.darp.schedule import StopTable
 from planner.errors import ConflictError, NotFoundError
 from planner.live import journal
 from planner.live.events import VehicleEvent
@@ -113,10 +115,9 @@ def take_out_of_service(
     report = VehicleEvent(f"dispatch-{uuid.uuid4()}", vehicle_id, day, "breakdown", since_s)
     moved: list[Moved] = []
     left: list[str] = []
-    on_board: list[str] = []
     with engine.store.writing(key) as (session, lock):
         journal.record(session, [report], driver=by)
-        state = engine.days.load(session, key, now_s=engine.now_s(day))
+        state = engine.days.load(session, key)
         route = state.routes[v]
         served = _served_stops(engine, state, v)
         started = {request_of(s) for s in route if s in served}
@@ -126,28 +127,15 @@ def take_out_of_service(
             key=lambda r: state.instance.requests[r].earliest_pickup,
         )
         state.set_route(v, [s for s in route if request_of(s) not in movable])
-        fixed_before = engine.now_s(day) + rules.FREEZE_S
         for r in movable:
-            prepared = prepare(
-                state.table, state.routes, engine.service.objective, fixed_before=fixed_before
-            )
-            prepared.usable[v] = False
-            ins = best_insertion(prepared, r)
             code = state.instance.requests[r].id
+            ins = _reinsert(engine, state, r, _promise(engine, code), day, exclude=v)
             if ins is None:
                 left.append(code)
                 continue
-            state.set_route(ins.vehicle, ins.stops)
-            moved.append(
-                Moved(
-                    code,
-                    state.instance.vehicles[ins.vehicle].id,
-                    ins.service_start(2 * r),
-                    ins.service_start(2 * r + 1),
-                )
-            )
+            moved.append(_moved(state, r, ins))
         if left:  # they stay where they were, listed for the dispatcher
-            keep = {r for r in movable if state.instance.requests[r].id in left}
+            keep = {state.instance.request_index(code) for code in left}
             state.set_route(
                 v, [s for s in route if request_of(s) not in movable or request_of(s) in keep]
             )
@@ -171,10 +159,9 @@ def move_booking(engine: BookingEngine, code: str, vehicle_id: str) -> Moved:
     target = _vehicle_index(engine, vehicle_id)
     if booking.status != "confirmed":
         raise ConflictError("code", f"booking {booking.code} is {booking.status}")
+    day = date.fromisoformat(booking.day)
     with engine.store.writing(booking.day) as (session, lock):
-        state = engine.days.load(
-            session, booking.day, now_s=engine.now_s(date.fromisoformat(booking.day))
-        )
+        state = engine.days.load(session, booking.day)
         r = state.instance.request_index(booking.code)
         now = next(v for v, stops in enumerate(state.routes) if 2 * r in stops)
         if 2 * r in _served_stops(engine, state, now):
@@ -182,20 +169,13 @@ def move_booking(engine: BookingEngine, code: str, vehicle_id: str) -> Moved:
         if now == target:
             raise ConflictError("vehicle", f"booking {booking.code} is on {vehicle_id} already")
         state.set_route(now, [s for s in state.routes[now] if request_of(s) != r])
-        prepared = prepare(
-            state.table,
-            state.routes,
-            engine.service.objective,
-            fixed_before=engine.now_s(date.fromisoformat(booking.day)) + rules.FREEZE_S,
-        )
-        ins = best_insertion(prepared, r, vehicle=target)
+        ins = _reinsert(engine, state, r, _promise(engine, booking.code), day, only=target)
         if ins is None:
             raise ConflictError(
                 "vehicle", f"{vehicle_id} cannot take {booking.code} and keep every promise"
             )
-        state.set_route(target, ins.stops)
         engine.days.save_plan(session, lock, state, f"moved {booking.code} to {vehicle_id}")
-    return Moved(booking.code, vehicle_id, ins.service_start(2 * r), ins.service_start(2 * r + 1))
+    return _moved(state, r, ins)
 
 
 def rescue_late(engine: BookingEngine, day: date, codes: Sequence[str]) -> tuple[Moved, ...]:
@@ -212,40 +192,99 @@ def rescue_late(engine: BookingEngine, day: date, codes: Sequence[str]) -> tuple
         booking = engine.booking(code)
         if booking.status != "confirmed" or booking.day != key:
             continue
-        promised = engine.days.request(
-            code,
-            booking,
-            (booking.window_start_s, booking.window_end_s),
-            booking.latest_dropoff_s,
-            booking.max_ride_s,
-        )
         with engine.store.writing(key) as (session, lock):
-            state = engine.days.load(session, key, now_s=engine.now_s(day))
+            state = engine.days.load(session, key)
             r = state.instance.request_index(code)
             v = next(k for k, stops in enumerate(state.routes) if 2 * r in stops)
             if 2 * r in _served_stops(engine, state, v):
                 continue  # on board already
-            routes = [list(stops) for stops in state.routes]
-            routes[v] = [s for s in routes[v] if request_of(s) != r]
-            table = state.table.with_requests([promised])
-            prepared = prepare(
-                table,
-                routes,
-                engine.service.objective,
-                fixed_before=engine.now_s(day) + rules.FREEZE_S,
-            )
-            prepared.usable[v] = False
-            n = state.instance.num_requests  # the promised copy of request r
-            ins = best_insertion(prepared, n)
+            before = list(state.routes[v])
+            state.set_route(v, [s for s in before if request_of(s) != r])
+            ins = _reinsert(engine, state, r, _promise(engine, code), day, exclude=v)
             if ins is None:
-                continue
-            as_r = {2 * n: 2 * r, 2 * n + 1: 2 * r + 1}
-            state.set_route(v, routes[v])
-            state.set_route(ins.vehicle, [as_r.get(s, s) for s in ins.stops])
-            bus = state.instance.vehicles[ins.vehicle].id
-            engine.days.save_plan(session, lock, state, f"moved late {code} to {bus}")
-        moved.append(Moved(code, bus, ins.service_start(2 * n), ins.service_start(2 * n + 1)))
+                continue  # nothing is saved: the transaction ends without a change
+            engine.days.save_plan(session, lock, state, f"moved late {code} to another bus")
+        moved.append(_moved(state, r, ins))
     return tuple(moved)
+
+
+def _promise(engine: BookingEngine, code: str) -> Request:
+    """The booking's request as promised (before reality widened anything)."""
+    b = engine.booking(code)
+    return engine.days.request(
+        code, b, (b.window_start_s, b.window_end_s), b.latest_dropoff_s, b.max_ride_s
+    )
+
+
+def _reinsert(
+    engine: BookingEngine,
+    state: DayState,
+    r: int,
+    promise: Request,
+    day: date,
+    *,
+    exclude: int | None = None,
+    only: int | None = None,
+) -> Insertion | None:
+    """Insert request ``r`` (in no route) at its ``promise`` where a bus can still make it.
+
+    Each candidate vehicle gets its own copy of the promise whose pickup is no earlier than
+    the vehicle can be there: from where it is now (its last served stop, or its depot),
+    leaving now. The cheapest feasible insertion is applied to ``state``, with ``r`` now
+    that copy (so that the validator checks the promise the insertion kept).
+    """
+    now = engine.now_s(day)
+    travel = state.instance.travel_times
+    copies: list[Request] = []
+    owners: list[int] = []
+    for w in range(len(state.routes)):
+        if w == exclude or (only is not None and w != only):
+            continue
+        reach = now + float(travel[_where(engine, state, w), promise.pickup])
+        earliest = max(promise.earliest_pickup, reach)
+        if earliest <= promise.latest_pickup:
+            copies.append(replace(promise, id=f"{promise.id}@{w}", earliest_pickup=earliest))
+            owners.append(w)
+    if not copies:
+        return None
+    table = state.table.with_requests(copies)
+    prepared = prepare(
+        table, state.routes, engine.service.objective, fixed_before=now + rules.FREEZE_S
+    )
+    base = state.instance.num_requests
+    found = [
+        (ins, k)
+        for k, w in enumerate(owners)
+        if (ins := best_insertion(prepared, base + k, vehicle=w)) is not None
+    ]
+    if not found:
+        return None
+    ins, k = min(found, key=lambda f: f[0].added_cost)
+    n = base + k
+    as_r = {2 * n: 2 * r, 2 * n + 1: 2 * r + 1}
+    requests = list(state.instance.requests)
+    requests[r] = replace(copies[k], id=promise.id)
+    state.instance = replace(state.instance, requests=tuple(requests))
+    state.table = StopTable.from_instance(state.instance, matrices=engine.days.matrix_lists)
+    stops = tuple(as_r.get(s, s) for s in ins.stops)
+    state.set_route(ins.vehicle, stops)
+    return replace(ins, stops=stops)
+
+
+def _where(engine: BookingEngine, state: DayState, w: int) -> int:
+    """The matrix row where vehicle ``w`` is: its last served stop, else its depot."""
+    served = _served_stops(engine, state, w)
+    last = [s for s in state.routes[w] if s in served]
+    return int(state.table.location[last[-1]]) if last else state.instance.vehicles[w].start_depot
+
+
+def _moved(state: DayState, r: int, ins: Insertion) -> Moved:
+    return Moved(
+        state.instance.requests[r].id,
+        state.instance.vehicles[ins.vehicle].id,
+        ins.service_start(2 * r),
+        ins.service_start(2 * r + 1),
+    )
 
 
 def _vehicle_index(engine: BookingEngine, vehicle_id: str) -> int:

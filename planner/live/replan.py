@@ -51,8 +51,6 @@ def pin(
     routes: Sequence[Sequence[int]],
     node_of: Sequence[int],
     events: Mapping[str, Sequence[VehicleEvent]],
-    *,
-    now_s: float | None = None,
 ) -> tuple[Instance, list[list[int]]]:
     """The day's model and routes as the vehicles' events leave them.
 
@@ -66,12 +64,7 @@ def pin(
         Matrix row -> network node (the events name stops by node).
     events
         Vehicle id -> its events of the day, in time order. Vehicles without events are
-        left as planned (unless ``now_s`` is given).
-    now_s
-        The clock, for moving bookings now: no vehicle is anywhere before it. A vehicle
-        that has served nothing yet leaves its depot at ``now_s`` at the earliest, and no
-        vehicle reaches its next stop before ``now_s`` plus the drive there. Offers need not
-        say it: their pickups are at least the booking lead time ahead.
+        left as planned.
 
     Returns
     -------
@@ -84,14 +77,10 @@ def pin(
     new_routes = [list(r) for r in routes]
     for v, vehicle in enumerate(instance.vehicles):
         own = events.get(vehicle.id, ())
-        if not routes[v]:
-            if now_s is not None and not own:
-                vehicles[v] = replace(vehicle, shift_start=max(vehicle.shift_start, now_s))
-            continue
-        if not own and now_s is None:
+        if not own or not routes[v]:
             continue
         new_routes[v], vehicles[v] = _pin_route(
-            instance, requests, vehicle, routes[v], node_of, own, now_s
+            instance, requests, vehicle, routes[v], node_of, own
         )
     return replace(instance, requests=tuple(requests), vehicles=tuple(vehicles)), new_routes
 
@@ -103,7 +92,6 @@ def _pin_route(
     route: Sequence[int],
     node_of: Sequence[int],
     events: Sequence[VehicleEvent],
-    now_s: float | None,
 ) -> tuple[list[int], Vehicle]:
     """Pin one vehicle's route; ``requests`` are updated in place."""
     stops = [_Stop(s // 2, s % 2 == 0) for s in route]
@@ -118,10 +106,6 @@ def _pin_route(
     )
     order = served + [k for k in range(len(stops)) if facts[k].arrived_s is None]
     held = held_until(events)
-    if now_s is not None:
-        held = now_s if held is None else max(held, now_s)
-        if not served:  # still at the depot
-            vehicle = replace(vehicle, shift_start=max(vehicle.shift_start, now_s))
 
     travel = instance.travel_times
     row, ready = vehicle.start_depot, vehicle.shift_start
