@@ -283,6 +283,7 @@ class Happened:
     arrived_s: float | None = None
     departed_s: float | None = None
     outcome: Outcome | None = None
+    outcome_s: float | None = None
 
     @property
     def done(self) -> bool:
@@ -329,7 +330,9 @@ def happened(
             at = where.get((e.booking, kind))
             if at is not None:
                 h = out[at]
-                out[at] = replace(h, outcome=e.kind, arrived_s=h.arrived_s or e.at_s)
+                out[at] = replace(
+                    h, outcome=e.kind, outcome_s=e.at_s, arrived_s=h.arrived_s or e.at_s
+                )
     return out
 
 

@@ -1,10 +1,9 @@
 """A vehicle's tasks: the stops of its plan, each with what the journal says is done.
 
-Booking events (boarded, no-show, dropped off) belong to the stop of their booking. Stop
-events (arrived, departed) name only a stop, and a bus may call at one stop several times a
-day, so they are matched to *visits* (runs of consecutive tasks at the same stop) in driving
-order: an arrival goes to the next visit at that stop that has none, a departure to the
-visit the bus arrived at last (or, if it never reported arriving, the next one at that stop).
+What the events say happened at each stop is read by the one reading the live state uses
+(:func:`planner.live.state.happened`): booking events belong to the stop of their booking;
+arrivals and departures, which name only a stop, go to the next run of consecutive tasks at
+that stop (one halt) that has none.
 """
 
 from __future__ import annotations
@@ -14,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner.booking.views import PlanStop, VehicleDay
-from planner.live.events import BOOKING_KINDS, STOP_KINDS, VehicleEvent
+from planner.live.events import VehicleEvent
+from planner.live.state import happened
 from planner.timefmt import hhmm
 
 #: The done-flags of a task, in the order the API shows them.
@@ -54,40 +54,12 @@ def vehicle_tasks(vehicle: VehicleDay | None, events: Sequence[VehicleEvent]) ->
     """
     if vehicle is None:
         return []
-    stops = vehicle.stops
-    done = [dict.fromkeys(DONE_KINDS) for _ in stops]
-    # visits: (stop id, first task, last task), in driving order
-    visits: list[tuple[int, int, int]] = []
-    for k, s in enumerate(stops):
-        if visits and visits[-1][0] == s.stop.id:
-            visits[-1] = (s.stop.id, visits[-1][1], k)
-        else:
-            visits.append((s.stop.id, k, k))
-    visit_times: list[dict[str, float]] = [{} for _ in visits]
-    last_arrival: int | None = None
-    for e in events:
-        if e.kind in BOOKING_KINDS:
-            for k, s in enumerate(stops):
-                if s.code == e.booking and _step_of(s, e.kind):
-                    done[k][e.kind] = e.at_s
-        elif e.kind in STOP_KINDS:
-            at = [v for v, visit in enumerate(visits) if visit[0] == e.stop_node]
-            if e.kind == "arrived":
-                v = next((v for v in at if "arrived" not in visit_times[v]), None)
-                last_arrival = v if v is not None else last_arrival
-            else:
-                current = last_arrival if last_arrival in at else None
-                v = current if current is not None else next(
-                    (v for v in at if "departed" not in visit_times[v]), None
-                )  # fmt: skip
-            if v is not None:
-                visit_times[v].setdefault(e.kind, e.at_s)
-    for (_, first, last), times in zip(visits, visit_times, strict=True):
-        for k in range(first, last + 1):
-            done[k].update({kind: t for kind, t in times.items()})
-    return [Task(k, s, d) for k, (s, d) in enumerate(zip(stops, done, strict=True))]
-
-
-def _step_of(stop: PlanStop, kind: str) -> bool:
-    """Whether a booking event of ``kind`` is done at ``stop`` (pickup or drop-off)."""
-    return (kind == "dropped_off") == (stop.kind == "dropoff")
+    refs = [(s.code, s.kind, s.stop.id) for s in vehicle.stops]
+    tasks = []
+    for k, (stop, h) in enumerate(zip(vehicle.stops, happened(refs, events), strict=True)):
+        done: dict[str, float | None] = dict.fromkeys(DONE_KINDS)
+        done["arrived"], done["departed"] = h.arrived_s, h.departed_s
+        if h.outcome is not None:
+            done[h.outcome] = h.outcome_s
+        tasks.append(Task(k, stop, done))
+    return tasks
