@@ -368,7 +368,9 @@ def _at_stop(
             events.append({"kind": "dropped_off", "at": arrived, "booking": code})
             leave = max(leave, arrived + boarding)
             continue
-        start = max(arrived, _seconds(task["window"][0]))
+        # as the driver app shows: not before the planned time (which keeps the ride-time
+        # promises of those already on board), nor before the window
+        start = max(arrived, _seconds(task["window"][0]), _seconds(task["service_start"]))
         if code in no_show:
             unlock = max(arrived + wait, start)
             events.append({"kind": "no_show", "at": unlock, "booking": code})
