@@ -152,7 +152,7 @@ def script_texts() -> dict[str, str]:
         "on_break": _("Pause seit %(time)s"),
         "on_shift": _("Schicht seit %(time)s"),
         "shift_ended": _("Schicht beendet %(time)s"),
-        "delay_sent": _("Verspätung von %(minutes)s min gemeldet"),
+        "delay_sent": _("Aufenthalt von %(minutes)s min gemeldet"),
         "breakdown_sent": _("Panne gemeldet %(time)s"),
         "log_in": _("Bitte neu anmelden, damit die Meldungen gesendet werden."),
         "plan_changed": _("Der Plan hat sich geändert."),

@@ -263,8 +263,8 @@ ENGLISH: dict[str, str] = {
     "Keine weiteren Halte.": "No more stops.",
     "Pause beginnen": "Start break",
     "Pause beenden": "End break",
-    "Verspätung in Minuten": "Delay in minutes",
-    "Verspätung melden": "Report delay",
+    "Aufgehalten: Minuten, bis es weitergeht": "Held up: minutes until you can drive on",
+    "Aufenthalt melden": "Report hold-up",
     "Panne melden": "Report breakdown",
     "Panne wirklich melden? Die Disposition verteilt Ihre Fahrgäste auf andere Fahrzeuge.": (
         "Really report a breakdown? Dispatch moves your riders to other vehicles."
@@ -279,7 +279,7 @@ ENGLISH: dict[str, str] = {
     "Pause seit %(time)s": "On break since %(time)s",
     "Schicht seit %(time)s": "On shift since %(time)s",
     "Schicht beendet %(time)s": "Shift ended %(time)s",
-    "Verspätung von %(minutes)s min gemeldet": "Delay of %(minutes)s min reported",
+    "Aufenthalt von %(minutes)s min gemeldet": "Hold-up of %(minutes)s min reported",
     "Panne gemeldet %(time)s": "Breakdown reported %(time)s",
     "Bitte neu anmelden, damit die Meldungen gesendet werden.": (
         "Please log in again so that the reports can be sent."

@@ -21,7 +21,7 @@ EventKind = Literal[
     "dropped_off",  # a booking's party got off
     "break_start",
     "break_end",
-    "delay",  # the driver reports a delay of ``minutes``
+    "delay",  # held up: the bus cannot drive on for ``minutes``
     "breakdown",  # the vehicle is out of service from ``at_s``
     "position",  # a fix from the device (``lat``, ``lon``, ``accuracy_m``)
 ]
@@ -59,7 +59,7 @@ class VehicleEvent:
     lat, lon, accuracy_m
         Where, if the device knew (always for ``position``).
     minutes
-        The reported delay, for ``delay``.
+        For ``delay``: how many minutes from ``at_s`` the bus is held up.
     """
 
     client_id: str

@@ -73,7 +73,9 @@ class EventIn(BaseModel):
     lat: Latitude | None = None
     lon: Longitude | None = None
     accuracy_m: Accuracy | None = None
-    minutes: int | None = Field(None, ge=0, le=24 * 60, description="a reported delay")
+    minutes: int | None = Field(
+        None, ge=0, le=24 * 60, description="delay: minutes the vehicle is held up from `at`"
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> EventIn:

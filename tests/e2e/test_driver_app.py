@@ -176,8 +176,8 @@ def test_offline_presses_are_kept_and_sent_exactly_once(
         "button", name="Eingestiegen"
     ).click()
     page.get_by_role("button", name="Pause beginnen").click()
-    page.get_by_label("Verspätung in Minuten").fill("12")
-    page.get_by_role("button", name="Verspätung melden").click()
+    page.get_by_label("Aufgehalten: Minuten, bis es weitergeht").fill("12")
+    page.get_by_role("button", name="Aufenthalt melden").click()
     # shown at once, and counted while they wait
     expect(here).to_contain_text("Eingestiegen 08:00")
     expect(page.locator("#outbox")).to_have_text("4 Meldungen warten auf Netz")

@@ -115,7 +115,7 @@ def test_the_stop_list_shows_riders_windows_load_and_navigation(
     # the buttons of the stop and of each booking
     for label in ("Angekommen", "Eingestiegen", "Nicht erschienen", "Ausgestiegen"):
         assert f">{label}</button>" in html
-    for label in ("Pause beginnen", "Verspätung melden", "Panne melden", "Schicht beenden"):
+    for label in ("Pause beginnen", "Aufenthalt melden", "Panne melden", "Schicht beenden"):
         assert label in html
     # the script's texts come from the catalogue, as a data block
     texts = re.search(r'<script type="application/json" id="driver-texts">(.*?)</script>', html)
