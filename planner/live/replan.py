@@ -130,7 +130,7 @@ def _pin_route(
             first_open = False
             start = max(arrival, earliest)
             r = _earliest(_widened(r, stop.pickup, start), stop.pickup, earliest)
-        if not stop.pickup:
+        if not stop.pickup and 2 * stop.request in starts:
             ride = start - starts[2 * stop.request] - r.pickup_service_time
             if ride > r.max_ride_time:
                 r = replace(r, max_ride_time=ride + SLACK_S)

@@ -305,17 +305,23 @@ def happened(
     where = {(code, kind): k for k, (code, kind, _) in enumerate(stops)}
 
     def run_at(node: int, open_: Callable[[Happened], bool]) -> list[int]:
-        for k, (_, _, at) in enumerate(stops):
-            if at == node and open_(out[k]):
+        def ok(k: int) -> bool:
+            return stops[k][2] == node and open_(out[k]) and reachable(k)
+
+        for k in range(len(stops)):
+            if ok(k):
                 run = [k]
-                while (
-                    run[-1] + 1 < len(stops)
-                    and stops[run[-1] + 1][2] == node
-                    and open_(out[run[-1] + 1])
-                ):
+                while run[-1] + 1 < len(stops) and ok(run[-1] + 1):
                     run.append(run[-1] + 1)
                 return run
         return []
+
+    def reachable(k: int) -> bool:
+        # a drop-off is served only after its rider boarded: an arrival at its stop for
+        # something else (a stop since removed, say a no-show's) is not its arrival
+        code, kind, _ = stops[k]
+        pickup = where.get((code, "pickup"))
+        return kind == "pickup" or pickup is None or out[pickup].outcome == "boarded"
 
     for e in events:
         if e.kind == "arrived" and e.stop_node is not None:

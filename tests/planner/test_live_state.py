@@ -181,3 +181,14 @@ def test_the_delay_is_against_what_the_rider_was_told() -> None:
     v = day.vehicle("BBG-1")
     assert v is not None and v.stops[0].start_s == 8 * H + 5 * MIN
     assert v.stops[0].delay_s == 5 * MIN and v.delay_s == 5 * MIN
+
+
+def test_an_arrival_never_serves_a_drop_off_before_its_rider_boarded() -> None:
+    # the bus arrives at Stop 3 (A's drop-off) before A boarded, for a stop since removed
+    # from the plan (a no-show's): that is not A's drop-off
+    events = [
+        event("arrived", 8 * H, 1, stop_node=3),
+        event("departed", 8 * H + MIN, 2, stop_node=3),
+    ]
+    v = live(events, now_s=8 * H + MIN)
+    assert [s.arrived_s for s in v.stops] == [None, None, None, None]
