@@ -51,6 +51,14 @@ def one_bus(make_engine: Callable[..., BookingEngine]) -> tuple[BookingEngine, s
     return engine, a, b
 
 
+@pytest.fixture
+def two_buses(make_engine: Callable[..., BookingEngine]) -> tuple[BookingEngine, str, str]:
+    engine = make_engine(2)
+    a = book(engine, trip(ANGER, EICHE, "08:00"), name="A")["code"]
+    b = book(engine, trip(BERG, DORF, "08:15"), name="B")["code"]
+    return engine, a, b
+
+
 def offered_windows(engine: BookingEngine, origin: int, dest: int, when: str) -> list[float]:
     result = engine.offer(trip(origin, dest, when), with_alternatives=False)
     return [o.window_start_s for o in result.offers]
@@ -80,12 +88,8 @@ def test_offers_start_from_where_the_bus_really_is(one_bus, clock: Clock) -> Non
     assert engine.validate_day(DAY) == []
 
 
-def test_a_breakdown_moves_bookings_with_their_promises(
-    make_engine: Callable[..., BookingEngine], clock: Clock
-) -> None:
-    engine = make_engine(2)
-    a = book(engine, trip(ANGER, EICHE, "08:00"), name="A")["code"]
-    b = book(engine, trip(BERG, DORF, "08:15"), name="B")["code"]
+def test_a_breakdown_moves_bookings_with_their_promises(two_buses, clock: Clock) -> None:
+    engine, a, b = two_buses
     broken = engine.booking(a).vehicle_id
     other = next(v.id for v in engine.service.fleet if v.id != broken)
     at(clock, "07:20")
@@ -193,11 +197,9 @@ def test_the_live_day_shows_the_late_bus_and_its_bookings_at_risk(one_bus, clock
 
 
 def test_a_booking_the_late_bus_would_fetch_late_moves_to_a_bus_that_keeps_its_promise(
-    make_engine: Callable[..., BookingEngine], clock: Clock
+    two_buses, clock: Clock
 ) -> None:
-    engine = make_engine(2)
-    a = book(engine, trip(ANGER, EICHE, "08:00"), name="A")["code"]
-    b = book(engine, trip(BERG, DORF, "08:15"), name="B")["code"]
+    engine, a, b = two_buses
     late = engine.booking(a).vehicle_id
     if engine.booking(b).vehicle_id != late:
         move_booking(engine, b, late)
