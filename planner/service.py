@@ -22,7 +22,12 @@ DEFAULT_SERVICE_FILE = Path(__file__).resolve().parent.parent / "fixtures/servic
 
 @dataclass(frozen=True, slots=True)
 class VehicleSpec:
-    """One bus of the fleet: its depot stop (by name), capacities and shift (s after midnight)."""
+    """One bus of the fleet in one shift: depot stop (by name), capacities, shift times.
+
+    A bus with several shifts a day (drivers change at the depot) is one entry per shift,
+    ``id`` naming the bus and the shift (``BBG-1-S2``) and ``bus`` the bus itself.
+    Times are seconds after midnight.
+    """
 
     id: str
     depot: str
@@ -31,6 +36,31 @@ class VehicleSpec:
     shift_start_s: int
     shift_end_s: int
     max_duty_s: int | None = None  # longest time from leaving the depot to returning
+    bus: str = ""  # the physical bus; empty: ``id``
+
+    @property
+    def bus_id(self) -> str:
+        """The bus this shift drives (the id of a bus with one shift)."""
+        return self.bus or self.id
+
+
+#: ArbZG §4: a break of at least 30 minutes after at most 6 hours of work.
+WORK_WITHOUT_BREAK_S = 6 * 3600
+
+
+def break_warnings(service: Service) -> list[str]:
+    """Shifts longer than the law allows without a break (breaks are not planned yet).
+
+    Split such shifts into several (``shift = [["05:30", "11:30"], ["11:30", "17:30"]]``):
+    drivers then change at the depot.
+    """
+    return [
+        f"{v.id}: a shift of {(v.shift_end_s - v.shift_start_s) / 3600:.1f} h; ArbZG §4 "
+        "needs a break after 6 h of work, and the planner does not place breaks: split the "
+        "shift into shifts of at most 6 h (drivers change at the depot)"
+        for v in service.fleet
+        if v.shift_end_s - v.shift_start_s > WORK_WITHOUT_BREAK_S
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,27 +249,49 @@ def _fleet(path: Path, entries: Any) -> tuple[VehicleSpec, ...]:
         r.only(FLEET_KEYS)
         base = r.get("id", str)
         count = r.number("count", int, 1, low=1, high=500)
-        shift = r.get("shift", list)
-        if len(shift) != 2:
-            raise ServiceFileError(r.field("shift"), "must be [start, end]")
-        start = parse_hhmm(shift[0], field=r.field("shift"))
-        end = parse_hhmm(shift[1], field=r.field("shift"))
-        if end <= start:
-            raise ServiceFileError(r.field("shift"), "must end after it starts")
+        shifts = _shifts(r.field("shift"), r.get("shift", list))
         seats = r.number("seats", int, None, low=1, high=100)
         places = r.number("wheelchair_places", int, 0, low=0, high=10)
         depot = r.get("depot", str)
         duty_s = None  # optional: no limit but the shift
         if "max_duty_min" in entry:
             duty_s = r.number("max_duty_min", int, None, low=10, high=24 * 60) * 60
-        ids = [base] if count == 1 else [f"{base}-{i}" for i in range(1, count + 1)]
-        vehicles += [VehicleSpec(i, depot, seats, places, start, end, duty_s) for i in ids]
+        buses = [base] if count == 1 else [f"{base}-{i}" for i in range(1, count + 1)]
+        for bus in buses:
+            if len(shifts) == 1:
+                vehicles.append(VehicleSpec(bus, depot, seats, places, *shifts[0], duty_s))
+                continue
+            vehicles += [
+                VehicleSpec(f"{bus}-S{j}", depot, seats, places, start, end, duty_s, bus)
+                for j, (start, end) in enumerate(shifts, start=1)
+            ]
     seen: set[str] = set()
     for v in vehicles:
         if v.id in seen:
             raise ServiceFileError(f"{path}:fleet", f"vehicle id {v.id!r} appears twice")
         seen.add(v.id)
     return tuple(vehicles)
+
+
+def _shifts(field: str, value: list[Any]) -> list[tuple[int, int]]:
+    """``["05:30", "23:30"]`` or ``[["05:30", "11:30"], ["11:30", "17:30"], ...]``.
+
+    A bus's shifts follow one another without overlap: each ends at the depot, where the
+    next driver takes over.
+    """
+    pairs = value if value and all(isinstance(p, list) for p in value) else [value]
+    shifts: list[tuple[int, int]] = []
+    for j, pair in enumerate(pairs):
+        where = field if len(pairs) == 1 else f"{field}[{j}]"
+        if len(pair) != 2:
+            raise ServiceFileError(where, "must be [start, end]")
+        start, end = (parse_hhmm(t, field=where) for t in pair)
+        if end <= start:
+            raise ServiceFileError(where, "must end after it starts")
+        if shifts and start < shifts[-1][1]:
+            raise ServiceFileError(where, "starts before the shift before it ends")
+        shifts.append((start, end))
+    return shifts
 
 
 def _timetable(r: _Reader) -> TimetableRule:

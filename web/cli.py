@@ -21,7 +21,7 @@ from planner.booking.privacy import RetentionJob
 from planner.cli import export, plan
 from planner.darp.bench_cli import bench
 from planner.scenarios.cli import scenarios
-from planner.service import load_service
+from planner.service import break_warnings, load_service
 from planner.store.db import ROLES, open_store
 from planner.world import WorldConfig, load_world, make_engine, open_engine
 from routing.cli import graph, route, user_errors
@@ -82,6 +82,8 @@ def serve(host: str, port: int, threads: int, workers: int, no_worker: bool) -> 
     """
     # a bad service file ends here (exit code 2), before the port is taken or a worker forked
     service = load_service(WorldConfig.from_env().service_file)
+    for warning in break_warnings(service):
+        log.warning("%s: %s", service.path, warning)
     # SIGTERM ends the server like Ctrl+C (waitress stops on SystemExit), so that the
     # finally paths below run and the background worker is stopped, never orphaned
     signal.signal(signal.SIGTERM, _exit_on_signal)

@@ -1,0 +1,70 @@
+"""Several shifts per bus: drivers change at the depot, and no shift runs into the next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from planner.booking import BookingEngine
+from planner.errors import ServiceFileError
+from planner.service import break_warnings, load_service
+from planner.store.db import open_store
+from tests.planner import test_booking as line
+from tests.planner.test_booking import ANGER, DAY, EICHE, HOF, book, hm, trip
+from tests.web.helpers import Clock
+
+catalog = line.catalog
+
+TWO_SHIFTS = 'shift = [["06:00", "09:00"], ["09:00", "20:00"]]'
+
+
+def service_file(tmp_path: Path, shift: str) -> Path:
+    text = line.SERVICE.format(count=1).replace('shift = ["06:00", "20:00"]', shift)
+    path = tmp_path / "service.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_bus_with_shifts_is_one_vehicle_per_shift(tmp_path: Path) -> None:
+    service = load_service(service_file(tmp_path, TWO_SHIFTS))
+    assert [(v.id, v.bus_id, v.shift_start_s, v.shift_end_s) for v in service.fleet] == [
+        ("BUS-S1", "BUS", hm("06:00"), hm("09:00")),
+        ("BUS-S2", "BUS", hm("09:00"), hm("20:00")),
+    ]
+    # the second shift is longer than 6 h without a planned break: the operator is told
+    assert [w.split(":")[0] for w in break_warnings(service)] == ["BUS-S2"]
+
+
+@pytest.mark.parametrize(
+    ("shift", "field", "reason"),
+    [
+        ('shift = [["06:00", "10:00"], ["09:00", "20:00"]]', "fleet[0].shift[1]", "before"),
+        ('shift = [["06:00", "10:00"], ["11:00"]]', "fleet[0].shift[1]", "[start, end]"),
+        ('shift = [["10:00", "06:00"]]', "fleet[0].shift", "end after"),
+    ],
+)
+def test_overlapping_or_broken_shifts_are_refused_by_field(
+    tmp_path: Path, shift: str, field: str, reason: str
+) -> None:
+    with pytest.raises(ServiceFileError) as refused:
+        load_service(service_file(tmp_path, shift))
+    assert refused.value.field.endswith(field) and reason in refused.value.reason
+
+
+def test_no_ride_runs_into_the_next_shift(catalog, tmp_path: Path, clock: Clock) -> None:
+    service = load_service(service_file(tmp_path, TWO_SHIFTS))
+    engine = BookingEngine(
+        service, catalog, open_store(f"sqlite:///{tmp_path / 'db.sqlite3'}"), clock=clock
+    )
+    # Anger 08:30 -> Eiche (35 min) and back to Hof (40 min) ends at 09:46: the first shift
+    # must be back at the depot by 09:00, the second starts there at 09:00
+    late = engine.offer(trip(ANGER, EICHE, "08:30"), with_alternatives=False)
+    assert [o.window_start_s for o in late.offers if o.window_start_s == hm("08:30")] == []
+    early = book(engine, trip(ANGER, EICHE, "07:00"))
+    assert engine.booking(early["code"]).vehicle_id == "BUS-S1"
+    after = book(engine, trip(HOF, EICHE, "09:30"))
+    assert engine.booking(after["code"]).vehicle_id == "BUS-S2"
+    plan = engine.day_plan(DAY)
+    assert {v.vehicle_id: v.return_s <= hm("09:00") for v in plan.vehicles}["BUS-S1"]
+    assert engine.validate_day(DAY) == []
