@@ -273,6 +273,12 @@ def texts(html: str) -> dict[str, str]:
     return json.loads(found.group(1))
 
 
+def shown(html: str, texts: set[str]) -> list[str]:
+    """Which of ``texts`` (longer than 5 characters) stand as an element's text in ``html``."""
+    visible = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    return [t for t in texts if len(t) > 5 and re.search(rf">\s*{re.escape(t)}\s*<", visible)]
+
+
 def test_the_live_page_in_german_then_english(
     client: FlaskClient, late_bus: tuple[dict, dict]
 ) -> None:
@@ -285,10 +291,7 @@ def test_the_live_page_in_german_then_english(
     data = json.loads(re.search(r'id="live-data">(.*?)</script>', html, flags=re.S).group(1))
     assert data["at_risk"][0]["code"] == otto["code"]
     # no English on the German page, and the script's texts are the catalogue's German
-    visible = re.sub(r"<script.*?</script>", "", html, flags=re.S)
-    english = [en for de, en in ENGLISH.items()
-               if de != en and len(en) > 5 and re.search(rf">\s*{re.escape(en)}\s*<", visible)]  # fmt: skip
-    assert english == []
+    assert shown(html, {en for de, en in ENGLISH.items() if de != en}) == []
     assert set(texts(html).values()) <= set(ENGLISH)
     assert texts(html)["late_pickup"] == "Abholung nach dem zugesagten Fenster"
     # English on request
@@ -297,9 +300,6 @@ def test_the_live_page_in_german_then_english(
     html = client.get(f"/dispatch/live?day={DAY}", headers=DISPATCHER).get_data(as_text=True)
     assert "Live view Wednesday, 2 December 2026" in html and "Bookings at risk" in html
     assert texts(html)["late_pickup"] == "pickup after the promised window"
-    visible = re.sub(r"<script.*?</script>", "", html, flags=re.S)
-    german = [de for de, en in ENGLISH.items()
-              if de != en and len(de) > 5 and re.search(rf">\s*{re.escape(de)}\s*<", visible)]  # fmt: skip
-    assert german == []
+    assert shown(html, {de for de, en in ENGLISH.items() if de != en}) == []
     bad = client.get("/dispatch/live?day=morgen", headers=DISPATCHER)
     assert bad.status_code == 400
