@@ -181,3 +181,11 @@ def test_the_delay_is_against_what_the_rider_was_told() -> None:
     v = day.vehicle("BBG-1")
     assert v is not None and v.stops[0].start_s == 8 * H + 5 * MIN
     assert v.stops[0].delay_s == 5 * MIN and v.delay_s == 5 * MIN
+
+
+def test_a_bus_that_has_not_left_its_depot_leaves_no_earlier_than_now() -> None:
+    # the plan had it leave at 08:00; at 08:20 nothing has been heard of it
+    v = live([], now_s=8 * H + 20 * MIN)
+    assert v.status == "not_started"
+    assert v.stops[0].start_s == 8 * H + 25 * MIN  # now + 5 min to node 1, past A's window
+    assert v.stops[0].risk == "late_pickup"

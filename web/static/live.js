@@ -28,6 +28,10 @@
     return minutes > 0 ? fmt(T.delay, { minutes: "+" + minutes }) : T.on_time;
   }
 
+  function vehicleDelay(v) {
+    return v.status === "out_of_service" ? T.out_of_service : v.status === "finished" ? "–" : delayText(v.delay_min);
+  }
+
   function riskText(risk) {
     return risk === "out_of_service" ? T.out_of_service_risk : T[risk];
   }
@@ -58,12 +62,12 @@
       const here = [v.position.lat, v.position.lon];
       const late = risky.has(v.vehicle) || v.delay_min >= 5;
       const colour = v.status === "out_of_service" || late ? "#a1001a" : "#00507a";
-      const label = fmt(T.vehicle_label, { vehicle: v.vehicle, delay: delayText(v.delay_min) });
+      const label = fmt(T.vehicle_label, { vehicle: v.vehicle, delay: vehicleDelay(v) });
       const marker = L.circleMarker(here, {
         radius: 9, weight: 3, color: colour, fillColor: colour, fillOpacity: 0.9,
       });
       marker.bindTooltip(el("span", { text: label }), {
-        permanent: true, direction: "right", offset: [10, 0], className: "vehicle-label",
+        permanent: true, direction: "auto", offset: [10, 0], className: "vehicle-label",
       });
       marker.addTo(layer);
       const markerEl = marker.getElement && marker.getElement();
@@ -105,7 +109,7 @@
       const cells = [
         el("th", { scope: "row", text: v.vehicle }),
         el("td", { text: T[v.status] + (v.out_of_service_since ? " " + v.out_of_service_since : "") }),
-        el("td", { text: delayText(v.delay_min), class: v.delay_min >= 5 ? "late" : null }),
+        el("td", { text: vehicleDelay(v), class: v.delay_min >= 5 ? "late" : null }),
         el("td", { text: String(v.on_board) }),
         el("td", { text: nextText(v.next) }),
         el("td", { text: v.position ? fmt(T.position_at, { time: v.position.at }) : T.no_position }),
