@@ -7,16 +7,13 @@ day now; taking a vehicle out of service and moving a booking go through
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
 
-from planner.booking import BookingEngine, wire
+from planner.booking import wire
 from planner.booking.disruption import move_booking, take_out_of_service
-from planner.live.monitor import day_live, live_json
+from planner.live.monitor import clock_of, day_live, live_json
 from planner.live.wire import MoveTo, OutOfService
-from planner.timefmt import DAY_S
 from web.api import body, json_api
 from web.auth import role_required
 from web.services import services
@@ -39,14 +36,9 @@ def out_of_service(day: str, vehicle_id: str) -> ResponseReturnValue:
     engine = services().engine
     when = wire.parse_day(day, field="day")
     since = body(OutOfService, optional=True).since
-    since_s = since if since is not None else _now_within(engine, when)
+    since_s = since if since is not None else clock_of(engine, when)
     result = take_out_of_service(engine, when, vehicle_id, since_s, by=g.user.name)
     return jsonify(result.to_json())
-
-
-def _now_within(engine: BookingEngine, day: date) -> float:
-    """Now in seconds of ``day``, held to the day (a day ahead starts at 00:00)."""
-    return min(max(engine.now_s(day), 0.0), float(DAY_S))
 
 
 @bp.post("/bookings/<code>/move")

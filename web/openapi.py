@@ -285,7 +285,10 @@ class LiveDay(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int
-    now: str = HHMM
+    now: str = Field(
+        pattern=r"^[0-9]{2}:[0-9]{2}$",
+        description="the clock, held to the day: 00:00 for a day ahead, 47:59 for one past",
+    )
     vehicles: list[LiveVehicle]
     at_risk: list[AtRisk] = Field(description="earliest first")
 

@@ -97,6 +97,10 @@ def test_the_live_api_is_for_dispatchers_and_names_a_bad_day(client: FlaskClient
     assert client.get(f"/api/v1/live/{DAY}", headers=ANALYST).status_code == 403
     bad = client.get("/api/v1/live/2026-13-01", headers=DISPATCHER)
     assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "day"
+    # another day than today: "now" stays a time of that day
+    past = client.get("/api/v1/live/2000-01-01", headers=DISPATCHER).get_json()
+    ahead = client.get("/api/v1/live/2100-01-01", headers=DISPATCHER).get_json()
+    assert (past["now"], ahead["now"]) == ("47:59", "00:00")
 
 
 def test_out_of_service_moves_or_lists_every_booking(
