@@ -10,7 +10,19 @@ from flask import Flask, Response, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
 from planner.booking import BookingEngine
-from web import api, auth, dispatch, driver, i18n, limits, resident, services, vehicles
+from web import (
+    api,
+    auth,
+    dispatch,
+    driver,
+    i18n,
+    limits,
+    live,
+    realtime,
+    resident,
+    services,
+    vehicles,
+)
 from web.config import AppConfig
 
 log = logging.getLogger(__name__)
@@ -46,10 +58,12 @@ def create_app(config: AppConfig | None = None, *, engine: BookingEngine | None 
     # cookie-authenticated changes are checked by ``auth.guard_api_changes`` instead
     csrf.exempt(api.bp)
     csrf.exempt(vehicles.bp)
+    csrf.exempt(live.bp)
     i18n.init_app(app)
     limits.init_app(app, config)
     auth.init_app(app)
-    for blueprint in (resident.bp, dispatch.bp, driver.bp, api.bp, vehicles.bp):
+    for blueprint in (resident.bp, dispatch.bp, driver.bp, api.bp, vehicles.bp, live.bp,
+                      realtime.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     app.add_url_rule("/vendor/leaflet/<path:filename>", "leaflet", _leaflet_file)
     app.after_request(_security_headers)

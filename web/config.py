@@ -28,6 +28,8 @@ OFFER_LIMIT = RateLimit(30, 60)
 #: Anonymous booking lookups and cancellations by code per address: a rider checks one
 #: code; the limit makes guessing codes hopeless.
 LOOKUP_LIMIT = RateLimit(10, 60)
+#: Anonymous GTFS-Realtime requests per address: a journey planner polls every 10-30 s.
+FEED_LIMIT = RateLimit(60, 60)
 
 
 #: Where scenario batches are, unless ``RUFBUS_SCENARIO_DIR`` says otherwise.
@@ -55,9 +57,10 @@ class AppConfig:
         ``RUFBUS_SCENARIO_DIR``: folder of scenario batches shown to analysts.
     testing
         Flask's testing mode.
-    login_limit, offer_limit, lookup_limit
+    login_limit, offer_limit, lookup_limit, feed_limit
         Rate limits per client address (dispatchers are not throttled);
-        ``RUFBUS_OFFERS_PER_MINUTE`` and ``RUFBUS_LOOKUPS_PER_MINUTE`` set the last two.
+        ``RUFBUS_OFFERS_PER_MINUTE``, ``RUFBUS_LOOKUPS_PER_MINUTE`` and
+        ``RUFBUS_FEEDS_PER_MINUTE`` set the last three.
     trusted_proxies
         ``RUFBUS_TRUSTED_PROXIES``: how many reverse proxies in front of the app set
         ``X-Forwarded-For``/``-Proto``/``-Host``; their values are trusted so that limits
@@ -73,6 +76,7 @@ class AppConfig:
     login_limit: RateLimit = LOGIN_LIMIT
     offer_limit: RateLimit = OFFER_LIMIT
     lookup_limit: RateLimit = LOOKUP_LIMIT
+    feed_limit: RateLimit = FEED_LIMIT
     trusted_proxies: int = 0
 
     @classmethod
@@ -87,6 +91,7 @@ class AppConfig:
             lookup_limit=RateLimit(
                 _count(env, "RUFBUS_LOOKUPS_PER_MINUTE", LOOKUP_LIMIT.count), 60
             ),
+            feed_limit=RateLimit(_count(env, "RUFBUS_FEEDS_PER_MINUTE", FEED_LIMIT.count), 60),
             trusted_proxies=_count(env, "RUFBUS_TRUSTED_PROXIES", 0, minimum=0),
         )
 

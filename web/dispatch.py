@@ -1,4 +1,4 @@
-"""Pages for dispatchers: the day view, phone bookings, re-optimisation, driver manifests."""
+"""Pages for dispatchers: day and live views, phone bookings, re-optimisation, manifests."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import generate_csrf
 
 from planner.booking import booking_json, wire
 from planner.booking.privacy import StillBookedError, erase_rider, export_rider, is_erased
@@ -28,10 +29,12 @@ from planner.booking.views import PlanStop, VehicleDay
 from planner.errors import BookingError, ConflictError, NotFoundError, PlannerError
 from planner.export.csvsafe import csv_text
 from planner.export.plan import plan_geojson
+from planner.live.monitor import day_live, live_json
 from planner.store.db import Booking
 from planner.timefmt import hhmm, whole_minute
 from web.auth import role_required
 from web.forms import confirm_from_form, form_defaults
+from web.i18n import current_language
 from web.i18n import gettext as _
 from web.resident import STATUS, handle_offers, render_form, today
 from web.services import services
@@ -56,15 +59,15 @@ GANTT_FIRST_HOUR, GANTT_LAST_HOUR = 5, 24
 GANTT_LABEL_W, GANTT_HOUR_W, GANTT_ROW_H = 70, 40, 26
 
 
-def chosen_day() -> date:
-    """The day the page asks for (``date``), today if none; a 400 if it is no date."""
-    text = request.values.get("date", "")
+def chosen_day(name: str = "date") -> date:
+    """The day the page asks for (parameter ``name``), today if none; a 400 if it is no date."""
+    text = request.values.get(name, "")
     if not text:
         return today()
     try:
-        return wire.parse_day(text)
+        return wire.parse_day(text, field=name)
     except BookingError as exc:
-        abort(400, f"date: {exc.reason}")
+        abort(400, f"{name}: {exc.reason}")
 
 
 def kpi_rows(kpis: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -128,6 +131,100 @@ def day() -> ResponseReturnValue:
         plan=plan,
         kpis=kpi_rows(plan.kpis),
         gantt=gantt(plan.vehicles),
+    )
+
+
+#: How often the live view asks for news (seconds); ``?poll=`` may set 1 to 300 (tests).
+LIVE_POLL_S = 15
+
+
+def live_texts() -> dict[str, str]:
+    """What ``live.js`` shows, in the reader's language (the script has no texts of its own)."""
+    return {
+        "not_started": _("noch nicht unterwegs"),
+        "on_route": _("unterwegs"),
+        "on_break": _("in Pause"),
+        "out_of_service": _("außer Dienst"),
+        "finished": _("Dienst beendet"),
+        "late_pickup": _("Abholung nach dem zugesagten Fenster"),
+        "ride_promise": _("Fahrtzeit länger als zugesagt"),
+        "late_dropoff": _("Ankunft nach der zugesagten Zeit"),
+        "out_of_service_risk": _("Fahrzeug außer Dienst"),
+        "pickup": _("Einstieg"),
+        "dropoff": _("Ausstieg"),
+        "no_position": _("keine Position"),
+        "position_at": _("Position von %(time)s"),
+        "delay": _("%(minutes)s min"),
+        "on_time": _("pünktlich"),
+        "no_risk": _("Keine Buchung gefährdet."),
+        "updated": _("Aktualisiert %(clock)s, Lage um %(time)s Uhr"),
+        "update_failed": _("Aktualisierung fehlgeschlagen; neuer Versuch in %(seconds)s s."),
+        "window": _("Fenster %(from)s–%(to)s"),
+        "estimate": _("erwartet %(time)s"),
+        "move": _("Auf Fahrzeug verschieben"),
+        "move_to": _("Neues Fahrzeug für %(code)s"),
+        "moved": _(
+            "%(code)s fährt jetzt mit %(vehicle)s: Abholung etwa %(pickup)s, "
+            "Ankunft etwa %(arrival)s."
+        ),  # fmt: skip
+        "move_refused": _(
+            "Nicht verschoben: %(vehicle)s kann die Fahrt nicht übernehmen, "
+            "ohne eine Zusage zu brechen."
+        ),  # fmt: skip
+        "boarded_already": _(
+            "Nicht verschoben: Der Fahrgast ist schon eingestiegen oder die "
+            "Buchung ist nicht mehr bestätigt."
+        ),  # fmt: skip
+        "failed": _("Fehler: %(message)s"),
+        "take_out": _("Außer Dienst nehmen"),
+        "confirm_out": _(
+            "%(vehicle)s ab %(time)s Uhr außer Dienst nehmen? Seine Fahrten "
+            "werden auf andere Fahrzeuge verteilt, wo jede Zusage hält."
+        ),  # fmt: skip
+        "yes_out": _("Ja, außer Dienst nehmen"),
+        "cancel": _("Abbrechen"),
+        "result_title": _("%(vehicle)s ist seit %(time)s Uhr außer Dienst"),
+        "moved_list": _("Umverteilt"),
+        "moved_item": _("%(code)s → %(vehicle)s, Abholung etwa %(pickup)s"),
+        "none_moved": _("Keine Fahrt umverteilt."),
+        "stranded_list": _("Bitte anrufen"),
+        "stranded_none": _("Niemand muss angerufen werden."),
+        "on_board": _("sitzt im Fahrzeug"),
+        "alternatives": _("mögliche Zeiten: %(times)s"),
+        "no_alternatives": _("keine andere Zeit möglich"),
+        "close": _("Schließen"),
+        "vehicle_label": _("%(vehicle)s, %(delay)s"),
+        "next_stop": _("nächster Halt von %(vehicle)s: %(stop)s"),
+    }
+
+
+@bp.get("/live")
+@role_required("dispatcher")
+def live() -> ResponseReturnValue:
+    """The day as it is happening: the map, the vehicles and the bookings at risk.
+
+    The page carries the live JSON of its first moment; ``static/live.js`` draws it and
+    polls ``GET /api/v1/live/<day>`` for news.
+    """
+    when = chosen_day("day")
+    engine = services().engine
+    poll = request.args.get("poll", type=int) or LIVE_POLL_S
+    config = {
+        "day": when.isoformat(),
+        "api": url_for("live.live", day=when.isoformat()),
+        "move": "/api/v1/bookings/{code}/move",
+        "out_of_service": f"/api/v1/plans/{when.isoformat()}/vehicles/{{vehicle}}/out-of-service",
+        "csrf": generate_csrf(),
+        "poll_ms": 1000 * min(max(poll, 1), 300),
+        "vehicles": [v.id for v in engine.service.fleet],
+        "lang": current_language(),
+    }
+    return render_template(
+        "dispatch/live.html",
+        day=when.isoformat(),
+        config=config,
+        texts=live_texts(),
+        live=live_json(day_live(engine, when)),
     )
 
 

@@ -287,6 +287,76 @@ ENGLISH: dict[str, str] = {
     "Der Plan hat sich geändert.": "The plan has changed.",
     "Ohne Netz: Liste von %(time)s": "No network: list as of %(time)s",
     "Standort nicht verfügbar": "Location not available",
+    # the dispatcher's live view (dispatch/live.html, static/live.js)
+    "Live-Lage": "Live view",
+    "Die Live-Lage braucht JavaScript.": "The live view needs JavaScript.",
+    "Schließen": "Close",
+    "Gefährdete Buchungen": "Bookings at risk",
+    "Karte der Fahrzeuge": "Map of the vehicles",
+    "Kreis: Fahrzeug an seiner letzten Position, mit Verspätung. Ring: sein nächster Halt.": (
+        "Dot: a vehicle at its last position, with its delay. Ring: its next stop."
+    ),
+    "Fahrzeuge": "Vehicles",
+    "ab (Uhrzeit)": "from (time)",
+    "Ja, außer Dienst nehmen": "Yes, take it out of service",
+    "Verspätung": "Delay",
+    "An Bord": "On board",
+    "Nächster Halt": "Next stop",
+    "Position": "Position",
+    "noch nicht unterwegs": "not started",
+    "unterwegs": "on the road",
+    "in Pause": "on a break",
+    "außer Dienst": "out of service",
+    "Dienst beendet": "finished",
+    "Abholung nach dem zugesagten Fenster": "pickup after the promised window",
+    "Fahrtzeit länger als zugesagt": "ride longer than promised",
+    "Ankunft nach der zugesagten Zeit": "arrival after the promised time",
+    "Fahrzeug außer Dienst": "vehicle out of service",
+    "keine Position": "no position",
+    "Position von %(time)s": "position of %(time)s",
+    "%(minutes)s min": "%(minutes)s min",
+    "pünktlich": "on time",
+    "Keine Buchung gefährdet.": "No booking at risk.",
+    "Aktualisiert %(clock)s, Lage um %(time)s Uhr": "Updated %(clock)s, state at %(time)s",
+    "Aktualisierung fehlgeschlagen; neuer Versuch in %(seconds)s s.": (
+        "Update failed; trying again in %(seconds)s s."
+    ),
+    "Fenster %(from)s–%(to)s": "window %(from)s–%(to)s",
+    "erwartet %(time)s": "expected %(time)s",
+    "Auf Fahrzeug verschieben": "Move to vehicle",
+    "Neues Fahrzeug für %(code)s": "New vehicle for %(code)s",
+    "%(code)s fährt jetzt mit %(vehicle)s: Abholung etwa %(pickup)s, Ankunft etwa %(arrival)s.": (
+        "%(code)s now rides with %(vehicle)s: pickup about %(pickup)s, arrival about %(arrival)s."
+    ),
+    "Nicht verschoben: %(vehicle)s kann die Fahrt nicht übernehmen, ohne eine Zusage zu brechen.": (
+        "Not moved: %(vehicle)s cannot take the ride without breaking a promise."
+    ),
+    "Nicht verschoben: Der Fahrgast ist schon eingestiegen oder die Buchung ist nicht mehr "
+    "bestätigt.": (
+        "Not moved: the rider has boarded already, or the booking is no longer confirmed."
+    ),
+    "Fehler: %(message)s": "Error: %(message)s",
+    "Außer Dienst nehmen": "Take out of service",
+    "%(vehicle)s ab %(time)s Uhr außer Dienst nehmen? Seine Fahrten werden auf andere Fahrzeuge "
+    "verteilt, wo jede Zusage hält.": (
+        "Take %(vehicle)s out of service from %(time)s? Its rides move to other vehicles "
+        "wherever every promise holds."
+    ),
+    "%(vehicle)s ist seit %(time)s Uhr außer Dienst": (
+        "%(vehicle)s is out of service since %(time)s"
+    ),
+    "Umverteilt": "Moved",
+    "%(code)s → %(vehicle)s, Abholung etwa %(pickup)s": (
+        "%(code)s → %(vehicle)s, pickup about %(pickup)s"
+    ),
+    "Keine Fahrt umverteilt.": "No ride moved.",
+    "Bitte anrufen": "Please call",
+    "Niemand muss angerufen werden.": "Nobody needs a call.",
+    "sitzt im Fahrzeug": "is on board the vehicle",
+    "mögliche Zeiten: %(times)s": "possible times: %(times)s",
+    "keine andere Zeit möglich": "no other time possible",
+    "%(vehicle)s, %(delay)s": "%(vehicle)s, %(delay)s",
+    "nächster Halt von %(vehicle)s: %(stop)s": "next stop of %(vehicle)s: %(stop)s",
 }
 
 

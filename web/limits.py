@@ -1,7 +1,7 @@
 """Rate limits per client address.
 
-One sliding-window limiter, used for failed logins and to throttle anonymous offer searches
-and booking lookups.
+One sliding-window limiter, used for failed logins and to throttle anonymous offer searches,
+booking lookups and GTFS-Realtime feed requests.
 
 Over a limit, the client gets 429 with ``Retry-After``: a JSON error in the API
 (``{"error": {"field": ..., "message": ...}}``), a page in the rider's language else.
@@ -101,7 +101,7 @@ class RateLimiter:
 
 
 #: The app's limiters by purpose.
-PURPOSES = ("login", "offers", "lookups")
+PURPOSES = ("login", "offers", "lookups", "feeds")
 #: What a throttled client reads (German source text; ``web.i18n`` translates it).
 TOO_MANY_REQUESTS = "Zu viele Anfragen von Ihrer Adresse."
 
@@ -115,6 +115,7 @@ def init_app(app: Flask, config: AppConfig) -> None:
         "login": RateLimiter(config.login_limit),
         "offers": RateLimiter(config.offer_limit),
         "lookups": RateLimiter(config.lookup_limit),
+        "feeds": RateLimiter(config.feed_limit),
     }
     if config.trusted_proxies:
         n = config.trusted_proxies

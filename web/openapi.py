@@ -227,6 +227,106 @@ class EventAnswer(BaseModel):
     rejected: list[EventRejection]
 
 
+Risk = Literal["late_pickup", "ride_promise", "late_dropoff", "out_of_service"]
+
+
+class LiveStop(BaseModel):
+    """A stop of a vehicle's day now: its promise, its estimate, what is at risk."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    kind: Literal["pickup", "dropoff"]
+    stop: Stop
+    window: list[str] = Field(min_length=2, max_length=2, description="the pickup window")
+    estimate: str | None = Field(
+        description="HH:MM when boarding or alighting starts (reported or estimated); null "
+        "if the stop will not be served"
+    )
+    delay_min: int | None = Field(description="minutes later than the rider was told")
+    risk: Risk | None = Field(description="the promise the estimate breaks, if any")
+
+
+class LivePosition(BaseModel):
+    """The vehicle's last position fix."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float
+    lon: float
+    at: str = HHMM
+
+
+class LiveVehicle(BaseModel):
+    """One vehicle as it is happening (:func:`planner.live.monitor.live_json`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vehicle: str
+    status: Literal["not_started", "on_route", "on_break", "out_of_service", "finished"]
+    delay_min: int = Field(description="estimated delay at the next stop")
+    position: LivePosition | None
+    on_board: int = Field(description="bookings on board now")
+    next: LiveStop | None
+    out_of_service_since: str | None
+
+
+class AtRisk(LiveStop):
+    """A stop whose estimate breaks a promise, with the rider to call."""
+
+    vehicle: str
+    rider: str
+    phone: str
+
+
+class LiveDay(BaseModel):
+    """The day as it is happening, at ``now``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    now: str = Field(
+        pattern=r"^[0-9]{2}:[0-9]{2}$",
+        description="the clock, held to the day: 00:00 for a day ahead, 47:59 for one past",
+    )
+    vehicles: list[LiveVehicle]
+    at_risk: list[AtRisk] = Field(description="earliest first")
+
+
+class Moved(BaseModel):
+    """A booking now on another vehicle, with its new estimated times."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    vehicle: str
+    estimated_pickup: str = HHMM
+    estimated_arrival: str = HHMM
+
+
+class Stranded(BaseModel):
+    """A booking no vehicle can take with its promises: call the rider."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    rider: str
+    phone: str
+    on_board: bool = Field(description="the rider sits in the vehicle out of service")
+    alternatives: list[str] = Field(description="wish times (HH:MM) that would fit now")
+
+
+class Disruption(BaseModel):
+    """What taking a vehicle out of service did: bookings moved, riders to call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vehicle: str
+    since: str = HHMM
+    moved: list[Moved]
+    stranded: list[Stranded]
+
+
 class Report(BaseModel):
     """A dispatcher's report (KPIs, optimisation result)."""
 
@@ -240,6 +340,8 @@ REQUESTS: tuple[type[BaseModel], ...] = (
     wire.OptimizeOptions,
     live_wire.EventBatch,
     live_wire.PositionBatch,
+    live_wire.OutOfService,
+    live_wire.MoveTo,
 )
 RESPONSES: tuple[type[BaseModel], ...] = (
     Error,
@@ -251,6 +353,9 @@ RESPONSES: tuple[type[BaseModel], ...] = (
     DayPlan,
     VehicleTasks,
     EventAnswer,
+    LiveDay,
+    Disruption,
+    Moved,
     Report,
 )
 
@@ -385,6 +490,16 @@ def openapi_spec() -> dict[str, Any]:
                     staff=True,
                 ),
             },
+            "/bookings/{code}/move": {
+                "parameters": code,
+                "post": _operation(
+                    "Move a booking to another vehicle if every promise still holds (dispatcher)",
+                    (200, "the booking's new vehicle and times", Moved),
+                    (404, 409),
+                    staff=True,
+                    body=live_wire.MoveTo,
+                ),
+            },
             "/plans/{day}": {
                 "parameters": day,
                 "get": _operation(
@@ -403,6 +518,28 @@ def openapi_spec() -> dict[str, Any]:
                     staff=True,
                     body=wire.OptimizeOptions,
                     body_required=False,
+                ),
+            },
+            "/plans/{day}/vehicles/{vehicle_id}/out-of-service": {
+                "parameters": day + vehicle,
+                "post": _operation(
+                    "Take a vehicle out of service from a time (default now): its bookings "
+                    "move where every promise holds, the rest are listed (dispatcher)",
+                    (200, "the bookings moved and the riders to call", Disruption),
+                    (400, 404),
+                    staff=True,
+                    body=live_wire.OutOfService,
+                    body_required=False,
+                ),
+            },
+            "/live/{day}": {
+                "parameters": day,
+                "get": _operation(
+                    "The day as it is happening: vehicles, delays, positions, bookings at "
+                    "risk (dispatcher)",
+                    (200, "the live day", LiveDay),
+                    (400,),
+                    staff=True,
                 ),
             },
             "/kpis/{day}": {

@@ -167,13 +167,23 @@ def plan_csv(plan: DayPlan) -> str:
     return csv_text(PLAN_CSV_COLUMNS, rows)
 
 
-def _first_stop_id(catalog: StopCatalog, node: int) -> str:
+def gtfs_stop_id(catalog: StopCatalog, node: int) -> str:
+    """The GTFS stop id of a node: the first of the feed's platforms there, else ``node-<id>``.
+
+    The plan's GTFS export and the GTFS-Realtime feeds (:mod:`planner.export.gtfs_rt`) both
+    name stops so.
+    """
     ids = catalog.network.graph.nodes[node].get("stop_ids") or f"node-{node}"
     return str(ids).split(";")[0]
 
 
+def trip_id(day: date, vehicle_id: str) -> str:
+    """The GTFS trip id of a vehicle's day (``20261202-BBG-1``), in exports and live feeds."""
+    return f"{day:%Y%m%d}-{vehicle_id}"
+
+
 def _trip_stop_times(
-    trip_id: str, vehicle: VehicleDay, depot: int, catalog: StopCatalog
+    trip: str, vehicle: VehicleDay, depot: int, catalog: StopCatalog
 ) -> list[dict[str, Any]]:
     """A vehicle's stop times, depot to depot; visits of one stop in a row become one.
 
@@ -193,9 +203,9 @@ def _trip_stop_times(
         else:
             merged.append((node, arrival, departure, {kind}))
     return [
-        {"trip_id": trip_id, "arrival_time": hhmmss(arrival),
+        {"trip_id": trip, "arrival_time": hhmmss(arrival),
          "departure_time": hhmmss(max(arrival, departure)),
-         "stop_id": _first_stop_id(catalog, node), "stop_sequence": seq,
+         "stop_id": gtfs_stop_id(catalog, node), "stop_sequence": seq,
          "pickup_type": 0 if "pickup" in kinds else 1,
          "drop_off_type": 0 if "dropoff" in kinds else 1, "timepoint": 0}
         for seq, (node, arrival, departure, kinds) in enumerate(merged, start=1)
@@ -221,15 +231,15 @@ def plan_gtfs_tables(
     for vehicle in plan.vehicles:
         if not vehicle.stops:
             continue
-        trip_id = f"{day:%Y%m%d}-{vehicle.vehicle_id}"
-        stop_times += _trip_stop_times(trip_id, vehicle, depots[vehicle.vehicle_id], catalog)
-        trips.append({"route_id": ROUTE_ID, "service_id": service_id, "trip_id": trip_id,
+        trip = trip_id(day, vehicle.vehicle_id)
+        stop_times += _trip_stop_times(trip, vehicle, depots[vehicle.vehicle_id], catalog)
+        trips.append({"route_id": ROUTE_ID, "service_id": service_id, "trip_id": trip,
                       "trip_short_name": vehicle.vehicle_id})  # fmt: skip
     url = require_agency_url(service, agency_url)
     nodes = {depots[v.vehicle_id] for v in plan.vehicles if v.stops}
     nodes |= {s.stop.id for _, s in plan.stops()}
     stops = platform_stops(catalog, sorted(nodes))
-    stops = stops[stops["stop_id"].isin({_first_stop_id(catalog, n) for n in nodes})]
+    stops = stops[stops["stop_id"].isin({gtfs_stop_id(catalog, n) for n in nodes})]
     agency = {"agency_id": AGENCY_ID, "agency_name": service.name, "agency_url": url,
               "agency_timezone": service.timezone}  # fmt: skip
     route = {"route_id": ROUTE_ID, "agency_id": AGENCY_ID, "route_short_name": "Rufbus",

@@ -14,11 +14,23 @@ import numpy as np
 
 from planner.live import journal
 from planner.live.state import LiveDay, LiveVehicle, Promise, StopProgress, live_day
-from planner.timefmt import hhmm
+from planner.timefmt import DAY_S, hhmm
 
 if TYPE_CHECKING:
     from planner.booking.engine import BookingEngine
     from planner.stops import StopCatalog
+
+
+#: The latest a service day's clock reads: its night trips may end after midnight.
+LATEST_S = 2 * DAY_S - 60
+
+
+def clock_of(engine: BookingEngine, day: date) -> float:
+    """Now in seconds of ``day``, held to the day: 00:00 for a day ahead, 47:59 for one past.
+
+    Looking at another day than today, "now" stays a time of that day.
+    """
+    return min(max(engine.now_s(day), 0.0), float(LATEST_S))
 
 
 def day_live(engine: BookingEngine, day: date) -> LiveDay:
@@ -43,7 +55,7 @@ def day_live(engine: BookingEngine, day: date) -> LiveDay:
         plan,
         events,
         promises,
-        now_s=engine.now_s(day),
+        now_s=clock_of(engine, day),
         depots={v.id: depot for v, depot in zip(engine.service.fleet, engine.depots, strict=True)},
         travel_s=lambda a, b: float(travel[row[a], row[b]]),
         locate=nearest_stop(catalog),

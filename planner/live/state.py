@@ -237,6 +237,9 @@ def live_vehicle(
     if status in ("on_route", "on_break"):
         # a live bus that has not reported its next arrival is not there yet
         ready = max(ready, now_s - _first_leg(progress, node, travel_s))
+    elif status == "not_started":
+        # a bus nobody has heard of leaves its depot now at the earliest, not as planned
+        ready = max(ready, now_s)
     anchor = (node, ready)
     held = held_until(events)
     if held is not None and status in ("on_route", "on_break"):

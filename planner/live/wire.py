@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
+from planner.booking.wire import Clock
 from planner.live.events import BOOKING_KINDS, STOP_KINDS, EventKind, VehicleEvent
 from planner.service_time import service_seconds
 
@@ -141,3 +142,24 @@ class PositionBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     positions: list[PositionIn] = Field(max_length=MAX_BATCH)
+
+
+VehicleId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^\S+$")]
+
+
+class OutOfService(BaseModel):
+    """A dispatcher takes a vehicle out of service (a breakdown, a sick driver)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    since: Clock | None = Field(
+        None, alias="from", description="HH:MM of the day from when; now if left out"
+    )
+
+
+class MoveTo(BaseModel):
+    """A dispatcher moves a booking to another vehicle."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vehicle: VehicleId = Field(description="the fleet's vehicle id, e.g. BBG-2")

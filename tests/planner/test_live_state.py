@@ -192,3 +192,11 @@ def test_an_arrival_never_serves_a_drop_off_before_its_rider_boarded() -> None:
     ]
     v = live(events, now_s=8 * H + MIN)
     assert [s.arrived_s for s in v.stops] == [None, None, None, None]
+
+
+def test_a_bus_that_has_not_left_its_depot_leaves_no_earlier_than_now() -> None:
+    # the plan had it leave at 08:00; at 08:20 nothing has been heard of it
+    v = live([], now_s=8 * H + 20 * MIN)
+    assert v.status == "not_started"
+    assert v.stops[0].start_s == 8 * H + 25 * MIN  # now + 5 min to node 1, past A's window
+    assert v.stops[0].risk == "late_pickup"

@@ -296,7 +296,9 @@ def test_openapi(client: FlaskClient) -> None:
     staff = {("/bookings/{code}/no-show", "post"), ("/plans/{day}", "get")}
     staff |= {("/plans/{day}/optimize", "post"), ("/kpis/{day}", "get"), ("/standing", "post")}
     staff |= {("/vehicles/{vehicle_id}/tasks", "get"), ("/vehicles/{vehicle_id}/events", "post")}
-    staff |= {("/vehicles/{vehicle_id}/positions", "post")}
+    staff |= {("/vehicles/{vehicle_id}/positions", "post"), ("/live/{day}", "get")}
+    staff |= {("/plans/{day}/vehicles/{vehicle_id}/out-of-service", "post")}
+    staff |= {("/bookings/{code}/move", "post")}
     assert set(operations) == public | staff
     for key, op in operations.items():  # staff operations, and only they, need a login
         login = key in staff
