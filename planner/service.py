@@ -179,6 +179,8 @@ class Service:
     privacy: PrivacyRule = PrivacyRule()
     operations: OperationsRule = OperationsRule()
     reoptimize: ReoptimizePolicy = ReoptimizePolicy()
+    #: planned driving times are the network's times this factor (a margin for traffic)
+    travel_time_factor: float = 1.0
 
     def max_ride_s(self, direct_s: float) -> float:
         """The ride-time promise for a trip whose direct time is ``direct_s``."""
@@ -392,6 +394,7 @@ def load_service(path: Path | str = DEFAULT_SERVICE_FILE) -> Service:
         boarding_s=rides.number("boarding_s", int, 60, low=0, high=900),
         alpha=rides.number("alpha", float, 1.5, low=1.0, high=5.0),
         beta_s=rides.number("beta_min", float, 10.0, low=0.0, high=120.0) * 60,
+        travel_time_factor=rides.number("travel_time_factor", float, 1.0, low=1.0, high=2.0),
         vehicle_time_weight=objective.number(
             "vehicle_time_weight", float, 1.0, low=0.0, high=1000.0
         ),

@@ -92,7 +92,9 @@ class StopCatalog:
         raise BookingError(field, "must be a stop id, a stop name or {lon, lat}")
 
 
-def build_catalog(network: Network, area: Polygon | MultiPolygon | None) -> StopCatalog:
+def build_catalog(
+    network: Network, area: Polygon | MultiPolygon | None, *, travel_time_factor: float = 1.0
+) -> StopCatalog:
     """Collect the network's stop places inside ``area`` and their matrices.
 
     Parameters
@@ -101,6 +103,9 @@ def build_catalog(network: Network, area: Polygon | MultiPolygon | None) -> Stop
         A network whose nodes have names (the GTFS stop network).
     area
         Service area; every named node if None.
+    travel_time_factor
+        Planned driving times are the network's times this factor: the one place where a
+        margin for traffic enters planning (offers, solver, validator all read these times).
 
     Returns
     -------
@@ -115,4 +120,6 @@ def build_catalog(network: Network, area: Polygon | MultiPolygon | None) -> Stop
         if data.get("name") and (inside is None or inside.contains(Point(data["x"], data["y"])))
     )
     travel, distance = network.matrices(list(nodes))
+    if travel_time_factor != 1.0:
+        travel = travel * travel_time_factor
     return StopCatalog(network, nodes, {n: i for i, n in enumerate(nodes)}, travel, distance)

@@ -152,7 +152,7 @@ def load_world(
         area=area,
         area_name="the service area",
     )
-    catalog = build_catalog(network, area)
+    catalog = build_catalog(network, area, travel_time_factor=service.travel_time_factor)
     with_timetable = service.timetable.check if timetable is None else timetable
     lines = load_timetable(settings, service) if with_timetable else None
     return World(settings, service, area, network, catalog, lines)

@@ -305,6 +305,8 @@ def simulate() -> None:
 @click.option("--no-shows", default=0.05, show_default=True, type=click.FloatRange(0, 1),
               help="Share of riders who do not turn up.")  # fmt: skip
 @click.option("--breakdown/--no-breakdown", default=True, show_default=True)
+@click.option("--travel-time-factor", type=click.FloatRange(1, 2), default=None,
+              help="Override [rides] travel_time_factor (margin on driving times).")  # fmt: skip
 @click.option("--compare/--no-compare", default=True, show_default=True,
               help="Also replay without re-planning from reality.")  # fmt: skip
 @click.option("--out", "out_dir", default="var/replay", show_default=True,
@@ -317,6 +319,7 @@ def simulate_live_command(
     noise: float,
     no_shows: float,
     breakdown: bool,
+    travel_time_factor: float | None,
     compare: bool,
     out_dir: Path,
 ) -> None:
@@ -339,6 +342,7 @@ def simulate_live_command(
         out_dir=out_dir,
         compare=compare,
         progress=True,
+        travel_time_factor=travel_time_factor,
     )
     names = list(results)
     click.echo("| | " + " | ".join(names) + " |")

@@ -40,6 +40,7 @@ from planner.live.events import VehicleEvent
 from planner.live.monitor import day_live
 from planner.scenarios.demand import DemandParams, read_places, sample_demand
 from planner.scenarios.simulate import SimClock, SimulationParams, simulate_day
+from planner.service import load_service
 from planner.store.db import Booking, User, open_store
 from planner.world import WorldConfig, load_world
 from web import create_app
@@ -314,7 +315,8 @@ class _Replay:
         bus.idle = False
         target = int(tasks[0]["stop"]["id"])
         row, travel = self.engine.catalog.row, self.engine.catalog.travel_s
-        leg = float(travel[row[bus.node], row[target]])
+        # really driven: the network's time (the plan's, without its margin), with noise
+        leg = float(travel[row[bus.node], row[target]]) / self.engine.service.travel_time_factor
         noise = self.params.noise
         factor = math.exp(self.rng.normal(-(noise**2) / 2, noise)) if leg else 1.0
         self.push(max(at, bus.ready_s) + leg * factor, bus.id, "arrive")
@@ -479,6 +481,7 @@ def simulate_live(
     out_dir: Path,
     compare: bool = True,
     progress: bool = False,
+    travel_time_factor: float | None = None,
 ) -> dict[str, ReplayResult]:
     """Book a demand day and replay it, with re-planning from reality and without.
 
@@ -486,9 +489,13 @@ def simulate_live(
     with re-planning). The day is drawn from the scenario demand model (``requests``,
     ``seed``) and booked rider by rider through the engine
     (:func:`planner.scenarios.simulate.simulate_day`) in ``out_dir``; the operator's
-    database is never touched.
+    database is never touched. ``travel_time_factor`` overrides the service file's margin
+    on planned driving times (the buses really drive the network's times, with noise).
     """
-    world = load_world(config.settings, config.service_file, timetable=False)
+    service = load_service(config.service_file)
+    if travel_time_factor is not None:
+        service = dataclasses.replace(service, travel_time_factor=travel_time_factor)
+    world = load_world(config.settings, service, timetable=False)
     service = dataclasses.replace(world.service, horizon_days=10_000)
     places = read_places(config.settings.data_file("places"), world.catalog)
     demand = sample_demand(places, day, DemandParams(requests=requests), seed=seed)
