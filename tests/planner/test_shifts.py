@@ -9,6 +9,7 @@ import pytest
 from planner.booking import BookingEngine
 from planner.errors import ServiceFileError
 from planner.service import break_warnings, load_service
+from planner.stops import build_catalog
 from planner.store.db import open_store
 from tests.planner import test_booking as line
 from tests.planner.test_booking import ANGER, DAY, EICHE, HOF, book, hm, trip
@@ -68,3 +69,19 @@ def test_no_ride_runs_into_the_next_shift(catalog, tmp_path: Path, clock: Clock)
     plan = engine.day_plan(DAY)
     assert {v.vehicle_id: v.return_s <= hm("09:00") for v in plan.vehicles}["BUS-S1"]
     assert engine.validate_day(DAY) == []
+
+
+def test_planned_driving_times_carry_the_service_files_margin(catalog, tmp_path: Path) -> None:
+    path = service_file(tmp_path, 'shift = ["06:00", "20:00"]')
+    path.write_text(
+        path.read_text().replace("beta_min = 10", "beta_min = 10\ntravel_time_factor = 1.25")
+    )
+    assert load_service(path).travel_time_factor == 1.25
+    slow = build_catalog(catalog.network, None, travel_time_factor=1.25)
+    row = catalog.row
+    assert slow.travel_s[row[ANGER], row[EICHE]] == 1.25 * catalog.travel_s[row[ANGER], row[EICHE]]
+    assert (slow.distance_m == catalog.distance_m).all()
+    path.write_text(path.read_text().replace("travel_time_factor = 1.25", "travel_time_factor = 3"))
+    with pytest.raises(ServiceFileError) as refused:
+        load_service(path)
+    assert refused.value.field.endswith("rides.travel_time_factor")
