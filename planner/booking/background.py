@@ -107,7 +107,11 @@ def open_days(service: Service, now: datetime) -> list[date]:
 
 
 def day_activity(session: Session, day: date) -> DayActivity | None:
-    """The day's changes since its last re-optimisation; None if it has no plan yet."""
+    """The day's changes since its last re-optimisation; None if it has no plan yet.
+
+    Every query runs on an index of ``plan_versions`` (a day holds a version per write, each
+    with the whole plan): this is asked after every booking of a simulated day.
+    """
     key = day.isoformat()
     last = session.execute(
         select(PlanVersion.version, PlanVersion.created_at)
@@ -116,16 +120,22 @@ def day_activity(session: Session, day: date) -> DayActivity | None:
         .limit(1)
     ).first()
     base = last.version if last is not None else 0
-    count, newest, first = session.execute(
-        select(
-            func.count(PlanVersion.id),
-            func.max(PlanVersion.version),
-            func.min(PlanVersion.created_at),
-        ).where(PlanVersion.day == key, PlanVersion.version > base)
+    count, newest = session.execute(
+        select(func.count(), func.max(PlanVersion.version)).where(
+            PlanVersion.day == key, PlanVersion.version > base
+        )
     ).one()
     if last is None and not count:
         return None
-    since = last.created_at if last is not None else first
+    if last is not None:
+        since = last.created_at
+    else:  # never re-optimised: since the day's first change
+        since = session.scalar(
+            select(PlanVersion.created_at)
+            .where(PlanVersion.day == key)
+            .order_by(PlanVersion.version)
+            .limit(1)
+        )
     return DayActivity(day, newest or base, base, count, _aware(since))
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -123,7 +124,11 @@ class PlanVersion(Base):
     """One version of a day's plan: the stop order of each vehicle and its KPIs."""
 
     __tablename__ = "plan_versions"
-    __table_args__ = (UniqueConstraint("day", "version"),)
+    __table_args__ = (
+        UniqueConstraint("day", "version"),
+        # the background worker finds a day's last re-optimisation without reading plans
+        Index("ix_plan_versions_day_reason_version", "day", "reason", "version"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[str] = mapped_column(String(10), index=True)
     version: Mapped[int] = mapped_column(Integer)
