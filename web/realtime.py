@@ -35,6 +35,7 @@ def _feed(build: Callable[..., bytes]) -> ResponseReturnValue:
         day,
         local=engine.local,
         stop_id=lambda node: gtfs_stop_id(engine.catalog, node),
+        bus_of={v.id: v.bus_id for v in engine.service.fleet}.__getitem__,
     )
     fmt = request.args.get("format", "pb")
     if fmt == "json":

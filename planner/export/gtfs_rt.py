@@ -22,6 +22,18 @@ from planner.live.state import LiveDay, LiveVehicle, StopProgress
 Local = Callable[[date, float], datetime]
 #: A stop's node -> its GTFS stop id.
 StopId = Callable[[int], str]
+#: A planned vehicle (a bus in one shift, ``BBG-1-S2``) -> the bus itself (``BBG-1``).
+BusOf = Callable[[str], str]
+
+
+def _same(vehicle_id: str) -> str:
+    return vehicle_id
+
+
+def _vehicle(descriptor: rt.VehicleDescriptor, vehicle_id: str, bus_of: BusOf) -> None:
+    # the id is the bus, the same all day; the label says which shift drives it
+    descriptor.id = bus_of(vehicle_id)
+    descriptor.label = vehicle_id
 
 
 def _header(feed: rt.FeedMessage, now: datetime) -> None:
@@ -43,7 +55,9 @@ def _next_stop(vehicle: LiveVehicle) -> StopProgress | None:
     return next((s for s in vehicle.remaining if s.start_s is not None), None)
 
 
-def vehicle_positions(live: LiveDay, day: date, *, local: Local, stop_id: StopId) -> bytes:
+def vehicle_positions(
+    live: LiveDay, day: date, *, local: Local, stop_id: StopId, bus_of: BusOf = _same
+) -> bytes:
     """The ``VehiclePositions`` feed: one entity per vehicle with a position on ``day``.
 
     Each carries the vehicle id, its last fix and when it was taken (POSIX seconds), its
@@ -59,7 +73,7 @@ def vehicle_positions(live: LiveDay, day: date, *, local: Local, stop_id: StopId
         position = entity.vehicle
         if v.stops:
             _trip(position.trip, day, v.vehicle_id)
-        position.vehicle.id = position.vehicle.label = v.vehicle_id
+        _vehicle(position.vehicle, v.vehicle_id, bus_of)
         position.position.latitude = v.position.lat
         position.position.longitude = v.position.lon
         position.timestamp = int(local(day, v.position.at_s).timestamp())
@@ -74,7 +88,9 @@ def vehicle_positions(live: LiveDay, day: date, *, local: Local, stop_id: StopId
     return feed.SerializeToString()
 
 
-def trip_updates(live: LiveDay, day: date, *, local: Local, stop_id: StopId) -> bytes:
+def trip_updates(
+    live: LiveDay, day: date, *, local: Local, stop_id: StopId, bus_of: BusOf = _same
+) -> bytes:
     """The ``TripUpdates`` feed: per vehicle with stops left on ``day``, its trip.
 
     Every remaining visit (consecutive stops at one place are one visit, as in the plan's
@@ -92,7 +108,7 @@ def trip_updates(live: LiveDay, day: date, *, local: Local, stop_id: StopId) -> 
         entity.id = f"trip-{v.vehicle_id}"
         update = entity.trip_update
         _trip(update.trip, day, v.vehicle_id)
-        update.vehicle.id = update.vehicle.label = v.vehicle_id
+        _vehicle(update.vehicle, v.vehicle_id, bus_of)
         update.timestamp = int(now.timestamp())
         delay = round(v.delay_s)
         if delay:

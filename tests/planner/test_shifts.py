@@ -85,3 +85,25 @@ def test_planned_driving_times_carry_the_service_files_margin(catalog, tmp_path:
     with pytest.raises(ServiceFileError) as refused:
         load_service(path)
     assert refused.value.field.endswith("rides.travel_time_factor")
+
+
+def test_the_realtime_feed_names_the_bus_and_labels_the_shift() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from google.transit import gtfs_realtime_pb2 as rt
+
+    from planner.export.gtfs_rt import vehicle_positions
+    from planner.live.state import Fix, LiveDay, LiveVehicle
+
+    bus = LiveVehicle("BUS-S2", "on_route", 1, 0.0, Fix(51.8, 11.7, hm("09:30")), (), ())
+    live = LiveDay(1, hm("09:31"), (bus,))
+    midnight = datetime(2026, 12, 2, tzinfo=UTC)
+    data = vehicle_positions(
+        live,
+        DAY,
+        local=lambda _day, s: midnight + timedelta(seconds=s),
+        stop_id=str,
+        bus_of={"BUS-S2": "BUS"}.__getitem__,
+    )
+    (entity,) = rt.FeedMessage.FromString(data).entity
+    assert (entity.vehicle.vehicle.id, entity.vehicle.vehicle.label) == ("BUS", "BUS-S2")
