@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from planner.booking import kpis as kpi_module
 from planner.booking.trip import TripRequest
@@ -398,8 +399,23 @@ def update_estimates(session: Session, state: DayState) -> None:
                 times[code] = (timed.route.vehicle_id, start, starts[(code, "dropoff")])
     if not times:
         return
-    for b in session.scalars(select(Booking).where(Booking.code.in_(list(times)))):
-        b.vehicle_id, b.est_pickup_s, b.est_arrival_s = times[b.code]
+    # only the bookings whose estimates moved are written (a route of a full day holds dozens)
+    stored = session.execute(
+        select(Booking.id, Booking.code, Booking.vehicle_id, Booking.est_pickup_s,
+               Booking.est_arrival_s).where(Booking.code.in_(list(times)))
+    )  # fmt: skip
+    moved = [
+        {"id": row.id, "vehicle_id": new[0], "est_pickup_s": new[1], "est_arrival_s": new[2]}
+        for row in stored
+        if (new := times[row.code]) != (row.vehicle_id, row.est_pickup_s, row.est_arrival_s)
+    ]
+    if moved:
+        session.execute(update(Booking), moved)
+        by_id = {m["id"]: m for m in moved}
+        for obj in list(session.identity_map.values()):  # bookings this session holds agree
+            if isinstance(obj, Booking) and obj.id in by_id:
+                for key in ("vehicle_id", "est_pickup_s", "est_arrival_s"):
+                    set_committed_value(obj, key, by_id[obj.id][key])
 
 
 def _violations(state: DayState, plan: Plan) -> list[Violation]:
