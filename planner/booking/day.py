@@ -86,6 +86,8 @@ class DayState:
     fresh: set[int] = field(default_factory=set)
     mark: int = 0
     events: Mapping[str, Sequence[VehicleEvent]] = field(default_factory=dict)
+    #: the routes as loaded, prepared for insertion (from memory; None: prepare anew)
+    prepared: PreparedRoutes | None = None
 
     def __post_init__(self) -> None:
         if not self.timed:  # nothing timed yet: every route is new
@@ -266,6 +268,7 @@ class DayStore:
             list(kept.timed),
             mark=kept.mark,
             events=kept.events,
+            prepared=kept.prepared.with_requests(extra),
         )
 
     def open_day(self, session: Session, day: str) -> OpenDay:
@@ -289,6 +292,15 @@ class DayStore:
     def _keep(self, state: DayState, version: int) -> OpenDay:
         """Keep the state of a committed ``version`` of its day in memory (never an older one)."""
         state.plan()  # every route timed
+        same = state.prepared is not None and len(state.prepared.arrays.loc) == len(
+            state.table.location
+        )
+        if state.prepared is not None and same:
+            # from memory, a few routes changed: only theirs are prepared again
+            fresh = {v: state.routes[v] for v in state.fresh}
+            prepared = replace(state.prepared.with_routes(fresh), table=state.table)
+        else:
+            prepared = prepare(state.table, state.routes, self.service.objective)
         opened = OpenDay(
             state.day,
             version,
@@ -297,7 +309,7 @@ class DayStore:
             state.table,
             tuple(tuple(r) for r in state.routes),
             tuple(state.timed),
-            prepare(state.table, state.routes, self.service.objective),
+            prepared,
             state.events,
         )
         with self._lock:

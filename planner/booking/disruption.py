@@ -266,6 +266,7 @@ def _reinsert(
     requests[r] = replace(copies[k], id=promise.id)
     state.instance = replace(state.instance, requests=tuple(requests))
     state.table = StopTable.from_instance(state.instance, matrices=engine.days.matrix_lists)
+    state.prepared = None  # prepared for the table before
     stops = tuple(as_r.get(s, s) for s in ins.stops)
     state.set_route(ins.vehicle, stops)
     return replace(ins, stops=stops)

@@ -170,6 +170,8 @@ class BookingEngine:
     def _prepare(self, state: DayState, day: date) -> PreparedRoutes:
         """Prepare every route for insertion; stops in the past or the freeze horizon stay."""
         fixed_before = self.now_s(day) + rules.FREEZE_S
+        if state.prepared is not None and not state.fresh:  # from memory, as it is
+            return state.prepared.holding(fixed_before)
         return prepare(state.table, state.routes, self.service.objective, fixed_before=fixed_before)
 
     # -- offers ---------------------------------------------------------------------------

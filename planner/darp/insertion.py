@@ -16,7 +16,7 @@ drop-off of request ``r`` of the table.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -92,6 +92,35 @@ class PreparedRoutes:
         """The same routes, and ``requests`` to insert, numbered after the table's own."""
         table = self.table.with_requests(requests)
         return replace(self, table=table, arrays=kernels.extend(self.arrays, table))
+
+    def with_routes(self, changes: Mapping[int, Sequence[int]]) -> PreparedRoutes:
+        """The same table with the routes of some vehicles replaced (from position 0 on).
+
+        Only the changed vehicles' route data is built again: a confirmation changes one
+        route of dozens.
+        """
+        width = max([len(self.arrays.loc), *(len(r) for r in changes.values())])
+        stops = np.zeros((len(self.lengths), width), np.int64)
+        stops[:, : self.stops.shape[1]] = self.stops
+        data = kernels.route_data(len(self.lengths), width)
+        for new, old in zip(data, self.data, strict=True):
+            new[:, : old.shape[1]] = old
+        lengths, usable = self.lengths.copy(), self.usable.copy()
+        for v, route in changes.items():
+            stops[v, :] = 0
+            for column in data:
+                column[v, :] = 0
+            stops[v, : len(route)] = route
+            lengths[v] = len(route)
+            usable[v] = kernels.build(self.arrays, v, stops[v], len(route), data)
+        return replace(
+            self,
+            stops=stops,
+            lengths=lengths,
+            data=data,
+            usable=usable,
+            first=np.zeros_like(lengths),
+        )
 
 
 def prepare(
