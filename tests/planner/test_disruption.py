@@ -43,6 +43,18 @@ def report(engine: BookingEngine, bus: str, *facts: tuple[str, str, dict]) -> No
         journal.record(session, events, driver="fahrer")
 
 
+def a_rides(engine: BookingEngine, bus: str, a: str, *more: tuple[str, str, dict]) -> None:
+    """The bus picked A up at Anger on time (08:00, off at 08:01), then ``more``."""
+    report(
+        engine,
+        bus,
+        ("arrived", "08:00", {"stop_node": ANGER}),
+        ("boarded", "08:00", {"booking": a}),
+        ("departed", "08:01", {"stop_node": ANGER}),
+        *more,
+    )
+
+
 @pytest.fixture
 def one_bus(make_engine: Callable[..., BookingEngine]) -> tuple[BookingEngine, str, str]:
     engine = make_engine(1)
@@ -114,13 +126,7 @@ def test_what_cannot_move_is_listed_with_the_phone_number_never_dropped(
     engine, a, b = one_bus
     bus = engine.service.fleet[0].id
     at(clock, "08:05")
-    report(
-        engine,
-        bus,
-        ("arrived", "08:00", {"stop_node": ANGER}),
-        ("boarded", "08:00", {"booking": a}),
-        ("departed", "08:01", {"stop_node": ANGER}),
-    )
+    a_rides(engine, bus, a)
     result = take_out_of_service(engine, DAY, bus, hm("08:05"), by="disp")
     assert result.moved == ()  # no other bus
     listed = {s.code: s for s in result.stranded}
@@ -205,14 +211,8 @@ def test_a_booking_the_late_bus_would_fetch_late_moves_to_a_bus_that_keeps_its_p
         move_booking(engine, b, late)
     spare = next(v.id for v in engine.service.fleet if v.id != late)
     at(clock, "08:02")
-    report(
-        engine,
-        late,
-        ("arrived", "08:00", {"stop_node": ANGER}),
-        ("boarded", "08:00", {"booking": a}),
-        ("departed", "08:01", {"stop_node": ANGER}),
-        ("delay", "08:02", {"minutes": 30}),  # held at Anger until 08:32: Berg at 08:42
-    )
+    # held at Anger until 08:32: Berg at 08:42
+    a_rides(engine, late, a, ("delay", "08:02", {"minutes": 30}))
     risks = {(s.stop.code, s.risk) for _, s in day_live(engine, DAY).at_risk()}
     # B's pickup will be late; A, on board, will ride longer than promised (68 of 62.5 min)
     assert risks == {(b, "late_pickup"), (a, "ride_promise")}
