@@ -126,7 +126,8 @@ class _Bus:
     ready_s: float
     done: set[tuple[str, str]] = field(default_factory=set)
     broken: bool = False
-    idle: bool = False
+    moving: bool = False  # between leaving one stop and leaving the next
+    token: int = 0  # of the one pending "drive" step that counts (a bus waits for it)
 
 
 class _Driver:
@@ -237,7 +238,7 @@ class _Replay:
         self.pending: dict[str, list[dict[str, Any]]] = {}
         self.broken_bus: str | None = None
         for bus in self.buses.values():
-            self.push(bus.ready_s, bus.id, "drive")
+            self.drive_at(bus.ready_s, bus)
         first = min((b.ready_s for b in self.buses.values()), default=0.0)
         last = max((v.return_s for v in plan.vehicles), default=0.0)
         check_s = 60.0 * params.check_every_min
@@ -251,6 +252,11 @@ class _Replay:
     def push(self, at: float, bus: str, what: str) -> None:
         self.counter += 1
         heapq.heappush(self.queue, (at, self.counter, bus, what))
+
+    def drive_at(self, at: float, bus: _Bus) -> None:
+        """The bus looks at its tasks at ``at`` (any earlier look it waited for is off)."""
+        bus.token += 1
+        self.push(at, bus.id, f"drive:{bus.token}")
 
     def run(self, progress: bool) -> None:
         steps = {
@@ -266,8 +272,10 @@ class _Replay:
             bar.update()
             self.clock.now = self.engine.local(self.day, at)
             bus = self.buses.get(bus_id)
-            if bus is None or not bus.broken:
-                steps[what](at, bus)  # type: ignore[arg-type]  # only checks have no bus
+            step, _, token = what.partition(":")
+            if bus is not None and (bus.broken or (token and int(token) != bus.token)):
+                continue  # a broken bus does nothing; a superseded look is off
+            steps[step](at, bus)  # type: ignore[arg-type]  # only checks have no bus
         bar.close()
 
     def open_tasks(self, bus: _Bus) -> list[dict[str, Any]]:
@@ -279,11 +287,10 @@ class _Replay:
         ]
 
     def wake(self, at: float) -> None:
-        """Idle buses look at their tasks again (a booking may have moved to them)."""
+        """Waiting buses look at their tasks again now (bookings may have moved to them)."""
         for bus in self.buses.values():
-            if bus.idle and not bus.broken:
-                bus.idle = False
-                self.push(max(at, bus.ready_s), bus.id, "drive")
+            if not bus.moving and not bus.broken:
+                self.drive_at(max(at, bus.ready_s), bus)
 
     def check(self, at: float, _: _Bus | None) -> None:
         live = day_live(self.engine, self.day)
@@ -308,18 +315,23 @@ class _Replay:
             self.wake(at)
 
     def drive(self, at: float, bus: _Bus) -> None:
+        """Drive to the next task, or wait where the bus is until the plan says leave."""
         tasks = self.open_tasks(bus)
         if not tasks:
-            bus.idle = True
-            return
-        bus.idle = False
+            return  # waits until a booking moves to it (wake)
         target = int(tasks[0]["stop"]["id"])
         row, travel = self.engine.catalog.row, self.engine.catalog.travel_s
+        planned = float(travel[row[bus.node], row[target]])
+        leave = _seconds(tasks[0]["arrival"]) - planned  # as the driver app says
+        if leave > at + 60:
+            self.drive_at(leave, bus)
+            return
         # really driven: the network's time (the plan's, without its margin), with noise
-        leg = float(travel[row[bus.node], row[target]]) / self.engine.service.travel_time_factor
+        leg = planned / self.engine.service.travel_time_factor
         noise = self.params.noise
         factor = math.exp(self.rng.normal(-(noise**2) / 2, noise)) if leg else 1.0
-        self.push(max(at, bus.ready_s) + leg * factor, bus.id, "arrive")
+        bus.moving = True
+        self.push(at + leg * factor, bus.id, "arrive")
         bus.node = target
 
     def arrive(self, at: float, bus: _Bus) -> None:
@@ -332,8 +344,8 @@ class _Replay:
         events = self.pending.pop(bus.id, [])
         self.driver.report(bus.id, *events, {"kind": "departed", "at": at, "stop": bus.node})
         bus.done.update((e["booking"], _task_kind(e["kind"])) for e in events)
-        bus.ready_s = at
-        self.push(at, bus.id, "drive")
+        bus.ready_s, bus.moving = at, False
+        self.drive_at(at, bus)
 
     def outcome(self) -> ReplayResult:
         return _outcome(
