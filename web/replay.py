@@ -127,6 +127,7 @@ class _Bus:
     done: set[tuple[str, str]] = field(default_factory=set)
     broken: bool = False
     moving: bool = False  # between leaving one stop and leaving the next
+    started: bool = False  # has left its depot
     token: int = 0  # of the one pending "drive" step that counts (a bus waits for it)
 
 
@@ -290,7 +291,7 @@ class _Replay:
         """Waiting buses look at their tasks again now (bookings may have moved to them)."""
         for bus in self.buses.values():
             if not bus.moving and not bus.broken:
-                self.drive_at(max(at, bus.ready_s), bus)
+                self.drive_at(at, bus)
 
     def check(self, at: float, _: _Bus | None) -> None:
         live = day_live(self.engine, self.day)
@@ -330,6 +331,9 @@ class _Replay:
         leg = planned / self.engine.service.travel_time_factor
         noise = self.params.noise
         factor = math.exp(self.rng.normal(-(noise**2) / 2, noise)) if leg else 1.0
+        if not bus.started:  # the driver takes the bus: the app says so
+            self.driver.report(bus.id, {"kind": "shift_start", "at": at})
+            bus.started = True
         bus.moving = True
         self.push(at + leg * factor, bus.id, "arrive")
         bus.node = target

@@ -131,12 +131,14 @@ def test_a_result_is_discarded_when_the_day_changed_while_solving(
     assert len(confirmed(engine)) == 26
     assert_stored_plan_keeps_every_promise(engine)
 
-    # the day stays due, and the next pass (nobody booking now) stores its result
+    # the day stays due, and the next pass (nobody booking now) is not discarded: it stores
+    # its result if the 1 s solve found a better plan (on a loaded machine it may not)
     monkeypatch.setattr(reoptimize_module, "solve", real_solve)
     assert due_days(engine.store, engine.service, clock.now, tried) == [DAY]
     (again,) = run_once(engine, clock.now, tried)
-    assert again.stored, again
-    assert versions(engine)[-1].reason == REASON
+    assert again.reason != CHANGED_MEANWHILE, again
+    assert (versions(engine)[-1].reason == REASON) == again.stored
+    assert DAY in tried  # counted as an attempt either way: not solved again at once
     assert_stored_plan_keeps_every_promise(engine)
 
 
