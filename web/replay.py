@@ -41,7 +41,8 @@ from planner.live.monitor import day_live
 from planner.scenarios.demand import DemandParams, read_places, sample_demand
 from planner.scenarios.simulate import SimClock, SimulationParams, simulate_day
 from planner.service import load_service
-from planner.store.db import Booking, User, open_store
+from planner.store.db import Booking, ServiceDay, User, open_store
+from planner.timefmt import parse_hhmm
 from planner.world import WorldConfig, load_world
 from web import create_app
 from web.auth import add_user
@@ -152,8 +153,6 @@ class _Driver:
         return tasks
 
     def _version(self) -> int:
-        from planner.store.db import ServiceDay
-
         with self.engine.store.session() as session:
             return (
                 session.scalar(
@@ -323,7 +322,7 @@ class _Replay:
         target = int(tasks[0]["stop"]["id"])
         row, travel = self.engine.catalog.row, self.engine.catalog.travel_s
         planned = float(travel[row[bus.node], row[target]])
-        leave = _seconds(tasks[0]["arrival"]) - planned  # as the driver app says
+        leave = parse_hhmm(tasks[0]["arrival"], field="tasks") - planned  # as the driver app says
         if leave > at + 60:
             self.drive_at(leave, bus)
             return
@@ -388,7 +387,8 @@ def _at_stop(
             continue
         # as the driver app shows: not before the planned time (which keeps the ride-time
         # promises of those already on board), nor before the window
-        start = max(arrived, _seconds(task["window"][0]), _seconds(task["service_start"]))
+        window_start = parse_hhmm(task["window"][0], field="tasks")
+        start = max(arrived, window_start, parse_hhmm(task["service_start"], field="tasks"))
         if code in no_show:
             unlock = max(arrived + wait, start)
             events.append({"kind": "no_show", "at": unlock, "booking": code})
@@ -404,11 +404,6 @@ def _run_here(tasks: list[dict[str, Any]], node: int) -> Iterator[dict[str, Any]
         if int(task["stop"]["id"]) != node:
             return
         yield task
-
-
-def _seconds(hhmm: str) -> float:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 3600.0 + int(minutes) * 60.0
 
 
 def _outcome(
