@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from planner.darp.breaks import BreakRule
 from planner.darp.objective import Objective
 from planner.errors import ServiceFileError
 from planner.timefmt import parse_hhmm
@@ -49,14 +50,16 @@ WORK_WITHOUT_BREAK_S = 6 * 3600
 
 
 def break_warnings(service: Service) -> list[str]:
-    """Shifts longer than the law allows without a break (breaks are not planned yet).
+    """Shifts longer than the law allows without a break, when breaks are not planned.
 
-    Split such shifts into several (``shift = [["05:30", "11:30"], ["11:30", "17:30"]]``):
-    drivers then change at the depot.
+    Turn on ``[breaks]`` (the planner then places them), or split such shifts into several
+    (``shift = [["05:30", "11:30"], ["11:30", "17:30"]]``): drivers then change at the depot.
     """
+    if service.breaks is not None:
+        return []
     return [
         f"{v.id}: a shift of {(v.shift_end_s - v.shift_start_s) / 3600:.1f} h; ArbZG §4 "
-        "needs a break after 6 h of work, and the planner does not place breaks: split the "
+        "needs a break after 6 h of work, and [breaks] is off: turn it on, or split the "
         "shift into shifts of at most 6 h (drivers change at the depot)"
         for v in service.fleet
         if v.shift_end_s - v.shift_start_s > WORK_WITHOUT_BREAK_S
@@ -181,6 +184,8 @@ class Service:
     reoptimize: ReoptimizePolicy = ReoptimizePolicy()
     #: planned driving times are the network's times this factor (a margin for traffic)
     travel_time_factor: float = 1.0
+    #: drivers' breaks the planner places (at the depot); None: not planned
+    breaks: BreakRule | None = None
 
     def max_ride_s(self, direct_s: float) -> float:
         """The ride-time promise for a trip whose direct time is ``direct_s``."""
@@ -337,6 +342,20 @@ def _reoptimize(r: _Reader) -> ReoptimizePolicy:
     )
 
 
+def _breaks(r: _Reader) -> BreakRule | None:
+    r.only(("enabled", "max_work_h", "minutes", "long_day_h", "long_day_minutes", "freedom_min"))
+    if not r.table or not r.get("enabled", bool, True):
+        return None
+    max_work_h = r.number("max_work_h", float, 6.0, low=1.0, high=12.0)
+    return BreakRule(
+        max_work_s=max_work_h * 3600,
+        break_s=r.number("minutes", int, 30, low=5, high=180) * 60,
+        long_day_s=r.number("long_day_h", float, 9.0, low=1.0, high=24.0) * 3600,
+        long_day_break_s=r.number("long_day_minutes", int, 45, low=0, high=240) * 60,
+        freedom_s=r.number("freedom_min", int, 60, low=1, high=int(max_work_h * 60) - 1) * 60,
+    )
+
+
 def _timezone(r: _Reader) -> str:
     name = r.get("timezone", str, "Europe/Berlin")
     try:
@@ -406,6 +425,7 @@ def load_service(path: Path | str = DEFAULT_SERVICE_FILE) -> Service:
         privacy=_privacy(top.sub("privacy")),
         operations=_operations(top.sub("operations")),
         reoptimize=_reoptimize(top.sub("reoptimize")),
+        breaks=_breaks(top.sub("breaks")),
     )
     if service.stops_source != "gtfs-in-area":
         raise ServiceFileError(f"{path}:stops.source", "only 'gtfs-in-area' is supported")

@@ -6,6 +6,7 @@ engine's SQL lives here and in :mod:`planner.store.db`.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from collections import OrderedDict
@@ -20,7 +21,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from planner.booking import kpis as kpi_module
 from planner.booking.trip import TripRequest
-from planner.darp.codec import TimedRoute, assemble_plan, routes_of_refs, time_route
+from planner.darp.breaks import break_requests, place_breaks
+from planner.darp.codec import TimedRoute, assemble_plan, kind_of, routes_of_refs, time_route
 from planner.darp.insertion import PreparedRoutes, prepare
 from planner.darp.model import Instance, Request, Vehicle
 from planner.darp.plan import Plan
@@ -32,6 +34,8 @@ from planner.live.replan import pin
 from planner.service import Service
 from planner.stops import StopCatalog
 from planner.store.db import Booking, PlanVersion, ServiceDay, utcnow
+
+log = logging.getLogger(__name__)
 
 #: Booking codes use Crockford's base-32 letters (no I, L, O, U): easy to read on the phone.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -216,28 +220,60 @@ class DayStore:
             )
             for b in bookings
         ]
-        requests += list(extra)
-        instance = Instance(
-            name=day,
-            travel_times=self.catalog.travel_s,
-            distances=self.catalog.distance_m,
-            requests=tuple(requests),
-            vehicles=tuple(self.vehicles()),
-        )
+        vehicles = self.vehicles()
+        breaks = self.breaks(vehicles)
+        instance = self._instance(day, requests + breaks + list(extra), vehicles)
         table = StopTable.from_instance(instance, matrices=self.matrix_lists)
         current = current_plan(session, day)
-        confirmed = {b.code for b in bookings}
-        refs = {  # a stored plan still lists bookings cancelled since
-            vid: [(code, kind) for code, kind in stops if code in confirmed]
+        known = {b.code for b in bookings} | {b.id for b in breaks}
+        refs = {  # a stored plan still lists bookings cancelled since (or breaks of old rules)
+            vid: [(code, kind) for code, kind in stops if code in known]
             for vid, stops in (current.routes if current is not None else {}).items()
         }
         routes = routes_of_refs(instance, refs, where=f"plan of {day}")
+        if breaks:  # a day planned before the rule (or the fleet) changed: breaks added now
+            routes, unplaced = place_breaks(table, routes)
+            if unplaced:
+                instance, routes = self._without(instance, routes, unplaced)
+                table = StopTable.from_instance(instance, matrices=self.matrix_lists)
         mark = session.scalar(select(ServiceDay.events).where(ServiceDay.day == day)) or 0
         events = self.reality(session, day) if self.reality else {}
         if events:  # buses are driving: plan from where they really are
             instance, routes = pin(instance, routes, self.catalog.nodes, events)
             table = StopTable.from_instance(instance, matrices=self.matrix_lists)
         return DayState(day, instance, table, routes, mark=mark, events=events)
+
+    def breaks(self, vehicles: Sequence[Vehicle]) -> list[Request]:
+        """The drivers' breaks the service's rule asks for, as the vehicles' own tasks."""
+        rule = self.service.breaks
+        if rule is None:
+            return []
+        return [r for v in vehicles for r in break_requests(v, rule)]
+
+    def _instance(
+        self, day: str, requests: Sequence[Request], vehicles: Sequence[Vehicle]
+    ) -> Instance:
+        return Instance(
+            name=day,
+            travel_times=self.catalog.travel_s,
+            distances=self.catalog.distance_m,
+            requests=tuple(requests),
+            vehicles=tuple(vehicles),
+        )
+
+    def _without(
+        self, instance: Instance, routes: list[list[int]], gone: Sequence[int]
+    ) -> tuple[Instance, list[list[int]]]:
+        """The model without the breaks ``gone`` that fit nowhere (told to the log)."""
+        names = {instance.requests[r].id for r in gone}
+        log.warning("%s: no room for the breaks %s; planned without them", instance.name, names)
+        refs = {
+            instance.vehicles[v].id: [(instance.requests[s >> 1].id, kind_of(s)) for s in route]
+            for v, route in enumerate(routes)
+        }
+        requests = [r for r in instance.requests if r.id not in names]
+        smaller = self._instance(instance.name, requests, instance.vehicles)
+        return smaller, routes_of_refs(smaller, refs, where=f"plan of {instance.name}")
 
     def bookings(self, session: Session, day: str) -> list[Booking]:
         """The day's confirmed bookings, in booking order (the order of the requests)."""
@@ -450,7 +486,10 @@ def _violations(state: DayState, plan: Plan) -> list[Violation]:
         timed = state.timed[v]
         if timed is None:
             continue
-        ids = sorted({x.request_id for x in timed.route.visits})
+        # the vehicle's breaks belong to its route, served or not: none may get lost
+        vid = instance.vehicles[v].id
+        tasks = {r.id for r in instance.requests if r.vehicle_id == vid}
+        ids = sorted({x.request_id for x in timed.route.visits} | tasks)
         sub = Instance(
             instance.name,
             instance.travel_times,

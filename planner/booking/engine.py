@@ -681,6 +681,7 @@ class BookingEngine:
             kpis=(version.kpis if version else None) or kpi_module.plan_kpis(state.instance, plan),
             describe=self.catalog.describe,
             may_mark_no_show=self.may_mark_no_show,
+            node_of=self.catalog.nodes,
         )
 
     def kpis(self, day: date) -> dict[str, Any]:

@@ -34,8 +34,12 @@ def plan_kpis(instance: Instance, plan: Plan, *, wish: dict[str, float] | None =
         ``mean_wait_min``/``p95_wait_min`` (pickup after the wish or window start),
         ``mean_ride_min``/``p95_ride_min``, ``mean_detour``/``p95_detour`` (ride over direct
         time), ``mean_occupancy`` (passenger-km per vehicle-km).
+
+    Drivers' breaks (the vehicles' own tasks) are no requests here: a bus that only has
+    its breaks does not count as used, but the drive to a break place counts as driven.
     """
     requests = {r.id: r for r in instance.requests}
+    served = used = 0
     dist = instance.distances
     vehicle_s = vehicle_m = empty_m = 0.0
     pax_m = shared_pax_m = 0.0
@@ -43,6 +47,9 @@ def plan_kpis(instance: Instance, plan: Plan, *, wish: dict[str, float] | None =
     passengers = 0
     for route in plan.routes:
         vehicle = next(v for v in instance.vehicles if v.id == route.vehicle_id)
+        if all(requests[x.request_id].vehicle_id is not None for x in route.visits):
+            continue  # breaks only: the bus stays at its depot
+        used += 1
         if route.visits:
             # the bus leaves the depot just in time for its first stop, not at shift start
             first = route.visits[0]
@@ -61,7 +68,11 @@ def plan_kpis(instance: Instance, plan: Plan, *, wish: dict[str, float] | None =
             if len(on_board) >= 2:
                 shared_pax_m += leg * people
             req = requests[visit.request_id]
+            if req.vehicle_id is not None:  # a break
+                prev = visit.location
+                continue
             if visit.kind == "pickup":
+                served += 1
                 on_board[req.id] = req.passengers + req.wheelchairs
                 pickup_done[req.id] = visit.departure
                 passengers += req.passengers + req.wheelchairs
@@ -80,10 +91,10 @@ def plan_kpis(instance: Instance, plan: Plan, *, wish: dict[str, float] | None =
         empty_m += leg
     hours = vehicle_s / 3600
     return {
-        "requests": instance.num_requests,
-        "served": plan.num_served,
-        "rejected": len(plan.rejected),
-        "vehicles_used": plan.num_vehicles_used,
+        "requests": sum(1 for r in instance.requests if r.vehicle_id is None),
+        "served": served,
+        "rejected": sum(1 for r in plan.rejected if requests[r.request_id].vehicle_id is None),
+        "vehicles_used": used,
         "passengers": passengers,
         "vehicle_hours": round(hours, 2),
         "vehicle_km": round(vehicle_m / 1000, 1),

@@ -7,11 +7,12 @@ layer. Times are seconds after local midnight; they become ``HH:MM`` text only a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from planner.darp.breaks import is_break
 from planner.darp.plan import Plan, StopKind
 from planner.store.db import Booking
 from planner.timefmt import hhmm, parse_hhmm
@@ -133,13 +134,36 @@ class PlanStop:
 
 
 @dataclass(frozen=True, slots=True)
+class BreakTime:
+    """A driver's break the plan places: from ``start_s`` to ``end_s`` at ``stop``."""
+
+    start_s: float
+    end_s: float
+    stop: StopPlace
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"start", "end", "stop"}`` (times ``HH:MM``)."""
+        return {"start": hhmm(self.start_s), "end": hhmm(self.end_s), "stop": self.stop.to_json()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, field: str) -> BreakTime:
+        """Read :meth:`to_json` back; ``field`` names the break in errors."""
+        return cls(
+            parse_hhmm(data["start"], field=f"{field}.start"),
+            parse_hhmm(data["end"], field=f"{field}.end"),
+            StopPlace.from_json(data["stop"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class VehicleDay:
-    """One vehicle's day: depot departure, its stops in order, depot return."""
+    """One vehicle's day: depot departure, its stops in order, depot return, its breaks."""
 
     vehicle_id: str
     depart_s: float
     return_s: float
     stops: tuple[PlanStop, ...]
+    breaks: tuple[BreakTime, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The vehicle as the API shows it (times ``HH:MM``)."""
@@ -148,6 +172,7 @@ class VehicleDay:
             "depart": hhmm(self.depart_s),
             "return": hhmm(self.return_s),
             "stops": [s.to_json() for s in self.stops],
+            "breaks": [b.to_json() for b in self.breaks],
         }
 
     @classmethod
@@ -160,6 +185,10 @@ class VehicleDay:
             stops=tuple(
                 PlanStop.from_json(s, field=f"{field}.stops[{k}]")
                 for k, s in enumerate(data["stops"])
+            ),
+            breaks=tuple(
+                BreakTime.from_json(b, field=f"{field}.breaks[{k}]")
+                for k, b in enumerate(data.get("breaks", []))
             ),
         )
 
@@ -236,6 +265,7 @@ def build_day_plan(
     kpis: Mapping[str, Any],
     describe: Callable[[int], Mapping[str, Any]],
     may_mark_no_show: Callable[[Booking], bool],
+    node_of: Sequence[int] = (),
 ) -> DayPlan:
     """The dispatchers' view of a day from the engine's state.
 
@@ -253,12 +283,20 @@ def build_day_plan(
         Stop node -> ``{"id", "name", "lon", "lat"}`` (:meth:`StopCatalog.describe`).
     may_mark_no_show
         Whether a booking's rider may be marked as not turned up now.
+    node_of
+        Matrix row -> stop node, for the places of drivers' breaks.
     """
     by_code = {b.code: b for b in bookings}
     vehicles = []
     for route in plan.routes:
         stops = []
+        breaks = []
         for visit in route.visits:
+            if is_break(visit.request_id):
+                if visit.kind == "pickup":
+                    place = StopPlace.from_json(describe(node_of[visit.location]))
+                    breaks.append(BreakTime(visit.service_start, visit.departure, place))
+                continue
             b = by_code[visit.request_id]
             node = b.origin_node if visit.kind == "pickup" else b.destination_node
             stops.append(
@@ -280,5 +318,9 @@ def build_day_plan(
                     no_show_allowed=visit.kind == "pickup" and may_mark_no_show(b),
                 )
             )
-        vehicles.append(VehicleDay(route.vehicle_id, route.departure, route.arrival, tuple(stops)))
+        vehicles.append(
+            VehicleDay(
+                route.vehicle_id, route.departure, route.arrival, tuple(stops), tuple(breaks)
+            )
+        )
     return DayPlan(day, version, tuple(vehicles), kpis)

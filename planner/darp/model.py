@@ -54,6 +54,10 @@ class Request:
     A pickup window is ``earliest_pickup``/``latest_pickup``; an arrival-by deadline is
     ``latest_dropoff``. Any combination of the four bounds is allowed; unset bounds are open.
     Window bounds apply to the start of service.
+
+    ``vehicle_id`` makes the request a task of that vehicle itself, such as a driver's
+    break (:mod:`planner.darp.breaks`): only that vehicle serves it, and a plan may not
+    leave it out.
     """
 
     id: str
@@ -68,6 +72,7 @@ class Request:
     pickup_service_time: float = 0.0
     dropoff_service_time: float = 0.0
     max_ride_time: float = INF
+    vehicle_id: str | None = None
 
     def __post_init__(self) -> None:
         owner = f"request {self.id!r}"
@@ -177,6 +182,10 @@ class Instance:
             if veh.id in seen:
                 raise InvalidInstanceError(f"vehicles[{k}].id", f"duplicate id {veh.id!r}")
             seen.add(veh.id)
+        for k, req in enumerate(self.requests):
+            if req.vehicle_id is not None and req.vehicle_id not in seen:
+                msg = f"no vehicle {req.vehicle_id!r}"
+                raise InvalidInstanceError(f"requests[{k}].vehicle_id", msg)
             if max(veh.start_depot, veh.end_depot) >= num_locations:
                 msg = f"location out of range 0..{num_locations - 1}"
                 raise InvalidInstanceError(f"vehicles[{k}].start_depot", msg)

@@ -22,7 +22,7 @@ Stops are numbered ``2 * r`` (pickup of request ``r``) and ``2 * r + 1`` (its dr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -56,6 +56,8 @@ class StopTable:
     wheelchair_places: list[int]
     travel_matrix: np.ndarray
     distance_matrix: np.ndarray
+    #: per request, the only vehicle that may serve it (a driver's break), or -1 for any
+    only_vehicle: list[int] = field(default_factory=list)
 
     @classmethod
     def from_instance(
@@ -70,6 +72,8 @@ class StopTable:
         (callers that build many instances over the same matrices save the conversion).
         """
         vehicles = instance.vehicles
+        index = {v.id: k for k, v in enumerate(vehicles)}
+        only = [-1 if r.vehicle_id is None else index[r.vehicle_id] for r in instance.requests]
         return cls(
             *_stop_lists(instance.requests),
             travel=matrices[0] if matrices else instance.travel_times.tolist(),
@@ -83,10 +87,16 @@ class StopTable:
             wheelchair_places=[v.wheelchair_places for v in vehicles],
             travel_matrix=instance.travel_times,
             distance_matrix=instance.distances,
+            only_vehicle=only,
         )
 
     def with_requests(self, requests: Sequence[Request]) -> StopTable:
-        """The table with the stops of ``requests`` appended (numbered after its own)."""
+        """The table with the stops of ``requests`` appended (numbered after its own).
+
+        The appended requests are open to every vehicle (riders, not vehicles' own tasks).
+        """
+        if any(r.vehicle_id is not None for r in requests):
+            raise ValueError("vehicles' own tasks belong in the instance, not appended")
         location, earliest, latest, service, pas, wch, ride = _stop_lists(requests)
         return replace(
             self,
@@ -97,6 +107,7 @@ class StopTable:
             passengers=self.passengers + pas,
             wheelchairs=self.wheelchairs + wch,
             max_ride=self.max_ride + ride,
+            only_vehicle=self.only_vehicle + [-1] * len(requests),
         )
 
     def loads_fit(self, vehicle: int, stops: list[int]) -> bool:

@@ -39,6 +39,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from planner.darp.breaks import place_breaks
 from planner.darp.codec import StopRef, build_plan, routes_of_plan, stop_of_ref
 from planner.darp.model import Instance
 from planner.darp.objective import Objective
@@ -232,9 +233,10 @@ def _search(job: _Job) -> list[Routes]:
     instance, params = job.instance, job.params
     table = StopTable.from_instance(instance)
     requests = [r for r in range(instance.num_requests) if r not in job.skip]
+    riders = [r for r in requests if table.only_vehicle[r] < 0]  # breaks are placed already
     initial = [list(r) for r in job.initial]
     if params.construction or not any(initial):
-        todo = [r for r in requests if all(2 * r not in route for route in initial)]
+        todo = [r for r in riders if all(2 * r not in route for route in initial)]
         if todo and params.construction:
             initial, _ = regret_insertion(
                 table,
@@ -250,7 +252,7 @@ def _search(job: _Job) -> list[Routes]:
         initial = improve(
             table,
             initial,
-            pending=[r for r in requests if r not in served],
+            pending=[r for r in riders if r not in served],
             time_limit=budget,
             seed=job.seed,
             objective=params.objective,
@@ -333,6 +335,11 @@ def solve(
         if earliest_schedule(table, v, route) is None or not table.loads_fit(v, route):
             vid = instance.vehicles[v].id
             raise InvalidPlanError(f"initial_plan[{vid!r}]", "route is infeasible")
+    initial, unplaced = place_breaks(table, initial, [len(p) for p in locked_routes])
+    if unplaced:
+        req = instance.requests[unplaced[0]]
+        msg = f"no room for {req.id!r} in the route of vehicle {req.vehicle_id!r}"
+        raise InvalidPlanError(f"requests[{unplaced[0]}]", msg)
     skip = frozenset(r for r in reasons if all(2 * r not in route for route in initial))
     jobs = [
         _Job(

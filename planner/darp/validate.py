@@ -24,7 +24,8 @@ class Violation:
     ``served_twice``, ``unserved``, ``missing_pickup``, ``missing_dropoff``,
     ``same_vehicle``, ``precedence``, ``travel_time``, ``service_start``, ``departure``,
     ``time_window``, ``ride_time``, ``shift``, ``route_duration``, ``seats``,
-    ``wheelchairs``, ``load_report``, ``location``, ``cost``.
+    ``wheelchairs``, ``load_report``, ``location``, ``cost``, ``vehicle_task`` (a vehicle's
+    own task, such as a break, left out or served by another vehicle).
     """
 
     kind: str
@@ -192,11 +193,17 @@ def validate(instance: Instance, plan: Plan, *, tolerance: float = TOLERANCE) ->
                 add("missing_dropoff", f"request {rid}: pickup without drop-off", pick[0], rid)
             elif rid not in rejected:
                 add("unserved", f"request {rid}: neither served nor rejected", request=rid)
+            elif req.vehicle_id is not None:
+                msg = f"request {rid}: a task of vehicle {req.vehicle_id} left out"
+                add("vehicle_task", msg, req.vehicle_id, rid)
             continue
         if pick[0] != drop[0]:
             msg = f"request {rid}: picked up by {pick[0]}, dropped off by {drop[0]}"
             add("same_vehicle", msg, pick[0], rid)
             continue
+        if req.vehicle_id is not None and pick[0] != req.vehicle_id:
+            msg = f"request {rid}: a task of vehicle {req.vehicle_id} served by {pick[0]}"
+            add("vehicle_task", msg, pick[0], rid)
         if pick[1] > drop[1]:
             add("precedence", f"request {rid}: drop-off before pickup", pick[0], rid)
             continue

@@ -107,3 +107,46 @@ def test_the_realtime_feed_names_the_bus_and_labels_the_shift() -> None:
     )
     (entity,) = rt.FeedMessage.FromString(data).entity
     assert (entity.vehicle.vehicle.id, entity.vehicle.vehicle.label) == ("BUS", "BUS-S2")
+
+
+BREAKS = "\n[breaks]\nmax_work_h = 6\nminutes = 30\nlong_day_h = 9\nlong_day_minutes = 45\n"
+
+
+def _stretches(vehicle_day, shift: tuple[int, int]) -> list[float]:
+    edges = [shift[0]]
+    for b in vehicle_day.breaks:
+        edges += [b.start_s, b.end_s]
+    edges.append(shift[1])
+    return [edges[k + 1] - edges[k] for k in range(0, len(edges), 2)]
+
+
+def test_the_planner_places_the_drivers_breaks_and_plans_rides_around_them(
+    catalog, tmp_path: Path, clock: Clock
+) -> None:
+    path = service_file(tmp_path, 'shift = ["06:00", "20:00"]')
+    path.write_text(path.read_text(encoding="utf-8") + BREAKS, encoding="utf-8")
+    service = load_service(path)
+    assert break_warnings(service) == []  # breaks are planned: nothing to warn about
+    engine = BookingEngine(
+        service, catalog, open_store(f"sqlite:///{tmp_path / 'db.sqlite3'}"), clock=clock
+    )
+    empty = engine.day_plan(DAY).vehicle("BUS")
+    assert empty is not None and [b.stop.name for b in empty.breaks] == ["Hof", "Hof"]
+    assert engine.kpis(DAY)["vehicles_used"] == 0  # breaks alone do not make a bus used
+    # rides through the hours the first break may fall into (11:00 to 12:00 at the latest)
+    codes = [book(engine, trip(ANGER, EICHE, t))["code"] for t in ("07:00", "10:30", "12:15")]
+    codes.append(book(engine, trip(EICHE, HOF, "16:45"))["code"])
+    for step in ("booked", "optimized"):
+        plan = engine.day_plan(DAY)
+        bus = plan.vehicle("BUS")
+        assert bus is not None and len(bus.breaks) == 2, step
+        assert all(s <= 6 * 3600 for s in _stretches(bus, (hm("06:00"), hm("20:00")))), step
+        assert all(b.end_s - b.start_s >= 30 * 60 for b in bus.breaks)
+        for b in bus.breaks:  # nobody is on board during a break
+            before = [s for s in bus.stops if s.departure_s <= b.start_s]
+            assert not before or before[-1].load == 0, step
+        assert {s.code for s in bus.stops} == set(codes)
+        assert engine.kpis(DAY)["served"] == 4
+        assert engine.validate_day(DAY) == [], step
+        assert plan.to_json()["vehicles"][0]["breaks"][0]["stop"]["name"] == "Hof"
+        engine.optimize(DAY, time_limit=1.0)

@@ -29,11 +29,21 @@ Routes = list[list[int]]
 BATCH_SECONDS = 0.05  # the clock is read and the temperature lowered this often
 
 
-def movable_requests(routes: Routes, locked: list[list[int]] | None) -> list[int]:
-    """Return the served requests none of whose stops is locked."""
+def movable_requests(table: StopTable, routes: Routes, locked: list[list[int]] | None) -> list[int]:
+    """Return the served requests none of whose stops is locked.
+
+    A vehicle's own task (a driver's break) is not moved either: it stays where it was
+    placed in its route (its time still floats within its window as riders come and go
+    around it), so that no ruin step can lose it.
+    """
     locked_stops = {s for prefix in locked or [] for s in prefix}
     served = sorted({s >> 1 for r in routes for s in r})
-    return [r for r in served if 2 * r not in locked_stops and 2 * r + 1 not in locked_stops]
+    only = table.only_vehicle
+    return [
+        r
+        for r in served
+        if 2 * r not in locked_stops and 2 * r + 1 not in locked_stops and only[r] < 0
+    ]
 
 
 def improve(
@@ -84,7 +94,7 @@ def improve(
         The best routes found (never worse than the input).
     """
     deadline = time.perf_counter() + time_limit
-    movable = movable_requests(routes, locked)
+    movable = movable_requests(table, routes, locked)
     waiting = list(pending or [])
     if len(movable) < 2 and not waiting:
         return [list(r) for r in routes]
@@ -125,7 +135,9 @@ def improve(
         )
         iterations += batch
         if n_pending[0] < before:  # newly served requests may be moved from now on
-            movable_arr = np.array(movable_requests(kernels.unpack(current, cur_len), locked))
+            movable_arr = np.array(
+                movable_requests(table, kernels.unpack(current, cur_len), locked)
+            )
         elapsed = time.perf_counter() - now
         # size batches to about BATCH_SECONDS, without overshooting the deadline
         rate = batch / max(elapsed, 1e-6)

@@ -198,8 +198,14 @@ class _Model:
             if math.isfinite(ride):
                 limit = self.ub(ride + table.service[2 * r])
                 solver.Add(dim.CumulVar(di) - dim.CumulVar(pi) <= limit)
-            routing.AddDisjunction([pi], penalty_int)
-            routing.AddDisjunction([di], penalty_int)
+            only = table.only_vehicle[r]
+            if only >= 0:  # a vehicle's own task (a break): on that vehicle, never left out
+                # (SetAllowedVehiclesForIndex's Span argument fails in this binding)
+                routing.VehicleVar(pi).SetValue(only)
+                routing.VehicleVar(di).SetValue(only)
+            else:
+                routing.AddDisjunction([pi], penalty_int)
+                routing.AddDisjunction([di], penalty_int)
             if ride_coef:
                 dim.SetCumulVarSoftLowerBound(pi, self.ub(latest[2 * r]), ride_coef)
                 dim.SetCumulVarSoftUpperBound(di, self.lb(earliest[2 * r + 1]), ride_coef)
