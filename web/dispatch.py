@@ -93,12 +93,21 @@ def gantt(vehicles: Sequence[VehicleDay]) -> dict[str, Any]:
         if not vehicle.stops:
             continue
         y = 20 + len(rows) * GANTT_ROW_H
+        first = min([vehicle.stops[0].arrival_s, *(b.start_s for b in vehicle.breaks)])
         rows.append(
             {
                 "name": vehicle.vehicle_id,
                 "y": y,
-                "x0": x(vehicle.stops[0].arrival_s),
+                "x0": x(first),
                 "x1": x(vehicle.return_s),
+                "breaks": [
+                    {
+                        "x0": x(b.start_s),
+                        "x1": x(b.end_s),
+                        "title": f"{_('Pause')} {hhmm(b.start_s)}–{hhmm(b.end_s)} {b.stop.name}",
+                    }
+                    for b in vehicle.breaks
+                ],
                 "ticks": [
                     {
                         "x": x(s.service_start_s),

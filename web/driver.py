@@ -220,6 +220,7 @@ def vehicle(vehicle_id: str) -> ResponseReturnValue:
         wait_min=tasks["no_show_wait_min"],
         done=done,
         ahead=ahead,
+        breaks=tasks["breaks"],
         config=_config(vehicle_id, day) | {"version": tasks["version"]},
         texts=script_texts(),
     )

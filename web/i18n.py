@@ -82,6 +82,8 @@ ENGLISH: dict[str, str] = {
     "als CSV": "as CSV",
     "Karte aller Touren": "Map of all routes",
     "Zeitleiste": "Timeline",
+    "Pause": "Break",
+    "Pausen": "Breaks",
     "Neu optimieren": "Re-optimise",
     "vorher": "before",
     "nachher": "after",

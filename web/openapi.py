@@ -158,6 +158,16 @@ class PlanStop(BaseModel):
     connection: dict[str, Any] | None = Field(description="a feeder trip's connection")
 
 
+class PlannedBreak(BaseModel):
+    """A driver's break the plan places (:class:`planner.booking.views.BreakTime`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: str = HHMM
+    end: str = HHMM
+    stop: Stop
+
+
 class PlanVehicle(BaseModel):
     """One vehicle's day (:meth:`planner.booking.views.VehicleDay.to_json`)."""
 
@@ -167,6 +177,7 @@ class PlanVehicle(BaseModel):
     depart: str = HHMM
     return_: str = Field(alias="return", pattern=r"^[0-9]{2}:[0-9]{2}$")
     stops: list[PlanStop]
+    breaks: list[PlannedBreak] = Field(description="the driver's breaks ([breaks])")
 
 
 class DayPlan(BaseModel):
@@ -209,6 +220,7 @@ class VehicleTasks(BaseModel):
     version: int = Field(description="the plan version the tasks come from")
     no_show_wait_min: int = Field(description="minutes after arriving before a no-show")
     tasks: list[Task]
+    breaks: list[PlannedBreak] = Field(description="the driver's planned breaks")
 
 
 class EventRejection(BaseModel):

@@ -51,12 +51,14 @@ def tasks_json(engine: BookingEngine, vehicle_id: str, day: date) -> dict[str, A
     plan = engine.day_plan(day)
     with engine.store.session() as session:
         events = events_of(session, day, vehicle_id)
+    vehicle = plan.vehicle(vehicle_id)
     return {
         "vehicle": vehicle_id,
         "day": day.isoformat(),
         "version": plan.version,
         "no_show_wait_min": engine.service.operations.no_show_wait_s // 60,
-        "tasks": [t.to_json() for t in vehicle_tasks(plan.vehicle(vehicle_id), events)],
+        "tasks": [t.to_json() for t in vehicle_tasks(vehicle, events)],
+        "breaks": [b.to_json() for b in vehicle.breaks] if vehicle else [],
     }
 
 

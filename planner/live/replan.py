@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 from planner.darp.model import Instance, Request, Vehicle
 from planner.live.events import VehicleEvent
-from planner.live.state import happened, held_until
+from planner.live.state import Happened, happened, held_until
 
 #: seconds of slack on widened promises (the schedule works in float seconds)
 SLACK_S = 1.0
@@ -95,11 +95,7 @@ def _pin_route(
 ) -> tuple[list[int], Vehicle]:
     """Pin one vehicle's route; ``requests`` are updated in place."""
     stops = [_Stop(s // 2, s % 2 == 0) for s in route]
-    refs = [
-        (requests[s.request].id, "pickup" if s.pickup else "dropoff", _node(requests, s, node_of))
-        for s in stops
-    ]
-    facts = happened(refs, events)
+    facts = _facts(requests, stops, node_of, events)
     served = sorted(
         (k for k, h in enumerate(facts) if h.arrived_s is not None),
         key=lambda k: facts[k].arrived_s or 0.0,
@@ -118,6 +114,10 @@ def _pin_route(
         service = r.pickup_service_time if stop.pickup else r.dropoff_service_time
         arrival = ready + float(travel[row, here])
         if fact.arrived_s is not None:
+            if r.vehicle_id is not None and stop.pickup:
+                # a break is taken where the bus is, wherever the plan had put it
+                r = replace(r, pickup=row, dropoff=row)
+                here = row
             pinned = fact.arrived_s
             if fact.departed_s is not None:
                 pinned = max(pinned, fact.departed_s - service)
@@ -146,6 +146,42 @@ def _pin_route(
     if back - vehicle.shift_start > vehicle.max_route_duration:
         vehicle = replace(vehicle, max_route_duration=back - vehicle.shift_start + SLACK_S)
     return [stops[k].index for k in order], vehicle
+
+
+def _facts(
+    requests: Sequence[Request],
+    stops: Sequence[_Stop],
+    node_of: Sequence[int],
+    events: Sequence[VehicleEvent],
+) -> list[Happened]:
+    """What happened at each stop of a route being pinned.
+
+    Riders' stops from the stop events; breaks from the driver's ``break_start`` and
+    ``break_end`` (the k-th break taken is the route's k-th break).
+    """
+    facts = [Happened() for _ in stops]
+    riders = [k for k, s in enumerate(stops) if requests[s.request].vehicle_id is None]
+    refs = [
+        (requests[stops[k].request].id, "pickup" if stops[k].pickup else "dropoff",
+         _node(requests, stops[k], node_of))
+        for k in riders
+    ]  # fmt: skip
+    for k, fact in zip(riders, happened(refs, events), strict=True):
+        facts[k] = fact
+    taken: list[list[float | None]] = []
+    for e in events:
+        if e.kind == "break_start" and (not taken or taken[-1][1] is not None):
+            taken.append([e.at_s, None])
+        elif e.kind == "break_end" and taken and taken[-1][1] is None:
+            taken[-1][1] = e.at_s
+    rider_set = set(riders)
+    breaks = [k for k, s in enumerate(stops) if s.pickup and k not in rider_set]
+    for (start, end), k in zip(taken, breaks, strict=False):
+        facts[k] = Happened(arrived_s=start, departed_s=end)
+        drop = next(j for j, s in enumerate(stops) if s.request == stops[k].request and j != k)
+        if end is not None:
+            facts[drop] = Happened(arrived_s=end, departed_s=end)
+    return facts
 
 
 def _node(requests: Sequence[Request], stop: _Stop, node_of: Sequence[int]) -> int:

@@ -150,3 +150,49 @@ def test_the_planner_places_the_drivers_breaks_and_plans_rides_around_them(
         assert engine.validate_day(DAY) == [], step
         assert plan.to_json()["vehicles"][0]["breaks"][0]["stop"]["name"] == "Hof"
         engine.optimize(DAY, time_limit=1.0)
+
+
+def test_a_break_taken_counts_where_and_when_the_driver_took_it(
+    catalog, tmp_path: Path, clock: Clock
+) -> None:
+    from planner.darp.codec import assemble_plan, time_route
+    from planner.darp.validate import validate
+    from planner.live.events import VehicleEvent
+    from planner.live.replan import pin
+
+    path = service_file(tmp_path, 'shift = ["06:00", "20:00"]')
+    path.write_text(path.read_text(encoding="utf-8") + BREAKS, encoding="utf-8")
+    engine = BookingEngine(
+        load_service(path), catalog, open_store(f"sqlite:///{tmp_path / 'db.sqlite3'}"),
+        clock=clock,
+    )  # fmt: skip
+    code = book(engine, trip(ANGER, EICHE, "07:00"))["code"]
+    with engine.store.session() as session:
+        state = engine.days.load(session, DAY.isoformat())
+    facts = [
+        ("shift_start", "06:40", {}),
+        ("arrived", "07:00", {"stop_node": ANGER}),
+        ("boarded", "07:00", {"booking": code}),
+        ("departed", "07:01", {"stop_node": ANGER}),
+        ("arrived", "07:37", {"stop_node": EICHE}),
+        ("dropped_off", "07:37", {"booking": code}),
+        ("departed", "07:38", {"stop_node": EICHE}),
+        ("break_start", "10:50", {}),
+        ("break_end", "11:25", {}),
+    ]
+    events = {
+        "BUS": [
+            VehicleEvent(f"c{k}", "BUS", DAY, kind, hm(at), **kw)  # type: ignore[arg-type]
+            for k, (kind, at, kw) in enumerate(facts)
+        ]
+    }
+    instance, routes = pin(state.instance, state.routes, catalog.nodes, events)
+    first = instance.requests[instance.request_index("break:BUS:1")]
+    assert first.pickup == catalog.row[EICHE]  # taken where the bus was, not at the depot
+    table = state.table.__class__.from_instance(instance)
+    timed = time_route(instance, table, 0, routes[0])
+    order = [(v.request_id, v.kind) for v in timed.route.visits]
+    assert order[:4] == [(code, "pickup"), (code, "dropoff"), ("break:BUS:1", "pickup"),
+                         ("break:BUS:1", "dropoff")]  # fmt: skip
+    assert timed.route.visits[2].departure == hm("11:25")  # the bus drives on when it did
+    assert validate(instance, assemble_plan(instance, [timed])) == []
