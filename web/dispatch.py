@@ -141,6 +141,7 @@ LIVE_POLL_S = 15
 def live_texts() -> dict[str, str]:
     """What ``live.js`` shows, in the reader's language (the script has no texts of its own)."""
     return {
+        "idle": _("nicht im Dienst"),
         "not_started": _("noch nicht unterwegs"),
         "on_route": _("unterwegs"),
         "on_break": _("in Pause"),
