@@ -239,7 +239,7 @@ def routes_geojson() -> ResponseReturnValue:
     engine = services().engine
     plan = engine.day_plan(chosen_day())
     network = engine.catalog.network
-    depots = {v.id: d for v, d in zip(engine.service.fleet, engine.depots, strict=True)}
+    depots = engine.depot_of
     return plan_geojson(plan, network.graph, network.csr, depots)
 
 

@@ -64,7 +64,7 @@ def day_live(engine: BookingEngine, day: date) -> LiveDay:
         events,
         promises,
         now_s=clock_of(engine, day),
-        depots={v.id: depot for v, depot in zip(engine.service.fleet, engine.depots, strict=True)},
+        depots=engine.depot_of,
         travel_s=lambda a, b: float(travel[row[a], row[b]]),
         locate=nearest_stop(catalog),
     )

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from google.transit import gtfs_realtime_pb2
 
 from planner.booking import BookingEngine
-from planner.export.plan import gtfs_stop_id
+from planner.export.plan import gtfs_stop_id, plan_gtfs_tables
 from planner.live.monitor import day_live
 from tests.web.helpers import ANALYST, DAY, DISPATCHER, Clock, csrf_token
 from tests.web.test_api import BERNBURG, STASSFURT, book, offer, response_schema
@@ -343,3 +343,32 @@ def test_the_live_view_shows_every_bus_of_the_service_with_or_without_stops(
     data = json.loads(re.search(r'id="live-data">(.*?)</script>', html, flags=re.S).group(1))
     assert [v["vehicle"] for v in data["vehicles"]] == fleet
     assert texts(html)["idle"] == "nicht im Dienst"
+
+
+def test_trip_updates_number_their_stops_as_the_plan_s_gtfs_export_does(
+    client: FlaskClient, engine: BookingEngine, late_bus: tuple[dict, dict]
+) -> None:
+    erika, otto = late_bus
+    _, trips = feed(client, "trip-updates")
+    plan = engine.day_plan(BOOKED_DAY)
+    static = plan_gtfs_tables(plan, engine.service, engine.catalog, engine.depot_of,
+                              agency_url="https://rufbus.example")["stop_times.txt"]  # fmt: skip
+    assert trips.entity
+    for entity in trips.entity:
+        update = entity.trip_update
+        own = static[static["trip_id"] == update.trip.trip_id]
+        stop_of = dict(zip(own["stop_sequence"].astype(int), own["stop_id"], strict=True))
+        assert all(stu.HasField("stop_sequence") for stu in update.stop_time_update)
+        sequence = [stu.stop_sequence for stu in update.stop_time_update]
+        assert sequence == sorted(set(sequence)), sequence  # strictly increasing
+        # each update names the static trip's stop at that sequence, the last ones of the trip
+        assert [stop_of[n] for n in sequence] == [stu.stop_id for stu in update.stop_time_update]
+        assert sequence[-1] >= max(stop_of) - 1  # only the depot return may follow
+    # Erika's bus left its depot, the Bernburg bus station, with her on board: that visit
+    # (depot and her pickup, merged, sequence 1) is done; Otto's drop-off there merges with
+    # the depot return, the trip's last stop time
+    [late] = [
+        e.trip_update for e in trips.entity if e.trip_update.vehicle.label == erika["vehicle"]
+    ]
+    assert [stu.stop_sequence for stu in late.stop_time_update] == [2, 3]
+    assert engine.depot_of[erika["vehicle"]] == erika["origin"]["id"]
