@@ -100,7 +100,7 @@ def export_plan(day: str, fmt: str, out: Path, agency_url: str) -> None:
     when = parse_date(day, "DAY")
     engine = open_engine(WorldConfig.from_env())
     plan = engine.day_plan(when)
-    depots = {v.id: d for v, d in zip(engine.service.fleet, engine.depots, strict=True)}
+    depots = engine.depot_of
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "geojson":
         network = engine.catalog.network

@@ -150,6 +150,7 @@ LIVE_POLL_S = 15
 def live_texts() -> dict[str, str]:
     """What ``live.js`` shows, in the reader's language (the script has no texts of its own)."""
     return {
+        "idle": _("nicht im Dienst"),
         "not_started": _("noch nicht unterwegs"),
         "on_route": _("unterwegs"),
         "on_break": _("in Pause"),
@@ -247,7 +248,7 @@ def routes_geojson() -> ResponseReturnValue:
     engine = services().engine
     plan = engine.day_plan(chosen_day())
     network = engine.catalog.network
-    depots = {v.id: d for v, d in zip(engine.service.fleet, engine.depots, strict=True)}
+    depots = engine.depot_of
     return plan_geojson(plan, network.graph, network.csr, depots)
 
 

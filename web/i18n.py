@@ -306,6 +306,7 @@ ENGLISH: dict[str, str] = {
     "Nächster Halt": "Next stop",
     "Position": "Position",
     "noch nicht unterwegs": "not started",
+    "nicht im Dienst": "idle, not on shift",
     "unterwegs": "on the road",
     "in Pause": "on a break",
     "außer Dienst": "out of service",

@@ -275,7 +275,7 @@ class LiveVehicle(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     vehicle: str
-    status: Literal["not_started", "on_route", "on_break", "out_of_service", "finished"]
+    status: Literal["idle", "not_started", "on_route", "on_break", "out_of_service", "finished"]
     delay_min: int = Field(description="estimated delay at the next stop")
     position: LivePosition | None
     on_board: int = Field(description="bookings on board now")

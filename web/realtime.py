@@ -8,6 +8,7 @@ gives the same feed as JSON, for people debugging a consumer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -27,7 +28,8 @@ bp = Blueprint("realtime", __name__, url_prefix="/gtfs-rt")
 PROTOBUF = "application/x-protobuf"
 
 
-def _feed(build: Callable[..., bytes]) -> ResponseReturnValue:
+def _feed(build: Callable[..., bytes], **extra: Any) -> ResponseReturnValue:
+    """Answer with the feed ``build`` makes of today's live state; ``extra``: its own arguments."""
     engine = services().engine
     day = today()
     data = build(
@@ -36,6 +38,7 @@ def _feed(build: Callable[..., bytes]) -> ResponseReturnValue:
         local=engine.local,
         stop_id=lambda node: gtfs_stop_id(engine.catalog, node),
         bus_of={v.id: v.bus_id for v in engine.service.fleet}.__getitem__,
+        **extra,
     )
     fmt = request.args.get("format", "pb")
     if fmt == "json":
@@ -58,4 +61,5 @@ def vehicle_positions() -> ResponseReturnValue:
 @throttled("feeds")
 def trip_updates() -> ResponseReturnValue:
     """When each vehicle reaches its remaining stops (GTFS-Realtime ``TripUpdates``)."""
-    return _feed(gtfs_rt.trip_updates)
+    # a trip's stop_sequence counts from its depot, as in the plan's GTFS export
+    return _feed(gtfs_rt.trip_updates, depot_of=services().engine.depot_of.__getitem__)

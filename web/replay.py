@@ -222,7 +222,7 @@ class _Replay:
         size = round(params.no_show_rate * len(codes))
         self.no_show = {str(c) for c in self.rng.choice(codes, size=size, replace=False)}
         plan = engine.day_plan(day)
-        depots = dict(zip((v.id for v in engine.service.fleet), engine.depots, strict=True))
+        depots = engine.depot_of
         # every bus of the fleet: one without rides yet may get the rides of another
         self.buses = {
             v.id: _Bus(

@@ -155,6 +155,11 @@ class BookingEngine:
         # days are planned from what the vehicles reported (the event journal)
         self.days = DayStore(service, catalog, self.depots, clock, reality=journal.plan_events)
 
+    @property
+    def depot_of(self) -> dict[str, int]:
+        """Vehicle id -> its depot node, in the fleet's order."""
+        return dict(zip((v.id for v in self.service.fleet), self.depots, strict=True))
+
     # -- time -----------------------------------------------------------------------------
 
     def local(self, day: date, seconds: float) -> datetime:

@@ -15,13 +15,15 @@ from datetime import date, datetime
 from google.transit import gtfs_realtime_pb2 as rt
 
 from planner.export.gtfs_flex import ROUTE_ID
-from planner.export.plan import trip_id
+from planner.export.plan import trip_id, trip_visits
 from planner.live.state import LiveDay, LiveVehicle, StopProgress
 
 #: Seconds of the service day ``day`` -> the aware local date-time (``BookingEngine.local``).
 Local = Callable[[date, float], datetime]
 #: A stop's node -> its GTFS stop id.
 StopId = Callable[[int], str]
+#: A planned vehicle -> its depot node, where its trip starts and ends.
+DepotOf = Callable[[str], int]
 #: A planned vehicle (a bus in one shift, ``BBG-1-S2``) -> the bus itself (``BBG-1``).
 BusOf = Callable[[str], str]
 
@@ -89,19 +91,31 @@ def vehicle_positions(
 
 
 def trip_updates(
-    live: LiveDay, day: date, *, local: Local, stop_id: StopId, bus_of: BusOf = _same
+    live: LiveDay,
+    day: date,
+    *,
+    local: Local,
+    stop_id: StopId,
+    depot_of: DepotOf,
+    bus_of: BusOf = _same,
 ) -> bytes:
     """The ``TripUpdates`` feed: per vehicle with stops left on ``day``, its trip.
 
     Every remaining visit (consecutive stops at one place are one visit, as in the plan's
     GTFS export) gets its estimated arrival in POSIX seconds; a visit that will not be
     driven (vehicle out of service, rider who did not turn up) is ``SKIPPED``.
+
+    Each update carries its visit's ``stop_sequence``, as the spec asks where a trip may
+    call at one stop twice (a bus passes its depot or a station more than once). The
+    numbers are those of the trip's ``stop_times.txt`` in the plan's GTFS export
+    (:func:`planner.export.plan.trip_visits`): 1-based, the depot departure 1, so that a
+    consumer holding the static trip matches them; they rise strictly along the trip.
     """
     feed = rt.FeedMessage()
     now = local(day, live.now_s)
     _header(feed, now)
     for v in live.vehicles:
-        visits = _visits(v.remaining)
+        visits = _visits(v, depot_of(v.vehicle_id))
         if not visits:
             continue
         entity = feed.entity.add()
@@ -113,8 +127,9 @@ def trip_updates(
         delay = round(v.delay_s)
         if delay:
             update.delay = delay
-        for node, start_s in visits:
+        for sequence, node, start_s in visits:
             stu = update.stop_time_update.add()
+            stu.stop_sequence = sequence
             stu.stop_id = stop_id(node)
             if start_s is None:
                 stu.schedule_relationship = rt.TripUpdate.StopTimeUpdate.SKIPPED
@@ -123,17 +138,16 @@ def trip_updates(
     return feed.SerializeToString()
 
 
-def _visits(stops: tuple[StopProgress, ...]) -> list[tuple[int, float | None]]:
-    """``(node, estimated start)`` of consecutive stops at one node, merged.
+def _visits(vehicle: LiveVehicle, depot: int) -> list[tuple[int, int, float | None]]:
+    """``(stop_sequence, node, estimated start)`` of the trip's visits with stops left.
 
-    A visit's estimate is its first served stop's; None if none of its stops is served.
+    A visit's estimate is its first served remaining stop's; None if none of them is served.
     """
-    out: list[tuple[int, float | None]] = []
-    for s in stops:
-        node = s.stop.stop.id
-        if out and out[-1][0] == node:
-            if out[-1][1] is None:
-                out[-1] = (node, s.start_s)
-        else:
-            out.append((node, s.start_s))
+    stops = vehicle.stops
+    out: list[tuple[int, int, float | None]] = []
+    for visit in trip_visits(depot, [s.stop.stop.id for s in stops]):
+        left = [stops[k] for k in visit.stops(len(stops)) if not stops[k].done]
+        if left:
+            start = next((s.start_s for s in left if s.start_s is not None), None)
+            out.append((visit.sequence, visit.node, start))
     return out

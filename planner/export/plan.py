@@ -9,7 +9,8 @@ cancelling), the rider's name, phone or note. Each booking gets an export-only i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -182,6 +183,52 @@ def trip_id(day: date, vehicle_id: str) -> str:
     return f"{day:%Y%m%d}-{vehicle_id}"
 
 
+#: The ``stop_sequence`` of a trip's first stop time (its depot departure).
+FIRST_STOP_SEQUENCE = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One stop time of a vehicle's trip: consecutive calls at one node, merged.
+
+    Attributes
+    ----------
+    sequence
+        Its ``stop_sequence``: from :data:`FIRST_STOP_SEQUENCE` (the depot) up, by one.
+    node
+        Where.
+    calls
+        Positions in the trip merged into it: 0 is the depot departure, ``k + 1`` the
+        vehicle's ``k``-th planned stop, ``len(stops) + 1`` the depot return.
+    """
+
+    sequence: int
+    node: int
+    calls: tuple[int, ...]
+
+    def stops(self, count: int) -> list[int]:
+        """Indices into the vehicle's ``count`` planned stops merged into this visit."""
+        return [c - 1 for c in self.calls if 0 < c <= count]
+
+
+def trip_visits(depot: int, nodes: Sequence[int]) -> list[Visit]:
+    """The stop times of a trip from ``depot`` through the stops at ``nodes`` back to it.
+
+    One numbering for the plan's GTFS export and the GTFS-Realtime trip updates
+    (:mod:`planner.export.gtfs_rt`), whose ``stop_sequence`` must match the static trip's.
+    A stop at the depot right after its departure or before its return merges with it.
+    """
+    merged: list[tuple[int, list[int]]] = []
+    for call, node in enumerate([depot, *nodes, depot]):
+        if not merged or merged[-1][0] != node:
+            merged.append((node, []))
+        merged[-1][1].append(call)
+    return [
+        Visit(seq, node, tuple(calls))
+        for seq, (node, calls) in enumerate(merged, start=FIRST_STOP_SEQUENCE)
+    ]
+
+
 def _trip_stop_times(
     trip: str, vehicle: VehicleDay, depot: int, catalog: StopCatalog
 ) -> list[dict[str, Any]]:
@@ -189,27 +236,25 @@ def _trip_stop_times(
 
     Times are whole minutes, as the dispatchers' plan and the drivers' manifest show them.
     """
-    visits: list[tuple[int, float, float, str | None]] = [
-        (depot, vehicle.depart_s, vehicle.depart_s, None),
-        *((s.stop.id, s.arrival_s, s.departure_s, s.kind) for s in vehicle.stops),
-        (depot, vehicle.return_s, vehicle.return_s, None),
+    calls: list[tuple[float, float, str | None]] = [
+        (vehicle.depart_s, vehicle.depart_s, None),
+        *((s.arrival_s, s.departure_s, s.kind) for s in vehicle.stops),
+        (vehicle.return_s, vehicle.return_s, None),
     ]
-    merged: list[tuple[int, int, int, set[str | None]]] = []
-    for node, arrival_s, departure_s, kind in visits:
-        arrival, departure = whole_minute(arrival_s), whole_minute(departure_s)
-        if merged and merged[-1][0] == node:
-            last = merged[-1]
-            merged[-1] = (node, last[1], max(last[2], departure), last[3] | {kind})
-        else:
-            merged.append((node, arrival, departure, {kind}))
-    return [
-        {"trip_id": trip, "arrival_time": hhmmss(arrival),
-         "departure_time": hhmmss(max(arrival, departure)),
-         "stop_id": gtfs_stop_id(catalog, node), "stop_sequence": seq,
-         "pickup_type": 0 if "pickup" in kinds else 1,
-         "drop_off_type": 0 if "dropoff" in kinds else 1, "timepoint": 0}
-        for seq, (node, arrival, departure, kinds) in enumerate(merged, start=1)
-    ]  # fmt: skip
+    rows = []
+    for visit in trip_visits(depot, [s.stop.id for s in vehicle.stops]):
+        own = [calls[c] for c in visit.calls]
+        arrival = whole_minute(own[0][0])
+        departure = max(whole_minute(d) for _, d, _ in own)
+        kinds = {kind for _, _, kind in own}
+        rows.append(
+            {"trip_id": trip, "arrival_time": hhmmss(arrival),
+             "departure_time": hhmmss(max(arrival, departure)),
+             "stop_id": gtfs_stop_id(catalog, visit.node), "stop_sequence": visit.sequence,
+             "pickup_type": 0 if "pickup" in kinds else 1,
+             "drop_off_type": 0 if "dropoff" in kinds else 1, "timepoint": 0}
+        )  # fmt: skip
+    return rows
 
 
 def plan_gtfs_tables(

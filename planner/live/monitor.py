@@ -6,18 +6,21 @@ effects) and turns the result into the JSON the dispatcher's live view polls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from planner.booking.views import DayPlan, VehicleDay
 from planner.live import journal
 from planner.live.state import LiveDay, LiveVehicle, Promise, StopProgress, live_day
 from planner.timefmt import DAY_S, hhmm
 
 if TYPE_CHECKING:
     from planner.booking.engine import BookingEngine
+    from planner.service import VehicleSpec
     from planner.stops import StopCatalog
 
 
@@ -34,8 +37,13 @@ def clock_of(engine: BookingEngine, day: date) -> float:
 
 
 def day_live(engine: BookingEngine, day: date) -> LiveDay:
-    """The live state of ``day`` now: executed stops, estimates, bookings at risk."""
-    plan = engine.day_plan(day)
+    """The live state of ``day`` now: executed stops, estimates, bookings at risk.
+
+    Every vehicle of the service is in it, in the fleet's order, with stops or without: a
+    bus on shift waiting for bookings, or one out of service whose bookings went elsewhere,
+    must still show where it is and how it stands.
+    """
+    plan = whole_fleet(engine.day_plan(day), engine.service.fleet)
     with engine.store.session() as session:
         events = journal.events_of(session, day)
         bookings = engine.days.bookings(session, day.isoformat())
@@ -56,10 +64,23 @@ def day_live(engine: BookingEngine, day: date) -> LiveDay:
         events,
         promises,
         now_s=clock_of(engine, day),
-        depots={v.id: depot for v, depot in zip(engine.service.fleet, engine.depots, strict=True)},
+        depots=engine.depot_of,
         travel_s=lambda a, b: float(travel[row[a], row[b]]),
         locate=nearest_stop(catalog),
     )
+
+
+def whole_fleet(plan: DayPlan, fleet: Sequence[VehicleSpec]) -> DayPlan:
+    """``plan`` with every vehicle of ``fleet``, in its order; those without stops get none.
+
+    The plan lists only vehicles that drive; a vehicle without stops stands at its depot
+    over its shift.
+    """
+    vehicles = tuple(
+        plan.vehicle(v.id) or VehicleDay(v.id, float(v.shift_start_s), float(v.shift_end_s), ())
+        for v in fleet
+    )
+    return replace(plan, vehicles=vehicles)
 
 
 def nearest_stop(catalog: StopCatalog) -> Callable[[float, float], int]:

@@ -25,7 +25,7 @@ TOLERANCE_S = 1.0
 
 Risk = Literal["late_pickup", "ride_promise", "late_dropoff", "out_of_service"]
 Outcome = Literal["boarded", "no_show", "dropped_off"]
-Status = Literal["not_started", "on_route", "on_break", "out_of_service", "finished"]
+Status = Literal["idle", "not_started", "on_route", "on_break", "out_of_service", "finished"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +104,10 @@ class LiveVehicle:
     vehicle_id
         The fleet's id.
     status
-        ``not_started`` (no event yet), ``on_route``, ``on_break``, ``out_of_service`` (a
-        breakdown was reported) or ``finished`` (shift ended, or every stop done).
+        ``idle`` (no stops and no event: not on shift), ``not_started`` (stops, but no event
+        yet), ``on_route`` (on shift, with or without stops), ``on_break``,
+        ``out_of_service`` (a breakdown was reported) or ``finished`` (shift ended, or every
+        stop done).
     anchor_node, anchor_s
         Where the vehicle is known to be ready to drive on, and from when: the estimates of
         the rest of the route start here.
@@ -156,7 +158,7 @@ class LiveDay:
     vehicles: tuple[LiveVehicle, ...] = field(default_factory=tuple)
 
     def vehicle(self, vehicle_id: str) -> LiveVehicle | None:
-        """The live vehicle ``vehicle_id``, or None if it does not drive."""
+        """The live vehicle ``vehicle_id``, or None if it is not in the day."""
         return next((v for v in self.vehicles if v.vehicle_id == vehicle_id), None)
 
     def at_risk(self) -> list[tuple[LiveVehicle, StopProgress]]:
@@ -266,8 +268,11 @@ def live_vehicle(
                 left[p.stop.code] = start + dwell
             out.append(_judged(p, start, promises, left))
             node, ready = p.stop.stop.id, start + dwell
-    if status == "on_route" and all(s.done or s.start_s is None for s in out):
+    if status == "on_route" and out and all(s.done or s.start_s is None for s in out):
         status = "finished"
+    elif status == "not_started" and not out:
+        status = "idle"  # nothing to drive and not heard of: not on shift
+    # an on-shift bus without stops stays on_route: it waits for bookings, it has not finished
     return LiveVehicle(
         vehicle.vehicle_id,
         status,

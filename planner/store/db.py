@@ -33,6 +33,7 @@ from sqlalchemy import (
     create_engine,
     event,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -43,6 +44,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: Key of the PostgreSQL advisory lock held while migrating ("RUFB" in ASCII): any value
+#: works, so long as nothing else in the database uses it.
+MIGRATION_LOCK = 0x52554642
 
 
 def utcnow() -> datetime:
@@ -322,11 +326,26 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     return store
 
 
-def upgrade(store: Store) -> None:
-    """Run Alembic's migrations up to ``head`` on the store's database."""
+def alembic_config() -> Config:
+    """The Alembic configuration of the store's migrations."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def upgrade(store: Store) -> None:
+    """Run Alembic's migrations up to ``head`` on the store's database."""
+    config = alembic_config()
     with store.write_engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # ``rufbus serve`` and ``rufbus worker`` start together: on a fresh database
+            # both would create the tables, and one fail. One migrates while the other
+            # waits here, then finds the schema at head. The lock belongs to this
+            # transaction, which then holds the whole upgrade (Alembic joins a transaction
+            # it finds begun), so the commit below or a rollback releases it.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        # SQLite needs no more: the write engine begins with BEGIN IMMEDIATE, the file's
+        # write lock, so a second process waits (busy_timeout) before reading the version
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         connection.commit()

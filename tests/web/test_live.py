@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from google.transit import gtfs_realtime_pb2
 
 from planner.booking import BookingEngine
-from planner.export.plan import gtfs_stop_id
+from planner.export.plan import gtfs_stop_id, plan_gtfs_tables
 from planner.live.monitor import day_live
 from tests.web.helpers import ANALYST, DAY, DISPATCHER, Clock, csrf_token
 from tests.web.test_api import BERNBURG, STASSFURT, book, offer, response_schema
@@ -307,3 +307,68 @@ def test_the_live_page_in_german_then_english(
     assert shown(html, {de for de, en in ENGLISH.items() if de != en}) == []
     bad = client.get("/dispatch/live?day=morgen", headers=DISPATCHER)
     assert bad.status_code == 400
+
+
+def test_the_live_view_shows_every_bus_of_the_service_with_or_without_stops(
+    client: FlaskClient, engine: BookingEngine, clock: Clock, two_rides: tuple[dict, dict]
+) -> None:
+    erika, otto = two_rides
+    fleet = [v.id for v in engine.service.fleet]
+    broken = erika["vehicle"]
+    move_clock_to(clock, "06:30")
+    # the broken bus loses every stop to another; a bus without bookings starts its shift
+    client.post(f"/api/v1/plans/{DAY}/vehicles/{broken}/out-of-service", headers=DISPATCHER)
+    plan = engine.day_plan(BOOKED_DAY)
+    assert plan.vehicle(broken) is None
+    spare = next(v for v in fleet if v != broken and plan.vehicle(v) is None)
+    report(client, spare, [
+        {"client_id": "s", "kind": "shift_start", "at": at("06:20")},
+        {"client_id": "p", "kind": "position", "at": at("06:29"), **NEAR_BERNBURG},
+    ])  # fmt: skip
+    live = client.get(f"/api/v1/live/{DAY}", headers=DISPATCHER).get_json()
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert response_schema(spec, "/live/{day}", "get", 200).is_valid(live)
+    buses = {v["vehicle"]: v for v in live["vehicles"]}
+    assert set(buses) == set(fleet)  # every bus of the service, in the fleet's order
+    assert [v["vehicle"] for v in live["vehicles"]] == fleet
+    assert buses[broken]["status"] == "out_of_service"
+    assert buses[broken]["out_of_service_since"] == "06:30" and buses[broken]["next"] is None
+    assert buses[spare]["status"] == "on_route" and buses[spare]["next"] is None
+    assert buses[spare]["position"] == {**NEAR_BERNBURG, "at": "06:29"}
+    # a bus nobody has heard of and with nothing to drive is idle, not on shift
+    quiet = [v for v in fleet if v not in (broken, spare) and plan.vehicle(v) is None]
+    assert quiet and all(buses[v]["status"] == "idle" for v in quiet)
+    # the page shows them too: the live JSON it starts from, and the status text
+    html = client.get(f"/dispatch/live?day={DAY}", headers=DISPATCHER).get_data(as_text=True)
+    data = json.loads(re.search(r'id="live-data">(.*?)</script>', html, flags=re.S).group(1))
+    assert [v["vehicle"] for v in data["vehicles"]] == fleet
+    assert texts(html)["idle"] == "nicht im Dienst"
+
+
+def test_trip_updates_number_their_stops_as_the_plan_s_gtfs_export_does(
+    client: FlaskClient, engine: BookingEngine, late_bus: tuple[dict, dict]
+) -> None:
+    erika, otto = late_bus
+    _, trips = feed(client, "trip-updates")
+    plan = engine.day_plan(BOOKED_DAY)
+    static = plan_gtfs_tables(plan, engine.service, engine.catalog, engine.depot_of,
+                              agency_url="https://rufbus.example")["stop_times.txt"]  # fmt: skip
+    assert trips.entity
+    for entity in trips.entity:
+        update = entity.trip_update
+        own = static[static["trip_id"] == update.trip.trip_id]
+        stop_of = dict(zip(own["stop_sequence"].astype(int), own["stop_id"], strict=True))
+        assert all(stu.HasField("stop_sequence") for stu in update.stop_time_update)
+        sequence = [stu.stop_sequence for stu in update.stop_time_update]
+        assert sequence == sorted(set(sequence)), sequence  # strictly increasing
+        # each update names the static trip's stop at that sequence, the last ones of the trip
+        assert [stop_of[n] for n in sequence] == [stu.stop_id for stu in update.stop_time_update]
+        assert sequence[-1] >= max(stop_of) - 1  # only the depot return may follow
+    # Erika's bus left its depot, the Bernburg bus station, with her on board: that visit
+    # (depot and her pickup, merged, sequence 1) is done; Otto's drop-off there merges with
+    # the depot return, the trip's last stop time
+    [late] = [
+        e.trip_update for e in trips.entity if e.trip_update.vehicle.label == erika["vehicle"]
+    ]
+    assert [stu.stop_sequence for stu in late.stop_time_update] == [2, 3]
+    assert engine.depot_of[erika["vehicle"]] == erika["origin"]["id"]

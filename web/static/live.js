@@ -29,7 +29,9 @@
   }
 
   function vehicleDelay(v) {
-    return v.status === "out_of_service" ? T.out_of_service : v.status === "finished" ? "–" : delayText(v.delay_min);
+    if (v.status === "out_of_service") return T.out_of_service;
+    // a bus not on shift, or done with it, is neither late nor on time
+    return v.status === "finished" || v.status === "idle" ? "–" : delayText(v.delay_min);
   }
 
   function riskText(risk) {
