@@ -318,6 +318,8 @@ def build_day_plan(
                     no_show_allowed=visit.kind == "pickup" and may_mark_no_show(b),
                 )
             )
+        if not stops:
+            continue  # breaks alone: the bus has no rides and stays at its depot
         vehicles.append(
             VehicleDay(
                 route.vehicle_id, route.departure, route.arrival, tuple(stops), tuple(breaks)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from planner.darp.breaks import BreakRule
 from planner.errors import ServiceFileError
 from planner.service import DEFAULT_SERVICE_FILE, ReoptimizePolicy, load_service
 
@@ -15,8 +16,11 @@ def test_default_service() -> None:
     assert service.window_s == 15 * 60
     assert service.min_lead_s == 3600
     assert (service.first_pickup_s, service.last_dropoff_s) == (5.5 * 3600, 23.5 * 3600)
-    assert len(service.fleet) == 12
-    assert service.fleet[0].id == "BBG-1" and service.fleet[0].seats == 8
+    # 12 buses, each driven in two shifts with a driver change at the depot at 14:30
+    assert len(service.fleet) == 24 and len({v.bus_id for v in service.fleet}) == 12
+    assert service.fleet[0].id == "BBG-1-S1" and service.fleet[0].seats == 8
+    assert (service.fleet[1].shift_start_s, service.fleet[1].shift_end_s) == (52200, 84600)
+    assert service.breaks == BreakRule()  # ArbZG §4, planned by the planner
     assert service.max_ride_s(1200) == pytest.approx(1.5 * 1200 + 600)
     assert service.privacy.erase_after_days == 30
     assert service.privacy.offers_kept_hours == 24

@@ -60,7 +60,8 @@ def test_plan_schema_is_strict(client: FlaskClient) -> None:
             "stop": {"id": 1, "name": "A", "lon": 11.7, "lat": 51.8}, "arrival": "08:00",
             "service_start": "08:10", "departure": "08:11", "load": 1,
             "window": ["08:10", "08:25"], "connection": None}  # fmt: skip
-    vehicle = {"vehicle": "B", "depart": "07:00", "return": "09:00", "stops": [stop]}
+    vehicle = {"vehicle": "B", "depart": "07:00", "return": "09:00", "stops": [stop],
+               "breaks": []}  # fmt: skip
     plan = {"date": DAY, "version": 1, "vehicles": [vehicle], "kpis": {}}
     schema = plan_schema(client)
     assert schema.is_valid(plan)

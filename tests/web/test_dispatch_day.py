@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from flask.testing import FlaskClient
 
@@ -34,6 +35,9 @@ def test_the_riders_note_and_window_reach_the_day_view_and_the_manifest(
     window = "–".join(booking["pickup_window"])  # 08:10–08:25
     day_view = client.get(f"/dispatch/?date={DAY}", headers=DISPATCHER).get_data(as_text=True)
     assert NOTE in day_view
+    # the driver's break: a bar on the timeline and a line of the vehicle
+    assert 'class="gantt-break"' in day_view and "<title>Pause 1" in day_view
+    assert re.search(r"Pausen: 1[01]:\d\d–1[01]:\d\d Bernburg", day_view)
     vehicle = booking["vehicle"]
     printed = client.get(f"/dispatch/manifest/{vehicle}?date={DAY}", headers=DISPATCHER)
     page = printed.get_data(as_text=True)

@@ -117,6 +117,8 @@ def test_the_stop_list_shows_riders_windows_load_and_navigation(
         assert f">{label}</button>" in html
     for label in ("Pause beginnen", "Aufenthalt melden", "Panne melden", "Schicht beenden"):
         assert label in html
+    # the break the planner placed in the shift (ArbZG §4), at the depot
+    assert re.search(r"Pause 1[01]:\d\d–1[01]:\d\d, Bernburg \(Saale\), Busbahnhof", html)
     # the script's texts come from the catalogue, as a data block
     texts = re.search(r'<script type="application/json" id="driver-texts">(.*?)</script>', html)
     assert json.loads(texts.group(1))["waiting_many"] == "%(count)s Meldungen warten auf Netz"

@@ -152,9 +152,9 @@ def test_out_of_service_before_the_day_starts_moves_every_booking(
     ("vehicle", "body", "status", "field"),
     [
         ("XYZ-9", {"from": "08:00"}, 404, "vehicle"),
-        ("BBG-1", {"from": "25:00"}, 400, "from"),
-        ("BBG-1", {"from": 800}, 400, "from"),
-        ("BBG-1", {"since": "08:00"}, 400, "since"),
+        ("BBG-1-S1", {"from": "25:00"}, 400, "from"),
+        ("BBG-1-S1", {"from": 800}, 400, "from"),
+        ("BBG-1-S1", {"since": "08:00"}, 400, "since"),
     ],
 )
 def test_out_of_service_names_what_is_wrong(
@@ -174,24 +174,24 @@ def test_a_dispatcher_moves_a_booking_through_the_api(
 ) -> None:
     erika, otto = late_bus
     # Otto waits at Staßfurt: a bus of the Staßfurt depot takes him on time
-    answer = client.post(f"/api/v1/bookings/{otto['code']}/move", json={"vehicle": "SFT-1"},
+    answer = client.post(f"/api/v1/bookings/{otto['code']}/move", json={"vehicle": "SFT-1-S1"},
                          headers=DISPATCHER)  # fmt: skip
     assert answer.status_code == 200, answer.get_json()
     moved = answer.get_json()
-    assert moved["code"] == otto["code"] and moved["vehicle"] == "SFT-1"
+    assert moved["code"] == otto["code"] and moved["vehicle"] == "SFT-1-S1"
     assert "08:50" <= moved["estimated_pickup"] <= "09:05"
-    assert engine.booking(otto["code"]).vehicle_id == "SFT-1"
+    assert engine.booking(otto["code"]).vehicle_id == "SFT-1-S1"
     assert engine.validate_day(BOOKED_DAY) == []
     live = client.get(f"/api/v1/live/{DAY}", headers=DISPATCHER).get_json()
     assert live["at_risk"] == []  # the move took the risk away
     # 409: already there, or the rider is on board
-    again = client.post(f"/api/v1/bookings/{otto['code']}/move", json={"vehicle": "SFT-1"},
+    again = client.post(f"/api/v1/bookings/{otto['code']}/move", json={"vehicle": "SFT-1-S1"},
                         headers=DISPATCHER)  # fmt: skip
     assert again.status_code == 409 and again.get_json()["error"]["field"] == "vehicle"
-    boarded = client.post(f"/api/v1/bookings/{erika['code']}/move", json={"vehicle": "SFT-1"},
+    boarded = client.post(f"/api/v1/bookings/{erika['code']}/move", json={"vehicle": "SFT-1-S1"},
                           headers=DISPATCHER)  # fmt: skip
     assert boarded.status_code == 409 and boarded.get_json()["error"]["field"] == "code"
-    unknown = client.post("/api/v1/bookings/NOSUCHCODE/move", json={"vehicle": "SFT-1"},
+    unknown = client.post("/api/v1/bookings/NOSUCHCODE/move", json={"vehicle": "SFT-1-S1"},
                           headers=DISPATCHER)  # fmt: skip
     assert unknown.status_code == 404
     empty = client.post(f"/api/v1/bookings/{otto['code']}/move", json={}, headers=DISPATCHER)

@@ -64,6 +64,9 @@ def test_tasks_events_and_no_show(
     assert answer.status_code == 200, answer.get_json()
     plan = answer.get_json()
     assert plan["vehicle"] == vehicle and plan["day"] == DAY and plan["no_show_wait_min"] == 3
+    # one break in the 9-hour shift, between 10:30 and 11:30 at the latest, at the depot
+    [brk] = plan["breaks"]
+    assert "10:30" <= brk["start"] <= "11:30" and brk["stop"]["name"].startswith("Bernburg")
     pickup = plan["tasks"][0]
     assert (pickup["seq"], pickup["kind"], pickup["code"]) == (0, "pickup", code)
     assert pickup["done"] == dict.fromkeys(
@@ -256,14 +259,14 @@ def test_unknown_vehicle_and_bad_day(client: FlaskClient, driver: dict) -> None:
     assert missing.status_code == 404 and missing.get_json()["error"]["field"] == "vehicle"
     posted = client.post("/api/v1/vehicles/NOPE/events", json={"events": []}, headers=driver)
     assert posted.status_code == 404
-    bad = client.get("/api/v1/vehicles/BBG-1/tasks?day=2026-13-01", headers=driver)
+    bad = client.get("/api/v1/vehicles/BBG-1-S1/tasks?day=2026-13-01", headers=driver)
     assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "day"
-    today = client.get("/api/v1/vehicles/BBG-1/tasks", headers=driver).get_json()
+    today = client.get("/api/v1/vehicles/BBG-1-S1/tasks", headers=driver).get_json()
     assert today["day"] == "2026-12-01" and today["tasks"] == []  # the clock's day
 
 
 def test_roles_and_csrf(client: FlaskClient, engine: BookingEngine, driver: dict) -> None:
-    tasks, events = "/api/v1/vehicles/BBG-1/tasks", "/api/v1/vehicles/BBG-1/events"
+    tasks, events = "/api/v1/vehicles/BBG-1-S1/tasks", "/api/v1/vehicles/BBG-1-S1/events"
     batch = {
         "events": [{"client_id": "r1", "kind": "shift_start", "at": at("06:55", "2026-12-01")}]
     }
