@@ -59,6 +59,7 @@ def day_live(engine: BookingEngine, day: date) -> LiveDay:
         depots={v.id: depot for v, depot in zip(engine.service.fleet, engine.depots, strict=True)},
         travel_s=lambda a, b: float(travel[row[a], row[b]]),
         locate=nearest_stop(catalog),
+        risk_margin_s=engine.service.operations.risk_margin_s,
     )
 
 
