@@ -113,10 +113,12 @@ class OperationsRule:
     """How the day is run on the road.
 
     A driver may record a no-show only ``no_show_wait_s`` after arriving at the pickup
-    stop, and never before the pickup window starts.
+    stop, and never before the pickup window starts. The live state flags a booking at risk
+    once its estimate leaves less than ``risk_margin_s`` before its promise breaks.
     """
 
     no_show_wait_s: int = 3 * 60
+    risk_margin_s: int = 5 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,8 +330,11 @@ def _privacy(r: _Reader) -> PrivacyRule:
 
 
 def _operations(r: _Reader) -> OperationsRule:
-    r.only(("no_show_wait_min",))
-    return OperationsRule(no_show_wait_s=r.number("no_show_wait_min", int, 3, low=0, high=60) * 60)
+    r.only(("no_show_wait_min", "risk_margin_min"))
+    return OperationsRule(
+        no_show_wait_s=r.number("no_show_wait_min", int, 3, low=0, high=60) * 60,
+        risk_margin_s=r.number("risk_margin_min", int, 5, low=0, high=60) * 60,
+    )
 
 
 def _reoptimize(r: _Reader) -> ReoptimizePolicy:

@@ -67,6 +67,7 @@ def day_live(engine: BookingEngine, day: date) -> LiveDay:
         depots=engine.depot_of,
         travel_s=lambda a, b: float(travel[row[a], row[b]]),
         locate=nearest_stop(catalog),
+        risk_margin_s=engine.service.operations.risk_margin_s,
     )
 
 

@@ -3,8 +3,10 @@
 The executed part of every route comes from the vehicles' events (:mod:`planner.live.events`):
 when the bus arrived and left, who boarded, who did not turn up, who got off. The rest is
 estimated from the vehicle's last known place and time (its last stop, or a later position
-fix) by driving the planned order at the network's travel times. A stop whose estimate breaks
-its booking's promise is flagged *at risk* as soon as the estimate shows it.
+fix) by driving the planned order at the network's travel times; a stop the bus has not
+reached is never estimated before now. A stop whose estimate leaves less than a margin to its
+booking's promise is flagged *at risk* as soon as the estimate shows it: an estimate is only
+an estimate, and a dispatcher warned when a promise is about to break can still act.
 
 Everything here is a pure function of the plan, the events and the clock; the web layer, the
 re-planning and the GTFS-Realtime feed read the result.
@@ -68,7 +70,10 @@ class StopProgress:
         estimated before; None if the stop will not be served (vehicle out of service, or a
         rider who did not turn up).
     risk
-        Which promise the estimate breaks, if any.
+        Which promise the estimate breaks or comes closer to than the margin, if any.
+    slack_s
+        How long the estimate leaves before the closest promise of this stop breaks (negative:
+        the estimate breaks it); None without a promise or an estimate, or once done.
     told_s
         When the rider was last told this stop starts (None: as planned).
     """
@@ -80,6 +85,12 @@ class StopProgress:
     start_s: float | None = None
     risk: Risk | None = None
     told_s: float | None = None
+    slack_s: float | None = None
+
+    @property
+    def breaks_promise(self) -> bool:
+        """Whether the estimate itself breaks the promise (not only comes close to it)."""
+        return self.slack_s is not None and self.slack_s < -TOLERANCE_S
 
     @property
     def done(self) -> bool:
@@ -176,6 +187,7 @@ def live_day(
     depots: Mapping[str, int],
     travel_s: Callable[[int, int], float],
     locate: Callable[[float, float], int] | None = None,
+    risk_margin_s: float = 0.0,
 ) -> LiveDay:
     """The live state of a day's plan given what the vehicles reported.
 
@@ -195,6 +207,9 @@ def live_day(
         Driving time between two nodes.
     locate
         A position -> the nearest node; without it position fixes only show on the map.
+    risk_margin_s
+        A stop is at risk once its estimate leaves less than this before its promise breaks
+        (``[operations] risk_margin_min``); 0 flags only estimates that break it.
     """
     by_vehicle: dict[str, list[VehicleEvent]] = {}
     for e in events:
@@ -208,6 +223,7 @@ def live_day(
             depot=depots[vehicle.vehicle_id],
             travel_s=travel_s,
             locate=locate,
+            risk_margin_s=risk_margin_s,
         )
         for vehicle in plan.vehicles
     )
@@ -223,6 +239,7 @@ def live_vehicle(
     depot: int,
     travel_s: Callable[[int, int], float],
     locate: Callable[[float, float], int] | None = None,
+    risk_margin_s: float = 0.0,
 ) -> LiveVehicle:
     """One vehicle's live state; ``events`` are its own, in time order.
 
@@ -255,7 +272,7 @@ def live_vehicle(
             if p.stop.kind == "pickup":
                 still_there = max(p.arrived_s + dwell, now_s)
                 left[p.stop.code] = p.departed_s or (p.arrived_s + dwell if p.done else still_there)
-            out.append(_judged(p, p.arrived_s, promises, left))
+            out.append(_judged(p, p.arrived_s, promises, left, risk_margin_s))
         elif _skipped(p, progress):
             out.append(p)
         elif status == "out_of_service":
@@ -266,7 +283,7 @@ def live_vehicle(
             start = max(arrival, earliest)
             if p.stop.kind == "pickup":
                 left[p.stop.code] = start + dwell
-            out.append(_judged(p, start, promises, left))
+            out.append(_judged(p, start, promises, left, risk_margin_s))
             node, ready = p.stop.stop.id, start + dwell
     if status == "on_route" and out and all(s.done or s.start_s is None for s in out):
         status = "finished"
@@ -432,24 +449,28 @@ def _judged(
     start_s: float,
     promises: Mapping[str, Promise],
     pickup_departures: Mapping[str, float],
+    margin_s: float = 0.0,
 ) -> StopProgress:
-    """``p`` starting at ``start_s``, with the promise that start breaks, if any.
+    """``p`` starting at ``start_s``, with its slack and the promise it puts at risk, if any.
 
-    A stop already done is history, not a risk: whether its promise was kept is a fact.
+    The one rule of "at risk": the estimate leaves less than ``margin_s`` before the promise
+    breaks. A stop already done is history, not a risk: whether its promise was kept is a fact.
     """
     promise = promises.get(p.stop.code)
-    risk: Risk | None = None
-    if promise is not None and not p.done:
-        if p.stop.kind == "pickup":
-            if start_s > promise.window_s[1] + TOLERANCE_S:
-                risk = "late_pickup"
-        else:
-            picked = pickup_departures.get(p.stop.code)
-            if picked is not None and start_s - picked > promise.max_ride_s + TOLERANCE_S:
-                risk = "ride_promise"
-            elif (
-                promise.latest_dropoff_s is not None
-                and start_s > promise.latest_dropoff_s + TOLERANCE_S
-            ):
-                risk = "late_dropoff"
-    return replace(p, start_s=start_s, risk=risk)
+    if promise is None or p.done:
+        return replace(p, start_s=start_s)
+    limits: list[tuple[float, Risk]] = []  # (latest start, the promise it keeps)
+    if p.stop.kind == "pickup":
+        limits.append((promise.window_s[1], "late_pickup"))
+    else:
+        picked = pickup_departures.get(p.stop.code)
+        if picked is not None:
+            limits.append((picked + promise.max_ride_s, "ride_promise"))
+        if promise.latest_dropoff_s is not None:
+            limits.append((promise.latest_dropoff_s, "late_dropoff"))
+    if not limits:
+        return replace(p, start_s=start_s)
+    limit, kind = min(limits, key=lambda lk: lk[0])
+    slack = limit - start_s
+    risk: Risk | None = kind if slack < margin_s - TOLERANCE_S else None
+    return replace(p, start_s=start_s, risk=risk, slack_s=slack)

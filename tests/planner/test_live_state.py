@@ -129,6 +129,28 @@ def test_a_silent_bus_is_not_assumed_on_time() -> None:
     assert v.stops[0].risk == "late_pickup"
 
 
+def test_a_bus_overdue_at_its_next_stop_flags_the_ride_on_board_before_it_breaks() -> None:
+    # A boarded on time and left at 08:06 (ride promise: off by 08:26); the bus was due at
+    # B's stop at 08:11 and has not reported arriving by 08:20
+    events = [
+        event("arrived", 8 * H + 5 * MIN, 1, stop_node=1),
+        event("boarded", 8 * H + 5 * MIN, 2, booking="A"),
+        event("departed", 8 * H + 6 * MIN, 3, stop_node=1),
+    ]
+    v = live(events, now_s=8 * H + 20 * MIN, risk_margin_s=5 * MIN)
+    b, a_off = v.stops[1], v.stops[2]
+    # overdue, so not before now: at B 08:20, off 08:21, A's stop at 08:26
+    assert b.start_s == 8 * H + 20 * MIN and b.slack_s == 0 and b.risk == "late_pickup"
+    assert a_off.start_s == 8 * H + 26 * MIN and a_off.slack_s == 0
+    assert a_off.risk == "ride_promise" and not a_off.breaks_promise  # warned, not yet broken
+    # without a margin only a broken estimate is flagged
+    assert live(events, now_s=8 * H + 20 * MIN).stops[2].risk is None
+    # on time, A has 9 min to spare; B's planned ride leaves 4, under the margin already
+    on_time = live(events, now_s=8 * H + 9 * MIN, risk_margin_s=5 * MIN)
+    assert on_time.stops[2].slack_s == 9 * MIN and on_time.stops[2].risk is None
+    assert [(s.stop.code, s.slack_s) for s in on_time.at_risk] == [("B", 4 * MIN)]
+
+
 def test_a_no_show_is_not_driven_to_its_drop_off() -> None:
     events = [
         event("arrived", 8 * H + 5 * MIN, 1, stop_node=1),

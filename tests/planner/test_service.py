@@ -25,6 +25,7 @@ def test_default_service() -> None:
     assert service.privacy.erase_after_days == 30
     assert service.privacy.offers_kept_hours == 24
     assert service.operations.no_show_wait_s == 3 * 60
+    assert service.operations.risk_margin_s == 5 * 60
     assert service.fleet[0].max_duty_s is None  # no limit unless the service file sets one
     assert service.reoptimize == ReoptimizePolicy(
         enabled=True, every_bookings=25, every_min=30, time_limit_s=5.0
@@ -72,6 +73,8 @@ def test_a_day_is_due_for_reoptimisation_after_n_changes_or_m_minutes() -> None:
         ("no_show_wait_min = 3", 'no_show_wait_min = "3"', "operations.no_show_wait_min",
          "must be a int"),
         ("no_show_wait_min = 3", "no_show_wait = 3", "operations.no_show_wait", "unknown key"),
+        ("risk_margin_min = 5", "risk_margin_min = 61", "operations.risk_margin_min",
+         "must be between 0 and 60"),
         ("every_bookings = 25", "every_bookings = -1", "reoptimize.every_bookings",
          "must be between 0 and 100000"),
         ("every_min = 30", "every_min = 1441", "reoptimize.every_min",
