@@ -122,8 +122,9 @@ def take_out_of_service(
         served = _served_stops(engine, state, v)
         started = {request_of(s) for s in route if s in served}
         on_board = [state.instance.requests[r].id for r in started if 2 * r + 1 not in served]
-        movable = sorted(
-            {request_of(s) for s in route} - started,
+        tasks = {r for r, only in enumerate(state.table.only_vehicle) if only == v}
+        movable = sorted(  # its riders; its drivers' breaks stay with it
+            {request_of(s) for s in route} - started - tasks,
             key=lambda r: state.instance.requests[r].earliest_pickup,
         )
         state.set_route(v, [s for s in route if request_of(s) not in movable])

@@ -232,8 +232,11 @@ def test_the_gtfs_realtime_feeds_match_the_live_state_and_carry_no_rider_data(
     assert positions.header.gtfs_realtime_version == "2.0"
     # one entity per vehicle with a position, at the live state's position and time
     located = {v.vehicle_id: v for v in live.vehicles if v.position is not None}
-    assert {e.vehicle.vehicle.id for e in positions.entity} == set(located) == {erika["vehicle"]}
+    assert set(located) == {erika["vehicle"]}
+    bus_of = {v.id: v.bus_id for v in engine.service.fleet}  # the feed names the bus ...
+    assert {e.vehicle.vehicle.id for e in positions.entity} == {bus_of[erika["vehicle"]]}
     [entity] = positions.entity
+    assert entity.vehicle.vehicle.label == erika["vehicle"]  # ... and labels it with the shift
     bus = located[erika["vehicle"]]
     assert bus.position is not None
     assert entity.vehicle.position.latitude == pytest.approx(bus.position.lat, abs=1e-5)
