@@ -102,6 +102,8 @@ class ReplayResult:
     delay_p95_min: float
     problems: tuple[str, ...]
     breakdown: str | None
+    breaks_taken: int = 0
+    breaks_planned: int = 0
 
     def rows(self) -> list[tuple[str, str]]:
         """The figures as (label, value) rows for a table."""
@@ -126,6 +128,7 @@ class ReplayResult:
                 "delay of pickups against the time told, mean / p95",
                 (f"{self.delay_mean_min:.1f} / {self.delay_p95_min:.1f} min"),
             ),  # fmt: skip
+            ("drivers' breaks taken / in the plan", f"{self.breaks_taken} / {self.breaks_planned}"),
             ("validator problems at the end", f"{len(self.problems)}"),
         ]
 
@@ -139,6 +142,7 @@ class _Bus:
     broken: bool = False
     moving: bool = False  # between leaving one stop and leaving the next
     started: bool = False  # has left its depot
+    breaks_taken: int = 0  # the driver's breaks taken so far (the plan's first ones)
     token: int = 0  # of the one pending "drive" step that counts (a bus waits for it)
 
 
@@ -147,9 +151,17 @@ class _Driver:
 
     def __init__(self, client: FlaskClient, engine: BookingEngine, day: date) -> None:
         self.client, self.engine, self.day = client, engine, day
-        self._tasks: dict[str, tuple[int, int, list[dict[str, Any]]]] = {}
+        self._tasks: dict[str, tuple[int, int, dict[str, Any]]] = {}
 
     def tasks(self, bus: str) -> list[dict[str, Any]]:
+        """The bus's stops as the driver app gets them."""
+        return list(self._answer(bus)["tasks"])
+
+    def breaks(self, bus: str) -> list[dict[str, Any]]:
+        """The driver's planned breaks, taken ones included, in order."""
+        return list(self._answer(bus)["breaks"])
+
+    def _answer(self, bus: str) -> dict[str, Any]:
         with self.engine.store.session() as session:
             mark = session.scalar(select(Booking.id).order_by(Booking.id.desc()).limit(1)) or 0
         version = self._version()
@@ -158,9 +170,8 @@ class _Driver:
             return kept[2]
         answer = self.client.get(f"/api/v1/vehicles/{bus}/tasks?day={self.day.isoformat()}")
         assert answer.status_code == 200, answer.get_json()
-        tasks = answer.get_json()["tasks"]
-        self._tasks[bus] = (version, mark, tasks)
-        return tasks
+        self._tasks[bus] = (version, mark, answer.get_json())
+        return self._tasks[bus][2]
 
     def _version(self) -> int:
         with self.engine.store.session() as session:
@@ -275,6 +286,8 @@ class _Replay:
             "drive": self.drive,
             "arrive": self.arrive,
             "depart": self.depart,
+            "rest": self.rest,
+            "resume": self.resume,
         }
         bar = tqdm(desc="replaying the day", unit="step", disable=not progress)
         while self.queue:
@@ -329,14 +342,21 @@ class _Replay:
             self.wake(at)
 
     def drive(self, at: float, bus: _Bus) -> None:
-        """Drive to the next task, or wait where the bus is until the plan says leave."""
+        """Drive to the next task (or break), or wait where the bus is until the plan says leave."""
         tasks = self.open_tasks(bus)
-        if not tasks:
+        breaks = self.driver.breaks(bus.id)[bus.breaks_taken :]
+        if not tasks and not breaks:
             return  # waits until a booking moves to it (wake)
-        target = int(tasks[0]["stop"]["id"])
+        if tasks:
+            target = int(tasks[0]["stop"]["id"])
+            due = parse_hhmm(tasks[0]["arrival"], field="tasks")
+        rest = bool(breaks) and (not tasks or parse_hhmm(breaks[0]["start"], field="breaks") <= due)
+        if rest:  # the plan's next break comes first: drive to its place
+            target = int(breaks[0]["stop"]["id"])
+            due = parse_hhmm(breaks[0]["start"], field="breaks")
         row, travel = self.engine.catalog.row, self.engine.catalog.travel_s
         planned = float(travel[row[bus.node], row[target]])
-        leave = parse_hhmm(tasks[0]["arrival"], field="tasks") - planned  # as the driver app says
+        leave = due - planned  # as the driver app says
         if leave > at + 60:
             self.drive_at(leave, bus)
             return
@@ -348,8 +368,27 @@ class _Replay:
             self.driver.report(bus.id, {"kind": "shift_start", "at": at})
             bus.started = True
         bus.moving = True
-        self.push(at + leg * factor, bus.id, "arrive")
+        self.push(at + leg * factor, bus.id, "rest" if rest else "arrive")
         bus.node = target
+
+    def rest(self, at: float, bus: _Bus) -> None:
+        """The driver takes the planned break on arrival at its place, for its planned length."""
+        planned = self.driver.breaks(bus.id)[bus.breaks_taken]
+        length = parse_hhmm(planned["end"], field="breaks") - parse_hhmm(
+            planned["start"], field="breaks"
+        )
+        start = parse_hhmm(planned["start"], field="breaks")
+        if at + 1 < start:  # early: the driver waits for the planned start
+            self.push(start, bus.id, "rest")
+            return
+        self.driver.report(bus.id, {"kind": "break_start", "at": at})
+        self.push(at + length, bus.id, "resume")
+
+    def resume(self, at: float, bus: _Bus) -> None:
+        self.driver.report(bus.id, {"kind": "break_end", "at": at})
+        bus.breaks_taken += 1
+        bus.ready_s, bus.moving = at, False
+        self.drive_at(at, bus)
 
     def arrive(self, at: float, bus: _Bus) -> None:
         self.driver.report(bus.id, {"kind": "arrived", "at": at, "stop": bus.node})
@@ -497,6 +536,8 @@ def _outcome(
         delay_mean_min=float(np.mean(delays)) if delays else 0.0,
         delay_p95_min=float(np.percentile(delays, 95)) if delays else 0.0,
         problems=tuple(engine.validate_day(day)),
+        breaks_taken=sum(1 for e in events if e.kind == "break_start"),
+        breaks_planned=sum(len(v.breaks) for v in engine.day_plan(day).vehicles),
         breakdown=broken_bus,
     )
 

@@ -26,6 +26,8 @@ def test_a_day_as_planned_keeps_every_promise(world_config: WorldConfig, tmp_pat
     assert result.moved == 0 and result.new_time == 0
     assert result.delay_p95_min <= 0.5  # on time: never later than told
     assert result.problems == ()
+    # every driver with rides took the break the planner placed (ArbZG §4)
+    assert result.breaks_planned > 0 and result.breaks_taken == result.breaks_planned
 
 
 def test_a_breakdown_and_no_shows_leave_no_booking_unaccounted(
