@@ -28,6 +28,7 @@ from datetime import date
 from pathlib import Path
 
 from planner.booking.engine import BookingEngine
+from planner.booking.kpis import plan_kpis
 from planner.darp.model import Instance
 from planner.darp.solve import SolveParams, solve
 from planner.darp.validate import validate
@@ -44,12 +45,14 @@ def day_instance(engine: BookingEngine, demand: list[DemandRequest]) -> Instance
     """The demand day as one instance: each request with the window and ride-time promise
     an offer at the wish would give, on the engine's fleet."""
     requests = [engine._candidate(r.trip, f"r{k}", 0) for k, r in enumerate(demand)]
+    vehicles = engine.days.vehicles()
+    breaks = engine.days.breaks(vehicles)  # the drivers' breaks, as online booking has them
     return Instance(
         "hindsight",
         engine.catalog.travel_s,
         engine.catalog.distance_m,
-        tuple(requests),
-        tuple(engine.days.vehicles()),
+        (*requests, *breaks),
+        tuple(vehicles),
     )
 
 
@@ -64,7 +67,7 @@ def hindsight(
     elapsed = time.perf_counter() - started
     problems = validate(instance, plan)
     assert not problems, problems[:3]
-    return plan.num_served, plan.distance / 1000, elapsed
+    return int(plan_kpis(instance, plan)["served"]), plan.distance / 1000, elapsed
 
 
 def online(
