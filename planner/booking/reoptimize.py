@@ -43,7 +43,7 @@ def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> d
         row = session.get(ServiceDay, key)
         version = row.version if row else 0
         state = engine.days.load(session, key)
-    if not state.instance.requests:
+    if all(r.vehicle_id is not None for r in state.instance.requests):  # breaks at most
         return {"stored": False, "reason": "no bookings on this day"}
     current = state.plan()
     before = kpi_module.plan_kpis(state.instance, current)

@@ -341,6 +341,10 @@ def solve(
         msg = f"no room for {req.id!r} in the route of vehicle {req.vehicle_id!r}"
         raise InvalidPlanError(f"requests[{unplaced[0]}]", msg)
     skip = frozenset(r for r in reasons if all(2 * r not in route for route in initial))
+    if all(only >= 0 for only in table.only_vehicle):  # no riders: the breaks are the plan
+        plan = build_plan(instance, initial, reasons=reasons, table=table)
+        check(instance, plan)
+        return plan
     jobs = [
         _Job(
             instance,
