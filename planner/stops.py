@@ -57,8 +57,10 @@ class StopCatalog:
         return str(self.network.graph.nodes[node].get("name", node))
 
     def label(self, node: int) -> str:
-        """The stop's name as riders see and type it: with its municipality ("Gröna (Bernburg
-        (Saale))") unless the name says it already ("Bernburg (Saale), Busbahnhof").
+        """The stop's name as riders see and type it, unique among the stops.
+
+        With its municipality ("Gröna (Bernburg (Saale))") unless the name says it already
+        ("Bernburg (Saale), Busbahnhof").
         """
         return self.labels[node]
 
@@ -108,8 +110,9 @@ class StopCatalog:
         raise BookingError(field, "must be a stop id, a stop name or {lon, lat}")
 
     def _resolve_name(self, value: str, field: str) -> int:
-        """The one stop named ``value`` (its name or label, however spelt), or an
-        :class:`UnknownStopError` suggesting labels.
+        """The one stop named ``value`` (its name or label, however spelt).
+
+        Raises :class:`UnknownStopError` with labels to pick if none or several are.
         """
         exact = exact_stops(self.labels, value)
         if len(exact) != 1:
@@ -185,5 +188,7 @@ def _places(
     places = {}
     for n in nodes:
         point = Point(G.nodes[n]["x"], G.nodes[n]["y"])
-        places.update({n: name for name, area in areas if area.contains(point)})
+        inside = [name for name, area in areas if area.contains(point)]
+        if inside:
+            places[n] = inside[0]
     return places

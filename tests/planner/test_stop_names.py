@@ -1,4 +1,4 @@
-"""Stops riders can find: spelling-tolerant names, suggestions, and names with their municipality."""
+"""Stops riders can find: any spelling, suggestions, names with their municipality."""
 
 from __future__ import annotations
 
