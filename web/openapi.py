@@ -51,8 +51,9 @@ class Stop(BaseModel):
 
 
 class FoundStop(Stop):
-    """A stop found by name, with the label that names it alone (the name, with the
-    municipality if the name does not say it).
+    """A stop found by name, with the label that names it alone.
+
+    The label is the name, with the municipality if the name does not say it.
     """
 
     label: str
