@@ -53,17 +53,19 @@ def short_name(name: str) -> str:
 def rank_stops(names: Mapping[int, str], query: str, *, limit: int = 10) -> list[int]:
     """Return up to ``limit`` keys of ``names`` whose name matches ``query``, best first.
 
-    Exact names (in full or without parenthesised parts) come first, then names starting with
-    the query, then names that contain every word of it; ties are broken by name.
+    Exact names (in full or both without parenthesised parts) come first, then names starting
+    with the query, then names that contain every word of it outside parentheses; ties are
+    broken by name.
     """
-    q = normalize_name(query)
+    q, q_short = normalize_name(query), short_name(query)
     if not q:
         return []
-    words = q.split()
+    # words in parentheses may be missing from the name ("Frose (Bus)" is not "Frose, ...")
+    words = (q_short or q).split()
     ranked: list[tuple[int, str, int]] = []
     for node, name in names.items():
         full, short = normalize_name(name), short_name(name)
-        if q in (full, short):
+        if q == full or (q_short and q_short == short):
             rank = 0
         elif full.startswith(q) or short.startswith(q):
             rank = 1
@@ -77,10 +79,13 @@ def rank_stops(names: Mapping[int, str], query: str, *, limit: int = 10) -> list
 
 
 def exact_stops(names: Mapping[int, str], query: str) -> list[int]:
-    """Keys of ``names`` that ``query`` names exactly: in full if any, else without parentheses."""
-    q = normalize_name(query)
+    """Keys of ``names`` that ``query`` names exactly.
+
+    In full if any, else both without their parenthesised parts.
+    """
+    q, q_short = normalize_name(query), short_name(query)
     full = [n for n, name in names.items() if normalize_name(name) == q]
-    return full or [n for n, name in names.items() if short_name(name) == q]
+    return full or [n for n, name in names.items() if q_short and short_name(name) == q_short]
 
 
 def suggest_stops(names: Mapping[int, str], query: str, *, limit: int = 5) -> list[int]:

@@ -90,3 +90,11 @@ def test_bad_values_stay_booking_errors(catalog: StopCatalog) -> None:
     for value in ("   ", "!!!", "(", "ß" * 300):
         with pytest.raises(BookingError):
             catalog.resolve(value, field="origin")
+
+
+def test_a_stop_off_the_network_is_not_taken_for_its_neighbour(catalog: StopCatalog) -> None:
+    # "Frose (Bus)" is a stop of its own, not on today's network: offer choices, never
+    # silently book "Frose, Hoymer Str."
+    with pytest.raises(UnknownStopError) as caught:
+        catalog.resolve("Frose (Bus)", field="origin")
+    assert "Frose, Hoymer Str. (Seeland)" in caught.value.suggestions
