@@ -44,6 +44,22 @@ class BookingError(PlannerError):
     """A booking request is malformed (unknown stop, bad time, too many passengers...)."""
 
 
+class UnknownStopError(BookingError):
+    """No stop or several stops have the name given; ``suggestions`` are stop labels to pick.
+
+    Parameters
+    ----------
+    field, reason
+        As for :class:`PlannerError`.
+    suggestions
+        Up to five stop labels, best first; each is accepted as a stop name.
+    """
+
+    def __init__(self, field: str, reason: str, suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(field, reason)
+        self.suggestions = suggestions
+
+
 class NotFoundError(LookupError):
     """No booking, offer or plan with the given key."""
 

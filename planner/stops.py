@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from shapely import prepared
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from planner.errors import BookingError
+from planner.errors import BookingError, UnknownStopError
 from routing.errors import RoutingError
 from routing.network import Network
-from routing.stops import search_stops
+from routing.stops import exact_stops, normalize_name, rank_stops, short_name, suggest_stops
+
+#: At most this many stop names are suggested for a name that finds none or several.
+MAX_SUGGESTIONS = 5
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ class StopCatalog:
         Node id -> matrix row.
     travel_s, distance_m
         Square matrices over ``nodes``.
+    places
+        Node id -> the municipality it lies in (none for stops outside every known one).
     """
 
     network: Network
@@ -36,15 +42,27 @@ class StopCatalog:
     row: dict[int, int]
     travel_s: np.ndarray
     distance_m: np.ndarray
+    places: Mapping[int, str] = field(default_factory=dict)
+    labels: Mapping[int, str] = field(init=False)
 
     def __post_init__(self) -> None:
         # read-only: every day's instance shares them (checked once, see planner.darp.model)
         self.travel_s.setflags(write=False)
         self.distance_m.setflags(write=False)
+        labels = {n: _label(self.name(n), self.places.get(n)) for n in self.nodes}
+        object.__setattr__(self, "labels", labels)
 
     def name(self, node: int) -> str:
         """The stop's name."""
         return str(self.network.graph.nodes[node].get("name", node))
+
+    def label(self, node: int) -> str:
+        """The stop's name as riders see and type it, unique among the stops.
+
+        With its municipality ("Gröna (Bernburg (Saale))") unless the name says it already
+        ("Bernburg (Saale), Busbahnhof").
+        """
+        return self.labels[node]
 
     def describe(self, node: int) -> dict[str, Any]:
         """A stop as JSON: id, name, lon, lat."""
@@ -52,9 +70,15 @@ class StopCatalog:
         return {"id": int(node), "name": self.name(node), "lon": data["x"], "lat": data["y"]}
 
     def search(self, query: str, *, limit: int = 10) -> list[dict[str, Any]]:
-        """Bookable stops whose name matches ``query``, best first."""
-        found = search_stops(self.network.graph, query, limit=limit * 3)
-        return [self.describe(n) for n in found if n in self.row][:limit]
+        """Bookable stops whose name matches ``query``, best first, with their labels.
+
+        Spelling does not count (:func:`routing.stops.normalize_name`); if nothing matches,
+        similar names (:func:`routing.stops.suggest_stops`).
+        """
+        found = rank_stops(self.labels, query, limit=limit) or suggest_stops(
+            self.labels, query, limit=limit
+        )
+        return [{**self.describe(n), "label": self.labels[n]} for n in found]
 
     def resolve(self, value: Any, *, field: str) -> int:
         """Turn a stop id, a stop name or ``{"lon": .., "lat": ..}`` into a bookable node.
@@ -81,19 +105,46 @@ class StopCatalog:
             if snapped.node not in self.row:
                 raise BookingError(field, "the nearest stop is not bookable")
             return snapped.node
-        if isinstance(value, str) and value.strip():
-            matches = self.search(value, limit=2)
-            exact = [m for m in matches if m["name"].casefold() == value.strip().casefold()]
-            if len(exact) == 1 or len(matches) == 1:
-                return (exact or matches)[0]["id"]
-            if not matches:
-                raise BookingError(field, f"no bookable stop named {value!r}")
-            raise BookingError(field, f"{value!r} matches several stops; pick one by id")
+        if isinstance(value, str) and normalize_name(value):
+            return self._resolve_name(value, field)
         raise BookingError(field, "must be a stop id, a stop name or {lon, lat}")
+
+    def _resolve_name(self, value: str, field: str) -> int:
+        """The one stop named ``value`` (its name or label, however spelt).
+
+        Raises :class:`UnknownStopError` with labels to pick if none or several are.
+        """
+        exact = exact_stops(self.labels, value)
+        if len(exact) != 1:
+            # a name in full may be the short form of others: "Ilbersdorf (Wiendorf)"
+            exact = exact_stops({n: self.name(n) for n in self.nodes}, value) or exact
+        if len(exact) == 1:
+            return exact[0]
+        matches = exact or rank_stops(self.labels, value, limit=MAX_SUGGESTIONS + 1)
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            suggestions = tuple(self.labels[n] for n in matches[:MAX_SUGGESTIONS])
+            reason = f"{value!r} matches several stops; pick one of them"
+            raise UnknownStopError(field, reason, suggestions)
+        similar = suggest_stops(self.labels, value, limit=MAX_SUGGESTIONS)
+        reason = f"no bookable stop named {value!r}"
+        raise UnknownStopError(field, reason, tuple(self.labels[n] for n in similar))
+
+
+def _label(name: str, place: str | None) -> str:
+    """``name`` with ``place`` in parentheses, unless there is none or the name contains it."""
+    if not place or f" {short_name(place)} " in f" {normalize_name(name)} ":
+        return name
+    return f"{name} ({place})"
 
 
 def build_catalog(
-    network: Network, area: Polygon | MultiPolygon | None, *, travel_time_factor: float = 1.0
+    network: Network,
+    area: Polygon | MultiPolygon | None,
+    *,
+    travel_time_factor: float = 1.0,
+    municipalities: Mapping[str, Polygon | MultiPolygon] | None = None,
 ) -> StopCatalog:
     """Collect the network's stop places inside ``area`` and their matrices.
 
@@ -106,6 +157,8 @@ def build_catalog(
     travel_time_factor
         Planned driving times are the network's times this factor: the one place where a
         margin for traffic enters planning (offers, solver, validator all read these times).
+    municipalities
+        Municipality name -> its area; a stop's label names the one it lies in.
 
     Returns
     -------
@@ -122,4 +175,20 @@ def build_catalog(
     travel, distance = network.matrices(list(nodes))
     if travel_time_factor != 1.0:
         travel = travel * travel_time_factor
-    return StopCatalog(network, nodes, {n: i for i, n in enumerate(nodes)}, travel, distance)
+    places = _places(G, nodes, municipalities or {})
+    row = {n: i for i, n in enumerate(nodes)}
+    return StopCatalog(network, nodes, row, travel, distance, places)
+
+
+def _places(
+    G: Any, nodes: tuple[int, ...], municipalities: Mapping[str, Polygon | MultiPolygon]
+) -> dict[int, str]:
+    """Node -> the municipality containing it (stops outside all of them are left out)."""
+    areas = [(name, prepared.prep(area)) for name, area in municipalities.items()]
+    places = {}
+    for n in nodes:
+        point = Point(G.nodes[n]["x"], G.nodes[n]["y"])
+        inside = [name for name, area in areas if area.contains(point)]
+        if inside:
+            places[n] = inside[0]
+    return places

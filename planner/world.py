@@ -21,7 +21,7 @@ from planner.stops import StopCatalog, build_catalog
 from planner.store.db import Store, default_database_url, open_store, utcnow
 from routing.network import Network, default_source, load_network
 from routing.settings import PROJECT_ROOT, Settings
-from routing.sources.osm import read_area
+from routing.sources.osm import read_area, read_named_areas
 from routing.timetable import TimetableCache
 
 
@@ -152,7 +152,12 @@ def load_world(
         area=area,
         area_name="the service area",
     )
-    catalog = build_catalog(network, area, travel_time_factor=service.travel_time_factor)
+    catalog = build_catalog(
+        network,
+        area,
+        travel_time_factor=service.travel_time_factor,
+        municipalities=read_named_areas(settings.data_file("municipalities")),
+    )
     with_timetable = service.timetable.check if timetable is None else timetable
     lines = load_timetable(settings, service) if with_timetable else None
     return World(settings, service, area, network, catalog, lines)

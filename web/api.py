@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
 from planner.booking import booking_json, trip_request, wire
-from planner.errors import ConflictError, NotFoundError, PlannerError
+from planner.errors import ConflictError, NotFoundError, PlannerError, UnknownStopError
 from web.auth import guard_api_changes, role_required
 from web.limits import throttled
 from web.openapi import openapi_spec
@@ -19,14 +19,23 @@ from web.services import services
 M = TypeVar("M", bound=BaseModel)
 
 
-def error(field: str, message: str, status: int) -> tuple[Response, int]:
-    """The JSON error answer ``{"error": {"field", "message"}}`` with ``status``."""
-    return jsonify(error={"field": field, "message": message}), status
+def error(
+    field: str, message: str, status: int, *, suggestions: tuple[str, ...] | None = None
+) -> tuple[Response, int]:
+    """The JSON error answer ``{"error": {"field", "message"}}`` with ``status``.
+
+    ``suggestions`` (values that would be accepted, e.g. stop names) are added if given.
+    """
+    detail: dict[str, object] = {"field": field, "message": message}
+    if suggestions is not None:
+        detail["suggestions"] = list(suggestions)
+    return jsonify(error=detail), status
 
 
 def _planner_error(exc: PlannerError) -> tuple[Response, int]:
     status = 409 if isinstance(exc, ConflictError) else 400
-    return error(exc.field, exc.reason, status)
+    suggestions = exc.suggestions if isinstance(exc, UnknownStopError) else None
+    return error(exc.field, exc.reason, status, suggestions=suggestions)
 
 
 def _not_found(exc: NotFoundError) -> tuple[Response, int]:

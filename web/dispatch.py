@@ -33,10 +33,10 @@ from planner.live.monitor import day_live, live_json
 from planner.store.db import Booking
 from planner.timefmt import hhmm, whole_minute
 from web.auth import role_required
-from web.forms import confirm_from_form, form_defaults
+from web.forms import confirm_from_form
 from web.i18n import current_language
 from web.i18n import gettext as _
-from web.resident import STATUS, handle_offers, render_form, today
+from web.resident import STATUS, handle_offers, preset_form, render_form, today
 from web.services import services
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
@@ -255,8 +255,8 @@ def routes_geojson() -> ResponseReturnValue:
 @bp.get("/book")
 @role_required("dispatcher")
 def book() -> ResponseReturnValue:
-    """The booking form for a trip taken by phone."""
-    return render_form(form_defaults(today()), staff=True)
+    """The booking form for a trip taken by phone (fields may be preset by the URL)."""
+    return render_form(preset_form(today()), staff=True)
 
 
 @bp.post("/offers")

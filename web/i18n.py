@@ -35,6 +35,7 @@ ENGLISH: dict[str, str] = {
     "davon im Rollstuhl": "of whom in a wheelchair",
     "Fahrten suchen": "Find rides",
     "Haltestelle auf der Karte wählen": "Pick a stop on the map",
+    "Meinten Sie:": "Did you mean:",
     "Karte der Haltestellen": "Map of the stops",
     "als Start": "as start",
     "als Ziel": "as destination",

@@ -27,6 +27,12 @@ class ErrorDetail(BaseModel):
 
     field: str = Field(description="the offending field, e.g. `connection.departure`")
     message: str
+    suggestions: list[str] | None = Field(
+        None,
+        max_length=5,
+        description="for a stop name that names no stop or several: stop labels to pick, "
+        "each accepted as the stop's name",
+    )
 
 
 class Error(BaseModel):
@@ -44,10 +50,19 @@ class Stop(BaseModel):
     lat: float
 
 
-class Stops(BaseModel):
-    """Stops matching a search."""
+class FoundStop(Stop):
+    """A stop found by name, with the label that names it alone.
 
-    stops: list[Stop]
+    The label is the name, with the municipality if the name does not say it.
+    """
+
+    label: str
+
+
+class Stops(BaseModel):
+    """Stops matching a search (similar names if none matches)."""
+
+    stops: list[FoundStop]
 
 
 class Offer(BaseModel):

@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from shapely.geometry import mapping
 
 from planner.booking import booking_json, trip_request
-from planner.errors import ConflictError, NotFoundError, PlannerError
+from planner.errors import ConflictError, NotFoundError, PlannerError, UnknownStopError
 from planner.world import service_area
 from web.forms import FIELDS, confirm_from_form, form_defaults, trip_wish
 from web.i18n import LANGUAGES
@@ -87,12 +87,38 @@ def describe_feeders(result_json: dict[str, Any]) -> list[str]:
     ]
 
 
+def preset_form(today_: date) -> dict[str, str]:
+    """The booking form's values: the defaults, with any field the URL presets."""
+    values = form_defaults(today_)
+    values.update({k: v for k, v in request.args.items() if k in FIELDS})
+    return values
+
+
+def stop_choices(
+    values: Mapping[str, str], field: str, labels: tuple[str, ...], *, staff: bool
+) -> list[dict[str, str]]:
+    """Each suggested stop label with a link to the form that has it in ``field``.
+
+    Links, not buttons, so that picking a suggestion works without JavaScript.
+    """
+    endpoint = "dispatch.book" if staff else "resident.index"
+    return [{"label": x, "url": url_for(endpoint, **{**values, field: x})} for x in labels]
+
+
 def render_form(
-    values: Mapping[str, str], *, staff: bool = False, status: int = 200
+    values: Mapping[str, str],
+    *,
+    staff: bool = False,
+    status: int = 200,
+    suggestions: Mapping[str, list[dict[str, str]]] | None = None,
 ) -> tuple[str, int]:
-    """The booking form filled with ``values``, answered with ``status``."""
+    """The booking form filled with ``values``, answered with ``status``.
+
+    ``suggestions`` maps a stop field to the stops offered for it ("Meinten Sie: ...").
+    """
     template = "resident/book.html"
-    return render_template(template, values=values, staff=staff), status
+    page = render_template(template, values=values, staff=staff, suggestions=suggestions or {})
+    return page, status
 
 
 def handle_offers(*, staff: bool) -> ResponseReturnValue:
@@ -102,6 +128,10 @@ def handle_offers(*, staff: bool) -> ResponseReturnValue:
     try:
         trip = trip_request(trip_wish(request.form), engine.catalog, engine.service)
         result = engine.offer(trip).to_json()
+    except UnknownStopError as exc:
+        flash(f"{exc.field}: {exc.reason}", "error")
+        choices = {exc.field: stop_choices(values, exc.field, exc.suggestions, staff=staff)}
+        return render_form(values, staff=staff, status=400, suggestions=choices)
     except PlannerError as exc:
         flash(f"{exc.field}: {exc.reason}", "error")
         return render_form(values, staff=staff, status=400)
@@ -122,9 +152,7 @@ def handle_offers(*, staff: bool) -> ResponseReturnValue:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     """The rider's booking form (fields may be preset by the URL)."""
-    values = form_defaults(today())
-    values.update({k: v for k, v in request.args.items() if k in FIELDS})
-    return render_form(values)
+    return render_form(preset_form(today()))
 
 
 @bp.post("/offers")
@@ -236,7 +264,7 @@ def stops_geojson() -> ResponseReturnValue:
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
-            "properties": {"id": s["id"], "name": s["name"]},
+            "properties": {"id": s["id"], "name": s["name"], "label": catalog.label(s["id"])},
         }
         for s in map(catalog.describe, catalog.nodes)
     ]

@@ -197,6 +197,20 @@ def read_area(path: Path) -> Polygon | MultiPolygon:
     return area
 
 
+def read_named_areas(path: Path, *, name_key: str = "GEN") -> dict[str, Polygon | MultiPolygon]:
+    """Read the named polygons of a GeoJSON file (e.g. municipalities by ``GEN``), in WGS84.
+
+    Raises
+    ------
+    DataMissingError
+        If the file does not exist.
+    """
+    if not path.is_file():
+        raise DataMissingError(str(path), "polygon file not found")
+    gdf = gpd.read_file(path).to_crs(epsg=4326)
+    return {str(name): geom for name, geom in zip(gdf[name_key], gdf.geometry, strict=True)}
+
+
 def _use_osmnx_cache(cache_dir: Path) -> None:
     # OSMnx keeps its settings as module attributes; setting them here, at the only place that
     # downloads, keeps the HTTP cache under Rufbus's cache folder.

@@ -49,6 +49,45 @@ def test_stop_search(client: FlaskClient) -> None:
     assert missing.get_json()["error"]["field"] == "q"
 
 
+def test_stop_names_are_found_however_spelt(client: FlaskClient) -> None:
+    found = client.get("/api/v1/stops?q=Grona").get_json()["stops"]
+    assert found[0]["name"] == "Gröna"
+    assert found[0]["label"] == "Gröna (Bernburg (Saale))"
+    # nothing matches: similar names instead of an empty list
+    similar = client.get("/api/v1/stops?q=Bernbrug Busbanhof").get_json()["stops"]
+    assert similar[0]["name"] == BERNBURG
+    result = offer(client, origin="Bernburg Busbahnhof", destination="Stassfurt Bahnhof")
+    assert result["offers"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason", "expected"),
+    [
+        ("Bernbrug Busbanhof", "no bookable stop named", BERNBURG),
+        ("Frose", "matches several stops", "Frose, Hoymer Str. (Seeland)"),
+    ],
+)
+def test_unknown_stop_names_get_suggestions(
+    client: FlaskClient, engine: BookingEngine, typed: str, reason: str, expected: str
+) -> None:
+    body = {"origin": typed, "destination": STASSFURT, "date": DAY, "time": "08:10"}
+    response = client.post("/api/v1/offers", json=body)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["field"] == "origin"
+    assert reason in error["message"]
+    assert expected in error["suggestions"] and len(error["suggestions"]) <= 5
+    assert count(engine, Offer) == 0
+    # the suggestion, sent back as it is, is the stop
+    assert offer(client, origin=expected)["offers"]
+
+
+def test_other_errors_have_no_suggestions(client: FlaskClient) -> None:
+    body = {"origin": BERNBURG, "destination": STASSFURT, "date": DAY, "time": "25:00"}
+    error = client.post("/api/v1/offers", json=body).get_json()["error"]
+    assert "suggestions" not in error
+
+
 def test_book_look_up_and_cancel(client: FlaskClient, engine: BookingEngine) -> None:
     offers = offer(client)["offers"]
     assert 1 <= len(offers) <= 3

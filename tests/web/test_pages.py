@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -72,6 +74,59 @@ def test_form_errors_name_the_field(client: FlaskClient) -> None:
     page = response.get_data(as_text=True)
     assert "origin: no bookable stop named &#39;Atlantis&#39;" in page
     assert 'value="Atlantis"' in page  # what the rider typed is kept
+
+
+def _post_trip(client: FlaskClient, path: str, origin: str):
+    """Post the booking form at ``path`` with ``origin`` (to Staßfurt, 2 Dec 08:10)."""
+    token = csrf_token(client, "/dispatch/book" if path.startswith("/dispatch") else "/")
+    return client.post(
+        path,
+        data={"origin": origin, "destination": "Staßfurt, Bahnhof (Bus)", "date": "2026-12-02",
+              "time": "08:10", "passengers": "1", "wheelchairs": "0", "csrf_token": token},
+    )  # fmt: skip
+
+
+def _choices(page: str, field: str) -> tuple[str, dict[str, str]]:
+    """The text of the suggestions for ``field`` and their links, label -> URL."""
+    box = re.search(rf'<p class="suggestions" id="{field}-suggestions">(.*?)</p>', page, re.S)
+    assert box, f"no suggestions for {field}"
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', box.group(1))
+    return box.group(1), {html.unescape(t): html.unescape(u) for u, t in links}
+
+
+def test_unknown_stops_are_offered_as_choices(client: FlaskClient) -> None:
+    response = _post_trip(client, "/offers", "Bernbrug Busbanhof")
+    assert response.status_code == 400
+    text, links = _choices(response.get_data(as_text=True), "origin")
+    assert text.strip().startswith("Meinten Sie:")
+    assert "Bernburg (Saale), Busbahnhof" in links
+    # the choice opens the form with the stop filled in and the rest kept
+    form = client.get(links["Bernburg (Saale), Busbahnhof"]).get_data(as_text=True)
+    assert 'value="Bernburg (Saale), Busbahnhof"' in form
+    assert 'value="Staßfurt, Bahnhof (Bus)"' in form and 'value="08:10"' in form
+    # an ambiguous name lists its stops with their municipality, and that label books
+    ambiguous = _post_trip(client, "/offers", "Frose").get_data(as_text=True)
+    assert "Frose, Hoymer Str. (Seeland)" in _choices(ambiguous, "origin")[1]
+    assert _post_trip(client, "/offers", "Frose, Hoymer Str. (Seeland)").status_code == 200
+
+
+def test_stop_choices_in_english_and_for_dispatchers(client: FlaskClient) -> None:
+    token = csrf_token(client, "/")
+    client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
+    page = _post_trip(client, "/offers", "Schoenebek Bahnhof").get_data(as_text=True)
+    assert "Did you mean:" in page and "Meinten Sie" not in page
+    client.post("/language", data={"lang": "de", "next": "/", "csrf_token": token})
+    token = csrf_token(client, "/auth/login")
+    client.post(
+        "/auth/login", data={"name": "disp", "password": "dispatch-pw", "csrf_token": token}
+    )
+    staff = _post_trip(client, "/dispatch/offers", "Grona Kelterweeg")
+    assert staff.status_code == 400
+    links = _choices(staff.get_data(as_text=True), "origin")[1]
+    url = links["Gröna, Kelterweg (Bernburg (Saale))"]
+    assert url.startswith("/dispatch/book?")
+    form = client.get(url).get_data(as_text=True)
+    assert 'value="Gröna, Kelterweg (Bernburg (Saale))"' in form
 
 
 def test_analyst_sees_batches_and_reports(

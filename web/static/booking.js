@@ -15,7 +15,7 @@ document.querySelectorAll("input[data-typeahead]").forEach((input) => {
       const data = await response.json();
       list.replaceChildren(...data.stops.map((stop) => {
         const option = document.createElement("option");
-        option.value = stop.name;
+        option.value = stop.label;
         return option;
       }));
     }, 150);
@@ -43,7 +43,7 @@ if (mapElement && window.L) {
       onEachFeature: (feature, marker) => {
         const box = document.createElement("div");
         const title = document.createElement("p");
-        title.textContent = feature.properties.name;
+        title.textContent = feature.properties.label;
         box.append(title);
         for (const field of ["origin", "destination"]) {
           const button = document.createElement("button");
@@ -51,7 +51,7 @@ if (mapElement && window.L) {
           button.className = "secondary";
           button.textContent = mapElement.dataset["label" + field[0].toUpperCase() + field.slice(1)];
           button.addEventListener("click", () => {
-            document.getElementById(field).value = feature.properties.name;
+            document.getElementById(field).value = feature.properties.label;
             map.closePopup();
             document.getElementById(field).focus();
           });
