@@ -102,7 +102,11 @@ def stop_choices(
     Links, not buttons, so that picking a suggestion works without JavaScript.
     """
     endpoint = "dispatch.book" if staff else "resident.index"
-    return [{"label": x, "url": url_for(endpoint, **{**values, field: x})} for x in labels]
+    out = []
+    for label in labels:
+        query: dict[str, Any] = {**values, field: label}
+        out.append({"label": label, "url": url_for(endpoint, **query)})
+    return out
 
 
 def render_form(
