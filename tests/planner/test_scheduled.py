@@ -107,7 +107,9 @@ def test_feeder_combination_and_booking(engine: BookingEngine) -> None:
     (booking,) = engine.confirm(offers["offers"][0]["offer_id"], name="Anna", phone="03471 1234")
     expected = {"stop": feeder["hub"], "line": "116", "departure": "14:55"}
     assert booking["connection"] == expected
-    assert booking["latest_arrival"] == "14:50"
+    # the promise keeps the connection: at the hub by 14:50 at the latest (the default
+    # fleet's drivers change at 14:30, so the bus may have to come earlier)
+    assert booking["latest_arrival"] is not None and booking["latest_arrival"] <= "14:50"
     plan = engine.day_plan(date.fromisoformat(DAY))
     assert [s.connection for _, s in plan.stops() if s.kind == "dropoff"] == [expected]
 

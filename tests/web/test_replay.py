@@ -39,7 +39,7 @@ def test_a_breakdown_and_no_shows_leave_no_booking_unaccounted(
     )
     replanned, plain = results["re-planning from reality"], results["plan as made"]
     assert replanned.breakdown == plain.breakdown is not None
-    assert replanned.no_shows == plain.no_shows == 4
+    assert replanned.no_shows == plain.no_shows == round(0.1 * replanned.bookings) > 0
     for r in (replanned, plain):
         assert r.picked_up + r.no_shows + r.not_picked_up == r.bookings
         assert r.problems == ()  # the validator passes the day as it ended
