@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class PlannerError(ValueError):
     """Base class: something the caller gave is not acceptable.
@@ -11,12 +14,26 @@ class PlannerError(ValueError):
     field
         Name of the offending field (``"requests[3].pickup"``, ``"line 4"``...).
     reason
-        What is wrong with it, in plain words.
+        What is wrong with it, in plain (English) words, for the API and the logs.
+    code
+        A machine-readable reason (``"past"``, ``"too_many_people"``...), or None.
+    params
+        The values the reason names (``{"max": 8}``), so that pages can say it in the
+        reader's language (:mod:`web.messages`).
     """
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(
+        self,
+        field: str,
+        reason: str,
+        *,
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
         self.field = field
         self.reason = reason
+        self.code = code
+        self.params = dict(params or {})
         super().__init__(f"{field}: {reason}")
 
 

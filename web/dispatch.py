@@ -36,7 +36,8 @@ from web.auth import role_required
 from web.forms import confirm_from_form
 from web.i18n import current_language
 from web.i18n import gettext as _
-from web.resident import STATUS, handle_offers, preset_form, render_form, today
+from web.messages import OPTIMIZED, STATUS, error_text
+from web.resident import handle_offers, preset_form, render_form, today
 from web.services import services
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
@@ -67,7 +68,7 @@ def chosen_day(name: str = "date") -> date:
     try:
         return wire.parse_day(text, field=name)
     except BookingError as exc:
-        abort(400, f"{name}: {exc.reason}")
+        abort(400, error_text(exc))
 
 
 def kpi_rows(kpis: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -276,7 +277,7 @@ def confirm(offer_id: str) -> ResponseReturnValue:
     except NotFoundError:
         abort(404)
     except PlannerError as exc:
-        flash(f"{exc.field}: {exc.reason}", "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("dispatch.book"))
     flash(f"{_('Gebucht!')} {_('Buchungscode')} {booking['code']}", "ok")
     return redirect(url_for("dispatch.day", date=booking["date"]))
@@ -289,7 +290,7 @@ def _change(code: str, action: str) -> ResponseReturnValue:
     except NotFoundError:
         abort(404)
     except ConflictError as exc:
-        flash(exc.reason, "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("dispatch.day"))
     flash(f"{code}: {_('storniert') if action == 'cancel' else _('nicht erschienen')}", "ok")
     return redirect(url_for("dispatch.day", date=booking["date"]))
@@ -423,7 +424,10 @@ def optimize() -> ResponseReturnValue:
     if "before" in result:
         before, after = kpi_rows(result["before"]), kpi_rows(result["after"])
         rows = [(label, b, a) for (label, b), (_label, a) in zip(before, after, strict=True)]
-    return render_template("dispatch/optimize.html", day=when.isoformat(), result=result, rows=rows)
+    outcome = _(OPTIMIZED[result["code"]])
+    return render_template(
+        "dispatch/optimize.html", day=when.isoformat(), result=result, rows=rows, outcome=outcome
+    )
 
 
 def manifest_rows(when: date, vehicle_id: str) -> tuple[PlanStop, ...]:

@@ -361,6 +361,120 @@ ENGLISH: dict[str, str] = {
     "keine andere Zeit möglich": "no other time possible",
     "%(vehicle)s, %(delay)s": "%(vehicle)s, %(delay)s",
     "nächster Halt von %(vehicle)s: %(stop)s": "next stop of %(vehicle)s: %(stop)s",
+    # refusals and errors said in words (web/messages.py)
+    "Fahrten können ab heute bis zu %(days)s Tage im Voraus gebucht werden.": (
+        "Rides can be booked from today up to %(days)s days ahead."
+    ),
+    "Der Bus fährt von %(first)s bis %(last)s Uhr.": "The bus runs from %(first)s to %(last)s.",
+    "Bitte buchen Sie mindestens %(minutes)s Minuten vor der Abholung.": (
+        "Please book at least %(minutes)s minutes before the pickup."
+    ),
+    "Fahrten ab %(from)s Uhr müssen am selben Tag bis %(deadline)s Uhr gebucht werden.": (
+        "Rides from %(from)s must be booked by %(deadline)s on the same day."
+    ),
+    "Kein Bus hat Platz für so viele Personen oder Rollstühle.": (
+        "No bus has room for so many people or wheelchairs."
+    ),
+    "Die Haltestellen liegen nur %(distance_m)s m auseinander. "
+    "Der Rufbus fährt erst ab %(min_km)s km.": (
+        "The stops are only %(distance_m)s m apart. The on-demand bus takes trips of "
+        "%(min_km)s km or more."
+    ),
+    "Linie %(lines)s fährt um %(departure)s Uhr ab und kommt um %(arrival)s Uhr an. "
+    "Der Rufbus fährt nur, wo und wann keine Linie fährt.": (
+        "Line %(lines)s leaves at %(departure)s and arrives at %(arrival)s. The on-demand "
+        "bus runs only where and when no scheduled line does."
+    ),
+    "Zu dieser Zeit ist kein Bus frei.": "No bus is free at this time.",
+    "Die gewünschte Zeit ist schon vorbei.": "The time you chose has already passed.",
+    "Start und Ziel sind dieselbe Haltestelle.": "Start and destination are the same stop.",
+    "Höchstens %(max)s Personen je Buchung. Für größere Gruppen rufen Sie bitte die "
+    "Disposition an.": (
+        "At most %(max)s people per booking. For larger groups please call the dispatcher."
+    ),
+    "Dieses Angebot ist schon gebucht.": "This offer has already been booked.",
+    "Dieses Angebot ist abgelaufen. Bitte suchen Sie die Fahrt noch einmal.": (
+        "This offer has expired. Please search for the ride again."
+    ),
+    "Dieses Angebot ist inzwischen vergeben. Bitte suchen Sie die Fahrt noch einmal.": (
+        "This offer has been taken meanwhile. Please search for the ride again."
+    ),
+    "Keine buchbare Haltestelle heißt „%(name)s“.": "No bookable stop is called “%(name)s”.",
+    "„%(name)s“ passt zu mehreren Haltestellen. Bitte wählen Sie eine aus.": (
+        "“%(name)s” fits several stops. Please choose one."
+    ),
+    "Bitte füllen Sie „%(label)s“ aus.": "Please fill in “%(label)s”.",
+    "„%(label)s“: mindestens %(ge)s.": "“%(label)s”: at least %(ge)s.",
+    "„%(label)s“: höchstens %(le)s.": "“%(label)s”: at most %(le)s.",
+    "„%(label)s“: Bitte geben Sie eine ganze Zahl ein.": (
+        "“%(label)s”: please enter a whole number."
+    ),
+    "„%(label)s“: höchstens %(max_length)s Zeichen.": (
+        "“%(label)s”: at most %(max_length)s characters."
+    ),
+    "Bitte geben Sie ein gültiges Datum an.": "Please enter a valid date.",
+    "Bitte geben Sie eine Uhrzeit wie 08:10 an.": "Please enter a time such as 08:10.",
+    "Es können nicht mehr Personen im Rollstuhl sein, als Personen mitfahren.": (
+        "There cannot be more people in a wheelchair than people travelling."
+    ),
+    "Es muss mindestens eine Person mitfahren.": "At least one person must travel.",
+    "Bitte geben Sie eine Telefonnummer mit mindestens 5 Ziffern an.": (
+        "Please enter a phone number with at least 5 digits."
+    ),
+    "Die Haltestelle „%(value)s“ wurde nicht gefunden. Bitte wählen Sie eine Haltestelle "
+    "aus der Liste oder auf der Karte.": (
+        "The stop “%(value)s” was not found. Please choose a stop from the list or on the map."
+    ),
+    "Bitte prüfen Sie „%(label)s“.": "Please check “%(label)s”.",
+    "Bitte prüfen Sie Ihre Angaben.": "Please check your details.",
+    # honest times: how an offer differs from the wish, and what the arrival time is
+    "Sie wollten um %(wish)s Uhr fahren. Der Bus kann Sie zwischen %(start)s und "
+    "%(end)s Uhr abholen – %(minutes)s früher.": (
+        "You wanted to leave at %(wish)s. The bus can pick you up between %(start)s and "
+        "%(end)s – %(minutes)s earlier."
+    ),
+    "Sie wollten um %(wish)s Uhr fahren. Der Bus kann Sie zwischen %(start)s und "
+    "%(end)s Uhr abholen – %(minutes)s später.": (
+        "You wanted to leave at %(wish)s. The bus can pick you up between %(start)s and "
+        "%(end)s – %(minutes)s later."
+    ),
+    "Sie wollten bis %(wish)s Uhr ankommen. Mit dieser Fahrt sind Sie spätestens um "
+    "%(latest)s Uhr am Ziel – %(minutes)s früher.": (
+        "You wanted to arrive by %(wish)s. With this ride you are at the destination by "
+        "%(latest)s at the latest – %(minutes)s earlier."
+    ),
+    "Sie wollten bis %(wish)s Uhr ankommen. Mit dieser Fahrt sind Sie spätestens um "
+    "%(latest)s Uhr am Ziel – %(minutes)s später.": (
+        "You wanted to arrive by %(wish)s. With this ride you are at the destination by "
+        "%(latest)s at the latest – %(minutes)s later."
+    ),
+    "1 Minute": "1 minute",
+    "%(count)s Minuten": "%(count)s minutes",
+    "Abholung zwischen %(start)s und %(end)s Uhr an %(stop)s": (
+        "Pickup between %(start)s and %(end)s at %(stop)s"
+    ),
+    "Ankunft am Ziel (%(stop)s) voraussichtlich gegen %(time)s Uhr": (
+        "Arrival at the destination (%(stop)s) expected around %(time)s"
+    ),
+    "Zugesagt ist das Abholfenster: Bitte seien Sie in dieser Zeit an der Haltestelle. "
+    "Die Ankunftszeit am Ziel ist eine Schätzung.": (
+        "What we promise is the pickup window: please be at the stop during that time. "
+        "The arrival time at the destination is an estimate."
+    ),
+    "Ankunft am Ziel": "Arrival at the destination",
+    "voraussichtlich gegen %(time)s Uhr (geschätzt)": "expected around %(time)s (estimate)",
+    "Ihr Wunsch": "Your wish",
+    "Ein besserer Plan wurde gespeichert.": "A better plan was stored.",
+    "An diesem Tag gibt es keine Buchungen.": "There are no bookings on this day.",
+    "Der neue Plan hätte eine Zusage gebrochen; der bisherige bleibt.": (
+        "The new plan would have broken a promise; the current one stays."
+    ),
+    "Der bisherige Plan ist schon so gut; er bleibt.": (
+        "The current plan is already as good; it stays."
+    ),
+    "Inzwischen haben sich Buchungen geändert. Bitte versuchen Sie es noch einmal.": (
+        "Bookings changed meanwhile. Please try again."
+    ),
 }
 
 

@@ -66,22 +66,40 @@ class Stops(BaseModel):
 
 
 class Offer(BaseModel):
-    """A bookable trip: the vehicle, the pickup window and the estimated times."""
+    """A bookable trip: the vehicle, the pickup window and the estimated times.
+
+    The pickup window is the promise; ``estimated_arrival`` is an estimate of the arrival at
+    the destination.
+    """
 
     offer_id: str
     vehicle: str
     pickup_window: list[str] = Field(min_length=2, max_length=2)
+    shift_min: int = Field(
+        description="how many minutes this differs from the wish; negative is earlier, 0 as "
+        "wished. Pickup at a time: the window's start minus the wished time. Arrive by a "
+        "time: the latest arrival promised minus the wished one"
+    )
     estimated_pickup: str = HHMM
     estimated_arrival: str = HHMM
     expires_at: str = Field(description="ISO 8601 time stamp")
 
 
 class Offers(BaseModel):
-    """Offers, or the reason there are none and the nearest times that work."""
+    """Offers (by pickup time, earliest first), or why there are none and times that work."""
 
     offers: list[Offer]
-    reason: str | None = None
-    message: str | None = None
+    reason: str | None = Field(
+        None,
+        description="why there is no offer: `horizon`, `outside_hours`, `lead_time`, "
+        "`night_deadline`, `no_capacity`, `too_short`, `scheduled_line` or `fully_booked`",
+    )
+    reason_params: dict[str, Any] = Field(
+        {},
+        description='the values the reason names, e.g. `{"minutes": 60}` for `lead_time`, '
+        '`{"first": "05:30", "last": "23:30"}` for `outside_hours`',
+    )
+    message: str | None = Field(None, description="the reason in English words")
     alternatives: list[str] = []
     scheduled: list[dict[str, Any]] = Field(
         [], description="scheduled connections near the wish; with reason `scheduled_line` "
@@ -116,6 +134,11 @@ class Booking(BaseModel):
     wheelchairs: int = Field(description="how many of the passengers travel in a wheelchair")
     wish: Wish
     pickup_window: list[str] = Field(min_length=2, max_length=2)
+    shift_min: int = Field(
+        description="how many minutes this differs from the wish; negative is earlier, 0 as "
+        "wished. Pickup at a time: the window's start minus the wished time. Arrive by a "
+        "time: the latest arrival promised minus the wished one"
+    )
     estimated_pickup: str = HHMM
     estimated_arrival: str = HHMM
     latest_arrival: str | None

@@ -19,18 +19,18 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from shapely.geometry import mapping
 
-from planner.booking import booking_json, trip_request
+from planner.booking import TripRequest, booking_json, trip_request
 from planner.errors import ConflictError, NotFoundError, PlannerError, UnknownStopError
+from planner.timefmt import hhmm
 from planner.world import service_area
 from web.forms import FIELDS, confirm_from_form, form_defaults, trip_wish
 from web.i18n import LANGUAGES
 from web.i18n import gettext as _
 from web.limits import throttled
+from web.messages import STATUS, error_text, refusal_text, shift_text
 from web.services import services
 
 bp = Blueprint("resident", __name__)
-
-STATUS = {"confirmed": "bestätigt", "cancelled": "storniert", "no_show": "nicht erschienen"}
 
 
 def today() -> date:
@@ -40,17 +40,29 @@ def today() -> date:
 
 
 def describe_offers(
-    result_json: dict[str, Any], origin: str, destination: str
+    result_json: dict[str, Any], trip: TripRequest, origin: str, destination: str
 ) -> list[dict[str, Any]]:
-    """Offers in plain words: 'Abholung 08:05-08:20 an Bernburg, Busbahnhof, Ankunft etwa 08:41'."""
+    """Offers in plain words, each with three sentences.
+
+    ``pickup``, the promise: 'Abholung zwischen 08:05 und 08:20 Uhr an Bernburg,
+    Busbahnhof'. ``arrival``, the estimate: 'Ankunft am Ziel (Staßfurt) voraussichtlich
+    gegen 08:41 Uhr'. ``shift``, if the offer is not as wished: 'Sie wollten um 08:00 Uhr
+    fahren. ... – 15 Minuten später.' (or None).
+    """
     out = []
     for offer in result_json["offers"]:
         start, end = offer["pickup_window"]
-        text = (
-            f"{_('Abholung')} {start}–{end} {_('an')} {origin}, "
-            f"{_('Ankunft etwa')} {offer['estimated_arrival']} ({destination})"
-        )
-        out.append({**offer, "text": text})
+        pickup = _("Abholung zwischen %(start)s und %(end)s Uhr an %(stop)s") % {
+            "start": start,
+            "end": end,
+            "stop": origin,
+        }
+        arrival = _("Ankunft am Ziel (%(stop)s) voraussichtlich gegen %(time)s Uhr") % {
+            "stop": destination,
+            "time": offer["estimated_arrival"],
+        }
+        shift = shift_text(trip.kind, hhmm(trip.time_s), (start, end), offer["shift_min"])
+        out.append({**offer, "pickup": pickup, "arrival": arrival, "shift": shift})
     return out
 
 
@@ -109,6 +121,12 @@ def stop_choices(
     return out
 
 
+def booked_shift(offer: Mapping[str, Any]) -> str | None:
+    """How an offer or booking (JSON with ``wish``) differs from the wish, in words."""
+    window = offer["pickup_window"]
+    return shift_text(offer["wish"]["kind"], offer["wish"]["time"], window, offer["shift_min"])
+
+
 def render_form(
     values: Mapping[str, str],
     *,
@@ -133,16 +151,18 @@ def handle_offers(*, staff: bool) -> ResponseReturnValue:
         trip = trip_request(trip_wish(request.form), engine.catalog, engine.service)
         result = engine.offer(trip).to_json()
     except UnknownStopError as exc:
-        flash(f"{exc.field}: {exc.reason}", "error")
+        flash(error_text(exc, values), "error")
         choices = {exc.field: stop_choices(values, exc.field, exc.suggestions, staff=staff)}
         return render_form(values, staff=staff, status=400, suggestions=choices)
     except PlannerError as exc:
-        flash(f"{exc.field}: {exc.reason}", "error")
+        flash(error_text(exc, values), "error")
         return render_form(values, staff=staff, status=400)
     origin, destination = engine.catalog.name(trip.origin), engine.catalog.name(trip.destination)
+    refusal = result.get("reason") and refusal_text(result["reason"], result["reason_params"])
     return render_template(
         "resident/offers.html",
-        offers=describe_offers(result, origin, destination),
+        offers=describe_offers(result, trip, origin, destination),
+        refusal=refusal,
         scheduled=describe_connections(result),
         feeders=describe_feeders(result),
         result=result,
@@ -172,6 +192,7 @@ def render_confirm(offer: dict[str, Any], values: Mapping[str, str]) -> str:
     return render_template(
         "resident/confirm.html",
         offer=offer,
+        shift=booked_shift(offer),
         values=values,
         staff=False,
         erase_after_days=privacy.erase_after_days,
@@ -197,10 +218,10 @@ def confirm(offer_id: str) -> ResponseReturnValue:
     except NotFoundError:
         abort(404)
     except ConflictError as exc:
-        flash(exc.reason, "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("resident.index"))
     except PlannerError as exc:
-        flash(f"{exc.field}: {exc.reason}", "error")
+        flash(error_text(exc), "error")
         offer = engine.offer_details(offer_id)
         return render_confirm(offer, request.form), 400
     return redirect(url_for("resident.show", code=booking["code"], new=1))
@@ -222,12 +243,13 @@ def show(code: str) -> ResponseReturnValue:
     try:
         booking = booking_json(services().engine.booking(code))
     except NotFoundError:
-        flash(_("Buchungscode") + f" {code}: " + "unbekannt", "error")
+        flash(_("Keine Buchung %(code)s.") % {"code": code}, "error")
         return render_template("resident/lookup.html"), 404
     return render_template(
         "resident/booking.html",
         booking=booking,
         status=_(STATUS[booking["status"]]),
+        shift=booked_shift(booking),
         new=request.args.get("new") == "1",
     )
 
@@ -241,7 +263,7 @@ def cancel(code: str) -> ResponseReturnValue:
     except NotFoundError:
         abort(404)
     except ConflictError as exc:
-        flash(exc.reason, "error")
+        flash(error_text(exc), "error")
     else:
         flash(_("Die Fahrt wurde storniert."), "ok")
     return redirect(url_for("resident.show", code=code))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -56,13 +56,18 @@ class OfferView:
     est_pickup_s: float
     est_arrival_s: float
     expires_at: datetime
+    shift_s: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        """The offer in the wire format (times as ``HH:MM``)."""
+        """The offer in the wire format (times as ``HH:MM``).
+
+        ``shift_min`` is how far it is from the wish (:func:`rules.wish_shift_s`).
+        """
         return {
             "offer_id": self.id,
             "vehicle": self.vehicle_id,
             "pickup_window": [hhmm(self.window_start_s), hhmm(self.window_end_s)],
+            "shift_min": round(self.shift_s / 60),
             "estimated_pickup": hhmm(self.est_pickup_s),
             "estimated_arrival": hhmm(self.est_arrival_s),
             "expires_at": self.expires_at.isoformat(),
@@ -71,7 +76,11 @@ class OfferView:
 
 @dataclass(frozen=True, slots=True)
 class OfferResult:
-    """Up to three offers, or the reason there are none and the nearest times that work."""
+    """Up to three offers, or the reason there are none and the nearest times that work.
+
+    ``offers`` are nearest the wish first (simulated riders and standing bookings take the
+    first); riders read them by time, so the wire format lists them by pickup window.
+    """
 
     offers: tuple[OfferView, ...]
     reason: str | None = None
@@ -79,12 +88,24 @@ class OfferResult:
     alternatives: tuple[str, ...] = ()
     scheduled: tuple[dict[str, Any], ...] = ()
     feeders: tuple[dict[str, Any], ...] = ()
+    reason_params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def refused(cls, why: Violation, **kwargs: Any) -> OfferResult:
+        """No offer, for the reason ``why`` (``kwargs``: alternatives, scheduled...)."""
+        return cls((), why.reason, why.message, reason_params=why.params, **kwargs)
 
     def to_json(self) -> dict[str, Any]:
         """The result in the wire format; reason, scheduled and feeders only when set."""
-        out: dict[str, Any] = {"offers": [o.to_json() for o in self.offers]}
+        by_time = sorted(self.offers, key=lambda o: (o.window_start_s, abs(o.shift_s)))
+        out: dict[str, Any] = {"offers": [o.to_json() for o in by_time]}
         if self.reason:
-            out.update(reason=self.reason, message=self.message, alternatives=self.alternatives)
+            out.update(
+                reason=self.reason,
+                reason_params=self.reason_params,
+                message=self.message,
+                alternatives=self.alternatives,
+            )
         if self.scheduled:
             out["scheduled"] = list(self.scheduled)
         if self.feeders:
@@ -104,6 +125,15 @@ def booking_json(b: Booking, *, personal: bool = True) -> dict[str, Any]:
         "wheelchairs": b.wheelchairs,
         "wish": {"kind": b.wish_kind, "time": hhmm(b.wish_s)},
         "pickup_window": [hhmm(b.window_start_s), hhmm(b.window_end_s)],
+        "shift_min": round(
+            rules.wish_shift_s(
+                "arrival" if b.wish_kind == "arrival" else "pickup",
+                b.wish_s,
+                b.window_start_s,
+                b.latest_dropoff_s,
+            )
+            / 60
+        ),
         "estimated_pickup": hhmm(b.est_pickup_s),
         "estimated_arrival": hhmm(b.est_arrival_s),
         "latest_arrival": hhmm(b.latest_dropoff_s) if b.latest_dropoff_s is not None else None,
@@ -256,30 +286,36 @@ class BookingEngine:
         """
         s = self.service
         if self.local(trip.day, trip.time_s) < self.clock():
-            raise BookingError("time", "is in the past")
+            raise BookingError("time", "is in the past", code="past")
         violation = self._day_violation(trip)
         if violation is not None:
-            return OfferResult((), *violation)
+            return OfferResult.refused(violation)
         if trip.passengers > max(v.seats for v in s.fleet) or trip.wheelchairs > max(
             v.wheelchair_places for v in s.fleet
         ):
-            return OfferResult((), "no_capacity", "no bus of the fleet has room for this party")
+            return OfferResult.refused(
+                Violation("no_capacity", "no bus of the fleet has room for this party")
+            )
         row = self.catalog.row
         distance = float(self.catalog.distance_m[row[trip.origin], row[trip.destination]])
         if distance < s.min_trip_m:
-            return OfferResult((), "too_short", (
-                f"the stops are {distance:.0f} m apart; the bus takes trips of at least "
-                f"{s.min_trip_m / 1000:.1f} km"
-            ))  # fmt: skip
+            meters, km = round(distance), round(s.min_trip_m / 1000, 1)
+            message = f"the stops are {meters} m apart; the bus takes trips of at least {km:.1f} km"
+            return OfferResult.refused(
+                Violation("too_short", message, {"distance_m": meters, "min_km": km})
+            )
         scheduled = self._check_timetable(trip)
         if scheduled is not None and scheduled.replaces_bus:
             first = scheduled.connections[0]
-            return OfferResult(
-                (),
-                "scheduled_line",
-                f"line {' + '.join(leg.line for leg in first.legs)} leaves at "
-                f"{hhmm(first.legs[0].departure_s)} and arrives at {hhmm(first.arrival_s)}; "
-                "the on-demand bus runs only where and when no scheduled line does",
+            lines = " + ".join(leg.line for leg in first.legs)
+            leaves, arrives = hhmm(first.legs[0].departure_s), hhmm(first.arrival_s)
+            message = (
+                f"line {lines} leaves at {leaves} and arrives at {arrives}; "
+                "the on-demand bus runs only where and when no scheduled line does"
+            )
+            params = {"lines": lines, "departure": leaves, "arrival": arrives}
+            return OfferResult.refused(
+                Violation("scheduled_line", message, params),
                 scheduled=self._connections_json(scheduled),
             )
         result = self._offer_bus(trip, with_alternatives=with_alternatives)
@@ -380,16 +416,17 @@ class BookingEngine:
             if len(found) == rules.MAX_OFFERS:
                 break
         if not found:
-            reason, message = first_violation or (
-                "fully_booked",
-                "no bus can take this trip near the wished time",
+            why = first_violation or Violation(
+                "fully_booked", "no bus can take this trip near the wished time"
             )
             alternatives = self.alternatives(trip, opened=opened) if with_alternatives else ()
-            return OfferResult((), reason, message, alternatives)
+            return OfferResult.refused(why, alternatives=alternatives)
         expires = self.clock() + timedelta(seconds=s.offer_ttl_s)
         views: list[OfferView] = []
         with self.store.session() as session:
-            for _, ins, (w0, w1, pickup, arrival) in found:
+            for k, ins, (w0, w1, pickup, arrival) in found:
+                req = candidates[k]
+                latest_dropoff = None if trip.kind == "pickup" else req.latest_dropoff
                 view = OfferView(
                     id=secrets.token_urlsafe(16),
                     vehicle_id=opened.instance.vehicles[ins.vehicle].id,
@@ -398,8 +435,8 @@ class BookingEngine:
                     est_pickup_s=pickup,
                     est_arrival_s=arrival,
                     expires_at=expires,
+                    shift_s=rules.wish_shift_s(trip.kind, trip.time_s, w0, latest_dropoff),
                 )
-                req = candidates[found[len(views)][0]]
                 session.add(
                     Offer(
                         id=view.id,
@@ -413,7 +450,7 @@ class BookingEngine:
                             "kind": trip.kind,
                             "wish_s": trip.time_s,
                             "window": [w0, w1],
-                            "latest_dropoff": None if trip.kind == "pickup" else req.latest_dropoff,
+                            "latest_dropoff": latest_dropoff,
                             "max_ride": req.max_ride_time,
                             "vehicle": view.vehicle_id,
                             "est_pickup": pickup,
@@ -521,12 +558,13 @@ class BookingEngine:
         if offer is None:  # deleted since confirm() looked it up
             raise NotFoundError("offer_id", f"no offer {offer_id!r}")
         if offer.used:
-            raise ConflictError("offer_id", "this offer was already used")
+            raise ConflictError("offer_id", "this offer was already used", code="offer_used")
         expires = offer.expires_at
         if expires.tzinfo is None:  # SQLite returns naive UTC
             expires = expires.replace(tzinfo=self.clock().tzinfo or ZoneInfo("UTC"))
         if self.clock() > expires:
-            raise ConflictError("offer_id", "this offer has expired; please ask for a new one")
+            msg = "this offer has expired; please ask for a new one"
+            raise ConflictError("offer_id", msg, code="offer_expired")
         p = offer.payload
         day = date.fromisoformat(offer.day)
         trip = TripRequest(
@@ -552,7 +590,8 @@ class BookingEngine:
         ins = None if offered is None else best_insertion(prepared, r, vehicle=offered)
         ins = ins or best_insertion(prepared, r)
         if ins is None:
-            raise ConflictError("offer_id", "this offer is no longer available; please ask again")
+            msg = "this offer is no longer available; please ask again"
+            raise ConflictError("offer_id", msg, code="offer_taken")
         pickup = ins.service_start(stop_of(r, "pickup"))
         arrival = ins.service_start(stop_of(r, "dropoff"))
         booking = Booking(
@@ -602,9 +641,12 @@ class BookingEngine:
         if offer is None:
             raise NotFoundError("offer_id", f"no offer {offer_id!r}")
         p = offer.payload
+        shift = rules.wish_shift_s(p["kind"], p["wish_s"], p["window"][0], p["latest_dropoff"])
         return {
             "offer_id": offer.id,
             "date": offer.day,
+            "wish": {"kind": p["kind"], "time": hhmm(p["wish_s"])},
+            "shift_min": round(shift / 60),
             "origin": self.catalog.describe(p["origin"]),
             "destination": self.catalog.describe(p["destination"]),
             "passengers": p["passengers"] + p["wheelchairs"],  # everyone, as riders count
@@ -637,12 +679,20 @@ class BookingEngine:
             if b is None:  # deleted since self.booking() found it
                 raise NotFoundError("code", f"no booking {code!r}")
             if b.status != "confirmed":
-                raise ConflictError("code", f"booking {b.code} is already {b.status}")
+                raise ConflictError(
+                    "code",
+                    f"booking {b.code} is already {b.status}",
+                    code="not_confirmed",
+                    params={"code": b.code, "status": b.status},
+                )
             if status == "no_show" and not self.may_mark_no_show(b):
-                raise ConflictError("code", (
+                raise ConflictError(
+                    "code",
                     f"the pickup window of {b.code} starts at {hhmm(b.window_start_s)}; "
-                    "a no-show can be recorded only from then"
-                ))  # fmt: skip
+                    "a no-show can be recorded only from then",
+                    code="no_show_too_early",
+                    params={"time": hhmm(b.window_start_s)},
+                )
             b.status = status
             b.updated_at = utcnow()
             session.flush()

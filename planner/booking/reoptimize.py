@@ -36,7 +36,9 @@ def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> d
     Returns
     -------
     result
-        ``stored`` (bool), ``reason``, ``before`` and ``after`` KPIs and costs.
+        ``stored`` (bool), ``code`` (``stored``, ``no_bookings``, ``breaks_promise``,
+        ``no_better``, ``changed_meanwhile``), ``reason`` (the code in English words),
+        ``before`` and ``after`` KPIs and costs.
     """
     key = day.isoformat()
     with engine.store.session() as session:
@@ -44,7 +46,7 @@ def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> d
         version = row.version if row else 0
         state = engine.days.load(session, key)
     if all(r.vehicle_id is not None for r in state.instance.requests):  # breaks at most
-        return {"stored": False, "reason": "no bookings on this day"}
+        return {"stored": False, "code": "no_bookings", "reason": "no bookings on this day"}
     current = state.plan()
     before = kpi_module.plan_kpis(state.instance, current)
     prepared = engine._prepare(state, day)
@@ -68,13 +70,28 @@ def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> d
     }
     problems = validate(state.instance, new)
     if problems or new.rejected:
-        return {**out, "stored": False, "reason": "the new plan would break a promise"}
+        return {
+            **out,
+            "stored": False,
+            "code": "breaks_promise",
+            "reason": "the new plan would break a promise",
+        }
     if cost_after >= cost_before - 1e-6:
-        return {**out, "stored": False, "reason": "the current plan is already as good"}
+        return {
+            **out,
+            "stored": False,
+            "code": "no_better",
+            "reason": "the current plan is already as good",
+        }
     with engine.store.writing(key) as (session, lock):
         if lock.version != version:
-            return {**out, "stored": False, "reason": CHANGED_MEANWHILE}
+            return {
+                **out,
+                "stored": False,
+                "code": "changed_meanwhile",
+                "reason": CHANGED_MEANWHILE,
+            }
         fresh = engine.days.load(session, key)
         fresh.replace_routes(routes_of_plan(fresh.instance, new))
         engine.days.save_plan(session, lock, fresh, REASON, kpis=True)
-    return {**out, "stored": True, "reason": "stored a better plan"}
+    return {**out, "stored": True, "code": "stored", "reason": "stored a better plan"}

@@ -9,8 +9,9 @@ Every time is in seconds of the service day (:mod:`planner.service_time`); ``now
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from planner.booking.trip import WishKind
 from planner.service import Service
@@ -26,8 +27,18 @@ ARRIVAL_SHIFTS_MIN = (0, -15, -30)
 ALTERNATIVE_RANGE_MIN = 180
 MAX_OFFERS = 3
 
-#: A refusal: the reason code and a message for people.
-Violation = tuple[str, str]
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """Why no offer is made: a reason code, an English message and the values it names.
+
+    ``reason`` and ``message`` are the API's; pages say it in the reader's language from
+    ``reason`` and ``params`` (:mod:`web.messages`).
+    """
+
+    reason: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +58,8 @@ def day_violation(service: Service, day: date, today: date) -> Violation | None:
     """The booking horizon, checked before anything costly is done for the day."""
     horizon = service.horizon_days
     if day < today or day > today + timedelta(days=horizon):
-        return "horizon", f"rides can be booked from today up to {horizon} days ahead"
+        message = f"rides can be booked from today up to {horizon} days ahead"
+        return Violation("horizon", message, {"days": horizon})
     return None
 
 
@@ -55,16 +67,18 @@ def rule_violation(service: Service, window_start: float, now_s: float) -> Viola
     """The booking rule a pickup at ``window_start`` breaks, booked at ``now_s``."""
     s = service
     if window_start < s.first_pickup_s or window_start > s.last_dropoff_s:
-        return "outside_hours", (
-            f"the bus runs from {hhmm(s.first_pickup_s)} to {hhmm(s.last_dropoff_s)}"
-        )
+        first, last = hhmm(s.first_pickup_s), hhmm(s.last_dropoff_s)
+        message = f"the bus runs from {first} to {last}"
+        return Violation("outside_hours", message, {"first": first, "last": last})
     if window_start - now_s < s.min_lead_s:
-        return "lead_time", f"book at least {s.min_lead_s // 60} minutes ahead"
-    if window_start >= s.night_from_s and now_s > s.night_deadline_s:
-        return "night_deadline", (
-            f"trips from {hhmm(s.night_from_s)} must be booked by "
-            f"{hhmm(s.night_deadline_s)} the same day"
+        minutes = s.min_lead_s // 60
+        return Violation(
+            "lead_time", f"book at least {minutes} minutes ahead", {"minutes": minutes}
         )
+    if window_start >= s.night_from_s and now_s > s.night_deadline_s:
+        night, deadline = hhmm(s.night_from_s), hhmm(s.night_deadline_s)
+        message = f"trips from {night} must be booked by {deadline} the same day"
+        return Violation("night_deadline", message, {"from": night, "deadline": deadline})
     return None
 
 
@@ -97,6 +111,19 @@ def offered_window(service: Service, wish: WishWindow, pickup_s: float) -> tuple
     start = 60 * (pickup_s // 60)
     end = min(start + service.window_s, wish.latest_pickup)
     return start, max(end, pickup_s)
+
+
+def wish_shift_s(
+    kind: WishKind, wish_s: float, window_start_s: float, latest_dropoff_s: float | None
+) -> float:
+    """How far an offer (or booking) is from the rider's wish; negative is earlier.
+
+    Pickup-at: the promised window's start minus the wished time. Arrive-by: the latest
+    arrival promised minus the wished one (offers for arrive-by move the deadline).
+    """
+    if kind == "arrival" and latest_dropoff_s is not None:
+        return latest_dropoff_s - wish_s
+    return window_start_s - wish_s
 
 
 def no_show_allowed(window_start_s: float, now_s: float) -> bool:

@@ -77,16 +77,21 @@ def trip_request(wish: wire.TripWish, catalog: StopCatalog, service: Service) ->
         feeder = Feeder(stop, wish.connection.line, wish.connection.departure)
         kind, time_s = "arrival", feeder.departure_s - service.timetable.transfer_buffer_s
         if time_s < 0:
-            raise BookingError("connection.departure", "leaves too early to be reached")
+            raise BookingError(
+                "connection.departure", "leaves too early to be reached", code="unreachable"
+            )
         if wish.destination is not None and _stop(wish.destination, catalog, "destination") != stop:
-            raise BookingError("destination", "a feeder trip goes to the connection's stop")
+            msg = "a feeder trip goes to the connection's stop"
+            raise BookingError("destination", msg, code="feeder_destination")
     if wish.passengers > service.max_passengers:
         msg = f"at most {service.max_passengers} people per booking; call the dispatcher"
-        raise BookingError("passengers", msg)
+        raise BookingError(
+            "passengers", msg, code="too_many_people", params={"max": service.max_passengers}
+        )
     origin = _stop(wish.origin, catalog, "origin")
     destination = feeder.stop if feeder else _stop(wish.destination, catalog, "destination")
     if origin == destination:
-        raise BookingError("destination", "is the same stop as the origin")
+        raise BookingError("destination", "is the same stop as the origin", code="same_stop")
     assert time_s is not None  # the wish names a time or a connection
     return TripRequest(
         wish.date,

@@ -289,7 +289,9 @@ def field_error(exc: ValidationError, *, indexed: bool = False) -> BookingError:
         field, message = "body", "must be a JSON object"
     elif first["type"] == "missing":
         message = "is required"
-    return BookingError(field or "body", message)
+    # the check's kind and limits ("greater_than_equal", {"ge": 1}), for pages to say it
+    params = {k: v for k, v in ctx.items() if isinstance(v, int | float | str) and k != "field"}
+    return BookingError(field or "body", message, code=first["type"], params=params)
 
 
 def _field_name(loc: tuple[int | str, ...], *, indexed: bool) -> str:

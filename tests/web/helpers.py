@@ -35,3 +35,8 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     marker = 'name="csrf_token" value="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+def wished(offers: list[dict]) -> dict:
+    """The offer nearest the rider's wish (the API lists offers by time, not by nearness)."""
+    return min(offers, key=lambda o: abs(o["shift_min"]))

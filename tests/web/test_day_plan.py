@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from planner.booking.engine import BookingEngine
 from planner.booking.views import DayPlan
 from planner.timefmt import hhmm
-from tests.web.helpers import DAY, DISPATCHER, Clock
+from tests.web.helpers import DAY, DISPATCHER, Clock, wished
 
 TRIP = {"origin": "Bernburg (Saale), Busbahnhof", "destination": "Staßfurt, Bahnhof (Bus)",
         "date": DAY, "time": "08:10", "passengers": 2, "wheelchairs": 1}  # fmt: skip
@@ -28,7 +28,7 @@ def plan_schema(client: FlaskClient) -> jsonschema_rs.Validator:
 def test_api_plan_is_the_typed_plan_as_json(
     client: FlaskClient, engine: BookingEngine, clock: Clock
 ) -> None:
-    offer_id = client.post("/api/v1/offers", json=TRIP).get_json()["offers"][0]["offer_id"]
+    offer_id = wished(client.post("/api/v1/offers", json=TRIP).get_json()["offers"])["offer_id"]
     body = {"offer_id": offer_id, "name": "Erika Mustermann", "phone": "03471 123456",
             "note": "Rollator"}  # fmt: skip
     code = client.post("/api/v1/bookings", json=body).get_json()["bookings"][0]["code"]

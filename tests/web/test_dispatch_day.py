@@ -9,7 +9,7 @@ import re
 
 from flask.testing import FlaskClient
 
-from tests.web.helpers import DAY, DISPATCHER, Clock, csrf_token
+from tests.web.helpers import DAY, DISPATCHER, Clock, csrf_token, wished
 
 BERNBURG = "Bernburg (Saale), Busbahnhof"
 STASSFURT = "Staßfurt, Bahnhof (Bus)"
@@ -18,7 +18,7 @@ NOTE = "Rollator, bitte klingeln"
 
 def book(client: FlaskClient, time: str = "08:10", note: str = NOTE) -> dict:
     body = {"origin": BERNBURG, "destination": STASSFURT, "date": DAY, "time": time}
-    offer = client.post("/api/v1/offers", json=body).get_json()["offers"][0]
+    offer = wished(client.post("/api/v1/offers", json=body).get_json()["offers"])
     booked = client.post(
         "/api/v1/bookings",
         json={"offer_id": offer["offer_id"], "name": "Erika Mustermann",

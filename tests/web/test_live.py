@@ -19,7 +19,7 @@ from google.transit import gtfs_realtime_pb2
 from planner.booking import BookingEngine
 from planner.export.plan import gtfs_stop_id, plan_gtfs_tables
 from planner.live.monitor import day_live
-from tests.web.helpers import ANALYST, DAY, DISPATCHER, Clock, csrf_token
+from tests.web.helpers import ANALYST, DAY, DISPATCHER, Clock, csrf_token, wished
 from tests.web.test_api import BERNBURG, STASSFURT, book, offer, response_schema
 from tests.web.test_vehicles import at, move_clock_to
 from web import create_app
@@ -35,7 +35,7 @@ NEAR_BERNBURG = {"lat": 51.7951, "lon": 11.7392}
 
 def ride(client: FlaskClient, origin: str, destination: str, time: str, name: str, phone: str):
     found = offer(client, origin=origin, destination=destination, time=time)
-    return book(client, found["offers"][0]["offer_id"], name=name, phone=phone)
+    return book(client, wished(found["offers"])["offer_id"], name=name, phone=phone)
 
 
 @pytest.fixture

@@ -72,7 +72,9 @@ def test_form_errors_name_the_field(client: FlaskClient) -> None:
     )  # fmt: skip
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "origin: no bookable stop named &#39;Atlantis&#39;" in page
+    # in the reader's words, not the API's field name and English reason
+    assert "Die Haltestelle „Atlantis“ wurde nicht gefunden." in page
+    assert "origin:" not in page and "no bookable stop" not in page
     assert 'value="Atlantis"' in page  # what the rider typed is kept
 
 
@@ -161,4 +163,7 @@ def test_form_refuses_odd_numbers_with_400(client: FlaskClient, key: str, value:
             "date": "2026-12-02", "time": "08:10", "passengers": "1"}  # fmt: skip
     response = client.post("/offers", data={**form, key: value, "csrf_token": token})
     assert response.status_code == 400
-    assert f"{key}: " in response.get_data(as_text=True)
+    # the field as the form names it, never the API's raw field name
+    page = response.get_data(as_text=True)
+    assert f"{key}: " not in page
+    assert {"passengers": "„Personen“", "origin": "„²“", "date": "gültiges Datum"}[key] in page

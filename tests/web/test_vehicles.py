@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from planner.booking import BookingEngine
 from planner.store.db import Booking, VehicleEventRow
-from tests.web.helpers import ANALYST, DAY, DISPATCHER, Clock, csrf_token
+from tests.web.helpers import ANALYST, DAY, DISPATCHER, Clock, csrf_token, wished
 from tests.web.test_api import book, offer
 from web.auth import add_user
 
@@ -30,7 +30,7 @@ def driver(engine: BookingEngine) -> dict[str, str]:
 @pytest.fixture
 def booked(client: FlaskClient) -> dict:
     """A ride on DAY, pickup window 08:10-08:25 at Bernburg."""
-    return book(client, offer(client)["offers"][0]["offer_id"])
+    return book(client, wished(offer(client)["offers"])["offer_id"])
 
 
 def at(hhmm: str, day: str = DAY) -> str:

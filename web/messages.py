@@ -1,0 +1,214 @@
+"""What pages say about refusals, errors and times, in the reader's language.
+
+The planner refuses offers and raises errors with a machine-readable code and the values
+it names (``OfferResult.reason`` and ``reason_params``; ``PlannerError.code`` and
+``params``). The API passes those on with an English message; pages say them here, in
+German or English through the one catalogue (:data:`web.i18n.ENGLISH`), and never show a
+raw field name or an English sentence on a German page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from planner.errors import PlannerError
+from planner.timefmt import hhmm, parse_hhmm
+from web.i18n import current_language
+from web.i18n import gettext as _
+
+#: Why there is no offer (``OfferResult.reason``), German; the values are ``reason_params``.
+REFUSALS: dict[str, str] = {
+    "horizon": "Fahrten können ab heute bis zu %(days)s Tage im Voraus gebucht werden.",
+    "outside_hours": "Der Bus fährt von %(first)s bis %(last)s Uhr.",
+    "lead_time": "Bitte buchen Sie mindestens %(minutes)s Minuten vor der Abholung.",
+    "night_deadline": (
+        "Fahrten ab %(from)s Uhr müssen am selben Tag bis %(deadline)s Uhr gebucht werden."
+    ),
+    "no_capacity": "Kein Bus hat Platz für so viele Personen oder Rollstühle.",
+    "too_short": (
+        "Die Haltestellen liegen nur %(distance_m)s m auseinander. "
+        "Der Rufbus fährt erst ab %(min_km)s km."
+    ),
+    "scheduled_line": (
+        "Linie %(lines)s fährt um %(departure)s Uhr ab und kommt um %(arrival)s Uhr an. "
+        "Der Rufbus fährt nur, wo und wann keine Linie fährt."
+    ),
+    "fully_booked": "Zu dieser Zeit ist kein Bus frei.",
+}
+
+#: What is wrong with a request (``PlannerError.code``), German; the values are ``params``
+#: and ``label``, the field's name on the form.
+ERRORS: dict[str, str] = {
+    "past": "Die gewünschte Zeit ist schon vorbei.",
+    "same_stop": "Start und Ziel sind dieselbe Haltestelle.",
+    "too_many_people": (
+        "Höchstens %(max)s Personen je Buchung. Für größere Gruppen rufen Sie bitte die "
+        "Disposition an."
+    ),
+    "offer_used": "Dieses Angebot ist schon gebucht.",
+    "offer_expired": "Dieses Angebot ist abgelaufen. Bitte suchen Sie die Fahrt noch einmal.",
+    "offer_taken": (
+        "Dieses Angebot ist inzwischen vergeben. Bitte suchen Sie die Fahrt noch einmal."
+    ),
+    "not_confirmed": "Die Buchung %(code)s ist nicht mehr bestätigt (%(status)s).",
+    "no_show_too_early": "Nicht erschienen kann erst ab %(time)s Uhr eingetragen werden.",
+    # the stop catalogue's refusals, once planner/stops.py names them by code
+    "unknown_stop": "Keine buchbare Haltestelle heißt „%(name)s“.",
+    "ambiguous_stop": "„%(name)s“ passt zu mehreren Haltestellen. Bitte wählen Sie eine aus.",
+    # the form checks (planner.booking.wire, codes of pydantic's error types)
+    "missing": "Bitte füllen Sie „%(label)s“ aus.",
+    "greater_than_equal": "„%(label)s“: mindestens %(ge)s.",
+    "less_than_equal": "„%(label)s“: höchstens %(le)s.",
+    "int_parsing": "„%(label)s“: Bitte geben Sie eine ganze Zahl ein.",
+    "string_too_long": "„%(label)s“: höchstens %(max_length)s Zeichen.",
+    "string_pattern_mismatch": "Bitte füllen Sie „%(label)s“ aus.",
+    "date": "Bitte geben Sie ein gültiges Datum an.",
+    "time": "Bitte geben Sie eine Uhrzeit wie 08:10 an.",
+    "party": "Es können nicht mehr Personen im Rollstuhl sein, als Personen mitfahren.",
+}
+
+#: Where one field says it better than the code's general sentence.
+FIELD_ERRORS: dict[tuple[str, str], str] = {
+    ("passengers", "greater_than_equal"): "Es muss mindestens eine Person mitfahren.",
+    ("phone", "string_pattern_mismatch"): (
+        "Bitte geben Sie eine Telefonnummer mit mindestens 5 Ziffern an."
+    ),
+}
+
+#: A stop field refused without a code: what the rider typed could not be booked.
+STOP_NOT_FOUND = (
+    "Die Haltestelle „%(value)s“ wurde nicht gefunden. Bitte wählen Sie eine Haltestelle "
+    "aus der Liste oder auf der Karte."
+)
+#: Any other refusal without a known code.
+CHECK_FIELD = "Bitte prüfen Sie „%(label)s“."
+CHECK_INPUT = "Bitte prüfen Sie Ihre Angaben."
+
+#: The form's names of the request's fields.
+FIELD_LABELS: dict[str, str] = {
+    "origin": "Von (Haltestelle)",
+    "destination": "Nach (Haltestelle)",
+    "date": "Datum",
+    "time": "Uhrzeit",
+    "kind": "Uhrzeit",
+    "passengers": "Personen",
+    "wheelchairs": "davon im Rollstuhl",
+    "name": "Name",
+    "phone": "Telefon",
+    "note": "Hinweis",
+}
+
+#: A booking's status in words.
+STATUS = {"confirmed": "bestätigt", "cancelled": "storniert", "no_show": "nicht erschienen"}
+
+#: What became of a re-optimisation (its ``code``).
+OPTIMIZED: dict[str, str] = {
+    "stored": "Ein besserer Plan wurde gespeichert.",
+    "no_bookings": "An diesem Tag gibt es keine Buchungen.",
+    "breaks_promise": "Der neue Plan hätte eine Zusage gebrochen; der bisherige bleibt.",
+    "no_better": "Der bisherige Plan ist schon so gut; er bleibt.",
+    "changed_meanwhile": (
+        "Inzwischen haben sich Buchungen geändert. Bitte versuchen Sie es noch einmal."
+    ),
+}
+
+#: How an offer or booking differs from the wish (``shift_min``), by wish kind and direction.
+SHIFTS: dict[tuple[str, str], str] = {
+    ("pickup", "earlier"): (
+        "Sie wollten um %(wish)s Uhr fahren. Der Bus kann Sie zwischen %(start)s und "
+        "%(end)s Uhr abholen – %(minutes)s früher."
+    ),
+    ("pickup", "later"): (
+        "Sie wollten um %(wish)s Uhr fahren. Der Bus kann Sie zwischen %(start)s und "
+        "%(end)s Uhr abholen – %(minutes)s später."
+    ),
+    ("arrival", "earlier"): (
+        "Sie wollten bis %(wish)s Uhr ankommen. Mit dieser Fahrt sind Sie spätestens um "
+        "%(latest)s Uhr am Ziel – %(minutes)s früher."
+    ),
+    ("arrival", "later"): (
+        "Sie wollten bis %(wish)s Uhr ankommen. Mit dieser Fahrt sind Sie spätestens um "
+        "%(latest)s Uhr am Ziel – %(minutes)s später."
+    ),
+}
+
+#: Every German text of this module, for the catalogue test.
+MESSAGES: tuple[str, ...] = (
+    *REFUSALS.values(),
+    *ERRORS.values(),
+    *FIELD_ERRORS.values(),
+    STOP_NOT_FOUND,
+    CHECK_FIELD,
+    CHECK_INPUT,
+    *FIELD_LABELS.values(),
+    *STATUS.values(),
+    *OPTIMIZED.values(),
+    *SHIFTS.values(),
+    "1 Minute",
+    "%(count)s Minuten",
+)
+
+
+def number(value: Any) -> str:
+    """A value as the reader writes numbers: ``1,5`` in German, ``1.5`` in English."""
+    if not isinstance(value, float):
+        return str(value)
+    text = f"{value:.1f}".removesuffix(".0")
+    return text.replace(".", ",") if current_language() == "de" else text
+
+
+def say(template: str, values: Mapping[str, Any]) -> str:
+    """The German ``template`` in the reader's language, filled with ``values``."""
+    return _(template) % {key: number(value) for key, value in values.items()}
+
+
+def refusal_text(reason: str, params: Mapping[str, Any]) -> str:
+    """Why there is no offer, in the reader's language."""
+    return say(REFUSALS.get(reason, REFUSALS["fully_booked"]), params)
+
+
+def error_text(exc: PlannerError, values: Mapping[str, str] | None = None) -> str:
+    """What is wrong with a request, in the reader's language.
+
+    ``values`` are the form's fields as the rider typed them (a refused stop is named).
+    """
+    field = exc.field.split(".")[0]
+    label = _(FIELD_LABELS[field]) if field in FIELD_LABELS else ""
+    params = dict(exc.params)
+    if exc.code == "not_confirmed":
+        params["status"] = _(STATUS.get(params.get("status", ""), params.get("status", "")))
+    code = exc.code or ""
+    if (field, code) in FIELD_ERRORS:
+        return say(FIELD_ERRORS[field, code], params)
+    if code in ERRORS and (label or "%(label)s" not in ERRORS[code]):
+        return say(ERRORS[code], {**params, "label": label})
+    typed = (values or {}).get(field, "").strip()
+    if field in ("origin", "destination") and typed:
+        return say(STOP_NOT_FOUND, {"value": typed})
+    return say(CHECK_FIELD, {"label": label}) if label else _(CHECK_INPUT)
+
+
+def minutes_text(minutes: int) -> str:
+    """``1 Minute``, ``30 Minuten``."""
+    return _("1 Minute") if minutes == 1 else _("%(count)s Minuten") % {"count": minutes}
+
+
+def shift_text(kind: str, wish: str, window: tuple[str, str], shift_min: int) -> str | None:
+    """How an offer or booking differs from the wish, or None if it is as wished.
+
+    For example "Sie wollten um 23:45 Uhr fahren. Der Bus kann Sie zwischen 23:15 und
+    23:30 Uhr abholen – 30 Minuten früher."
+    """
+    if shift_min == 0:
+        return None
+    direction = "earlier" if shift_min < 0 else "later"
+    latest = hhmm(parse_hhmm(wish, field="wish") + shift_min * 60)
+    values = {
+        "wish": wish,
+        "start": window[0],
+        "end": window[1],
+        "latest": latest,
+        "minutes": minutes_text(abs(shift_min)),
+    }
+    return say(SHIFTS[kind if kind == "arrival" else "pickup", direction], values)
