@@ -72,8 +72,16 @@ class UnknownStopError(BookingError):
         Up to five stop labels, best first; each is accepted as a stop name.
     """
 
-    def __init__(self, field: str, reason: str, suggestions: tuple[str, ...] = ()) -> None:
-        super().__init__(field, reason)
+    def __init__(
+        self,
+        field: str,
+        reason: str,
+        suggestions: tuple[str, ...] = (),
+        *,
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(field, reason, code=code, params=params)
         self.suggestions = suggestions
 
 

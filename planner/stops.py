@@ -126,10 +126,18 @@ class StopCatalog:
         if matches:
             suggestions = tuple(self.labels[n] for n in matches[:MAX_SUGGESTIONS])
             reason = f"{value!r} matches several stops; pick one of them"
-            raise UnknownStopError(field, reason, suggestions)
+            raise UnknownStopError(
+                field, reason, suggestions, code="ambiguous_stop", params={"name": value}
+            )
         similar = suggest_stops(self.labels, value, limit=MAX_SUGGESTIONS)
         reason = f"no bookable stop named {value!r}"
-        raise UnknownStopError(field, reason, tuple(self.labels[n] for n in similar))
+        raise UnknownStopError(
+            field,
+            reason,
+            tuple(self.labels[n] for n in similar),
+            code="unknown_stop",
+            params={"name": value},
+        )
 
 
 def _label(name: str, place: str | None) -> str:

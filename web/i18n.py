@@ -399,7 +399,10 @@ ENGLISH: dict[str, str] = {
     "Dieses Angebot ist inzwischen vergeben. Bitte suchen Sie die Fahrt noch einmal.": (
         "This offer has been taken meanwhile. Please search for the ride again."
     ),
-    "Keine buchbare Haltestelle heißt „%(name)s“.": "No bookable stop is called “%(name)s”.",
+    "Die Haltestelle „%(name)s“ wurde nicht gefunden. Bitte wählen Sie eine Haltestelle "
+    "aus der Liste oder auf der Karte.": (
+        "The stop “%(name)s” was not found. Please choose a stop from the list or on the map."
+    ),
     "„%(name)s“ passt zu mehreren Haltestellen. Bitte wählen Sie eine aus.": (
         "“%(name)s” fits several stops. Please choose one."
     ),

@@ -53,8 +53,11 @@ ERRORS: dict[str, str] = {
     ),
     "not_confirmed": "Die Buchung %(code)s ist nicht mehr bestätigt (%(status)s).",
     "no_show_too_early": "Nicht erschienen kann erst ab %(time)s Uhr eingetragen werden.",
-    # the stop catalogue's refusals, once planner/stops.py names them by code
-    "unknown_stop": "Keine buchbare Haltestelle heißt „%(name)s“.",
+    # the stop catalogue's refusals (planner/stops.py)
+    "unknown_stop": (
+        "Die Haltestelle „%(name)s“ wurde nicht gefunden. Bitte wählen Sie eine Haltestelle "
+        "aus der Liste oder auf der Karte."
+    ),
     "ambiguous_stop": "„%(name)s“ passt zu mehreren Haltestellen. Bitte wählen Sie eine aus.",
     # the form checks (planner.booking.wire, codes of pydantic's error types)
     "missing": "Bitte füllen Sie „%(label)s“ aus.",
