@@ -47,7 +47,9 @@ def test_plan_optimize(tmp_path: Path, settings: Settings) -> None:
     e = env(tmp_path, settings)
     empty = runner.invoke(main, ["plan", "optimize", "2026-12-02", "--time-limit", "1"], env=e)
     assert empty.exit_code == 0, empty.output
-    assert json.loads(empty.output) == {"stored": False, "reason": "no bookings on this day"}
+    assert json.loads(empty.output) == {
+        "stored": False, "code": "no_bookings", "reason": "no bookings on this day"
+    }  # fmt: skip
     bad = runner.invoke(main, ["plan", "optimize", "02.12.2026"], env=e)
     assert bad.exit_code == 2 and "DAY: expected YYYY-MM-DD" in bad.output
 
