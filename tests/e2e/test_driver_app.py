@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from planner.booking import BookingEngine, parse_trip_request
 from planner.store.db import VehicleEventRow
+from tests.e2e.deadspot import DeadSpot
 from tests.e2e.test_browser import serious_violations
 from tests.web.helpers import DAY, Clock
 from web.auth import add_user
@@ -166,11 +167,21 @@ def test_offline_presses_are_kept_and_sent_exactly_once(
     phone: BrowserContext, live_server: str, engine: BookingEngine, booked: tuple
 ) -> None:
     erika, _ = booked
+    with DeadSpot(live_server) as spot:
+        offline_then_back(phone, spot, engine, erika)
+
+
+def offline_then_back(
+    phone: BrowserContext, spot: DeadSpot, engine: BookingEngine, erika: dict
+) -> None:
     vehicle = erika["vehicle"]
-    page = open_phone(phone, live_server)
+    page = open_phone(phone, spot.url)
     take(page, vehicle)
     here = page.locator(".visit.next")
+    # the phone says it is offline (the app's ``online`` event), and the relay makes
+    # sure nothing gets through, not even past the service worker
     phone.set_offline(True)
+    spot.cut()
     here.get_by_role("button", name="Angekommen").click()
     here.locator(f'[data-booking="{erika["code"]}"]').get_by_role(
         "button", name="Eingestiegen"
@@ -188,6 +199,7 @@ def test_offline_presses_are_kept_and_sent_exactly_once(
     assert page.evaluate("navigator.serviceWorker.controller !== null")
     expect(page.locator("#outbox")).to_have_text("4 Meldungen warten auf Netz")
     assert [r.kind for r in stored(engine, vehicle) if r.kind != "position"] == ["shift_start"]
+    spot.restore()
     phone.set_offline(False)
     expect(page.locator("#outbox")).to_have_text("Alle Meldungen gesendet", timeout=20000)
     rows = [r for r in stored(engine, vehicle) if r.kind != "position"]
