@@ -55,6 +55,8 @@ def test_stops_kvg_does_not_serve_are_not_counted(coverage: list[StopCoverage]) 
     # matched by DHID (the feed's platform de:15089:2588::01) and by name and position
     assert rows["Frose, Hoymer Str."].matched_by == "id"
     assert rows["Trebitz(Könnern)"].matched_by == "name"  # "Trebitz (Könnern)", 300 m away
+    # some name a KVG stop nearby: the rider who types the station's name finds its bus stop
+    assert rows["Staßfurt, Bahnhof"].resolved == rows["Staßfurt, Bahnhof (Bus)"].place
 
 
 def test_every_served_stop_has_travel_times_to_and_from_town(
@@ -87,7 +89,7 @@ def test_stranded_stops_get_an_offer(
 
 def test_coverage_command(settings: Settings) -> None:
     env = {"RUFBUS_DATA_DIR": str(settings.data_dir), "RUFBUS_CACHE_DIR": str(settings.cache_dir)}
-    result = CliRunner().invoke(main, ["stops", "coverage"], env=env)
+    result = CliRunner().invoke(main, ["stops", "coverage", "--brief"], env=env)
     assert result.exit_code == 0, result.output
     assert "served by KVG: 582" in result.output
     assert "not in the network (outside its largest connected part)          0" in (result.output)
