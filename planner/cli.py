@@ -54,8 +54,9 @@ def stops() -> None:
     is_flag=True,
     help="Only the served stops: skip trying the names of the others (faster).",
 )
+@click.option("--all", "show_all", is_flag=True, help="List the stops KVG does not serve too.")
 @user_errors
-def stops_coverage(brief: bool) -> None:
+def stops_coverage(brief: bool, show_all: bool) -> None:
     """Which stops of NASA's list in the service area KVG serves, and which can be booked.
 
     The rule is in :mod:`planner.coverage`. Exit code 1 if a served stop is not bookable.
@@ -63,7 +64,7 @@ def stops_coverage(brief: bool) -> None:
     config = WorldConfig.from_env()
     world = load_world(config.settings, config.service_file, timetable=False)
     rows = stop_coverage(world, unserved_names=not brief)
-    for line in coverage_table(rows, unserved_names=not brief):
+    for line in coverage_table(rows, unserved_names=not brief, unserved=show_all):
         click.echo(line)
     if any(r.served and r.status != BOOKABLE for r in rows):
         raise SystemExit(1)

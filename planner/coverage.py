@@ -83,6 +83,8 @@ class StopCoverage:
         One of :data:`STATUSES`.
     resolved
         The stop its booking name resolves to, or None.
+    resolved_label
+        That stop's label, or ``""``.
     """
 
     stop: NasaStop
@@ -91,6 +93,7 @@ class StopCoverage:
     booking_name: str
     status: str
     resolved: int | None
+    resolved_label: str = ""
 
     @property
     def served(self) -> bool:
@@ -221,7 +224,8 @@ def stop_coverage(world: World, *, unserved_names: bool = True) -> list[StopCove
             status = NAME_MISSES
         else:
             status = BOOKABLE
-        rows.append(StopCoverage(stop, place, matched_by, name, status, resolved))
+        label = world.catalog.label(resolved) if resolved is not None else ""
+        rows.append(StopCoverage(stop, place, matched_by, name, status, resolved, label))
     return rows
 
 
@@ -233,7 +237,11 @@ def _resolve(world: World, name: str) -> int | None:
 
 
 def coverage_table(
-    rows: list[StopCoverage], *, details: bool = True, unserved_names: bool = True
+    rows: list[StopCoverage],
+    *,
+    details: bool = True,
+    unserved_names: bool = True,
+    unserved: bool = False,
 ) -> list[str]:
     """Lines of a short plain-text report of ``rows``: counts, then the stops not bookable.
 
@@ -246,6 +254,8 @@ def coverage_table(
     unserved_names
         Whether ``rows`` tried the names of unserved stops too: then count the names that
         find a stop.
+    unserved
+        List the stops KVG does not serve too, with the stop their name finds.
     """
     served = [r for r in rows if r.served]
     counts = Counter(r.status for r in rows)
@@ -267,4 +277,11 @@ def coverage_table(
     if details and missing:
         lines += ["", "served but not bookable:"]
         lines += [f"  {r.stop.name} ({r.stop.municipality}): {r.status}" for r in missing]
+    if unserved:
+        lines += ["", "not served by KVG (what the name finds):"]
+        lines += [
+            f"  {r.stop.name} ({r.stop.municipality}): {r.resolved_label or '-'}"
+            for r in rows
+            if not r.served
+        ]
     return lines

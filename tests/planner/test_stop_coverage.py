@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from planner.booking import BookingEngine, TripRequest
-from planner.coverage import BOOKABLE, NOT_SERVED, StopCoverage, stop_coverage
+from planner.coverage import BOOKABLE, NOT_SERVED, StopCoverage, coverage_table, stop_coverage
 from planner.stops import StopCatalog
 from planner.timefmt import parse_hhmm
 from planner.world import World
@@ -57,6 +57,9 @@ def test_stops_kvg_does_not_serve_are_not_counted(coverage: list[StopCoverage]) 
     assert rows["Trebitz(Könnern)"].matched_by == "name"  # "Trebitz (Könnern)", 300 m away
     # some name a KVG stop nearby: the rider who types the station's name finds its bus stop
     assert rows["Staßfurt, Bahnhof"].resolved == rows["Staßfurt, Bahnhof (Bus)"].place
+    listed = coverage_table(coverage, unserved=True)
+    assert "  Staßfurt, Bahnhof (Staßfurt): Staßfurt, Bahnhof (Bus)" in listed
+    assert "  Bernburg (Saale), Parkeisenbahnhof Tiergarten (Bernburg (Saale)): -" in listed
 
 
 def test_every_served_stop_has_travel_times_to_and_from_town(
