@@ -1,4 +1,4 @@
-"""The planning core's commands: ``rufbus plan optimize`` and ``rufbus export``.
+"""The planning core's commands: ``rufbus plan optimize``, ``rufbus export``, ``rufbus stops``.
 
 They build the world with :mod:`planner.world` from the environment (data folders, database,
 service file) and need nothing of the web app, not even its session secret.
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from planner.coverage import BOOKABLE, coverage_table, stop_coverage
 from planner.errors import PlannerError
 from planner.world import WorldConfig, load_world, open_engine
 from routing.cli import user_errors
@@ -40,6 +41,33 @@ def plan_optimize(day: str, time_limit: float) -> None:
     engine = open_engine(WorldConfig.from_env())
     result = engine.optimize(when, time_limit=time_limit)
     click.echo(json.dumps(result, indent=2))
+
+
+@click.group()
+def stops() -> None:
+    """Check the bookable stops."""
+
+
+@stops.command("coverage")
+@click.option(
+    "--brief",
+    is_flag=True,
+    help="Only the served stops: skip trying the names of the others (faster).",
+)
+@click.option("--all", "show_all", is_flag=True, help="List the stops KVG does not serve too.")
+@user_errors
+def stops_coverage(brief: bool, show_all: bool) -> None:
+    """Which stops of NASA's list in the service area KVG serves, and which can be booked.
+
+    The rule is in :mod:`planner.coverage`. Exit code 1 if a served stop is not bookable.
+    """
+    config = WorldConfig.from_env()
+    world = load_world(config.settings, config.service_file, timetable=False)
+    rows = stop_coverage(world, unserved_names=not brief)
+    for line in coverage_table(rows, unserved_names=not brief, unserved=show_all):
+        click.echo(line)
+    if any(r.served and r.status != BOOKABLE for r in rows):
+        raise SystemExit(1)
 
 
 @click.group()

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: Bump when the meaning of a cached object changes, so that old entries are not reused.
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: the GTFS stop network joins its stranded stops (connectors)
 
 
 def file_fingerprint(path: Path) -> str:

@@ -83,7 +83,8 @@ def graph_build(source_text: str | None, refresh: bool) -> None:
     click.echo(
         f"{source}: {len(G):,} nodes, {len(G.edges):,} edges "
         f"({G.graph['num_dropped_nodes']:,} nodes outside the largest strongly connected "
-        f"component dropped) in {time.perf_counter() - started:.1f} s"
+        f"component dropped, {G.graph.get('num_connector_edges', 0):,} connector edges) "
+        f"in {time.perf_counter() - started:.1f} s"
     )
     click.echo(f"cached as {net.key} in {settings.cache_dir / 'graphs'}")
 
@@ -104,6 +105,7 @@ def graph_info(source_text: str | None) -> None:
         ("nodes", f"{len(G):,}"),
         ("edges", f"{len(G.edges):,}"),
         ("nodes dropped", f"{G.graph['num_dropped_nodes']:,} (outside the largest SCC)"),
+        ("connectors", f"{G.graph.get('num_connector_edges', 0):,} (edges joining stranded stops)"),
         ("bounding box", f"lon {min(xs):.4f}..{max(xs):.4f}, lat {min(ys):.4f}..{max(ys):.4f}"),
         ("total length", f"{total_km:,.1f} km"),
     ]

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import osmnx as ox
 import pandas as pd
 from shapely.geometry import LineString, Point
 
-from routing import cache
+from routing import cache, snap
 from routing.errors import DataMissingError, RoutingError
 from routing.sources import gtfs, osm
 
@@ -22,6 +23,18 @@ log = logging.getLogger(__name__)
 #: find 1.2-1.4 for rural and regional trips (Ballou et al. 2002; Giacomin & Levinson 2015);
 #: we take 1.3 for the district's village-to-village links.
 CIRCUITY_FACTOR = 1.3
+
+#: Connectors (see ``connect_stranded_stops``) join each stop place outside the largest strongly
+#: connected part to this many of its nearest nodes inside it, in both directions ...
+CONNECTOR_NEIGHBOURS = 2
+#: ... that lie at most this far away (great circle, m); farther stops stay unconnected.
+CONNECTOR_MAX_M = 5_000.0
+#: A connector follows no scheduled link, so its road is unknown: the upper end of the studies'
+#: circuity range (short trips detour more than long ones), never the straight line.
+CONNECTOR_CIRCUITY = 1.4
+#: Speed on a connector. The feed's links under 1.5 km run at a median 24 km/h (dwell time
+#: included); 20 km/h keeps times on village roads without a scheduled bus pessimistic.
+CONNECTOR_SPEED_KPH = 20.0
 
 SOURCE_KINDS = ("gtfs", "osm-file", "osm-place", "osm-polygon")
 
@@ -137,13 +150,100 @@ def largest_strong_component(G: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, int]:
     return H, len(G) - len(H)
 
 
+def connect_stranded_stops(
+    G: nx.MultiDiGraph,
+    *,
+    neighbours: int = CONNECTOR_NEIGHBOURS,
+    max_distance_m: float = CONNECTOR_MAX_M,
+    circuity: float = CONNECTOR_CIRCUITY,
+    speed_kph: float = CONNECTOR_SPEED_KPH,
+) -> int:
+    """Join the stop places outside ``G``'s largest strongly connected part to it, in place.
+
+    Why: the GTFS stop network knows only the links its trips drive. A stop where trips only
+    start or only end ("Bebitz (Könnern), Ort", "Frose (Bus)") or a one-way loop ("Unseburg,
+    Walter-Husemann-Str.") cannot be both reached and left, and would be dropped with
+    ``largest_strong_component`` although KVG serves it and a Rufbus can drive there on the
+    village's roads. Each such node gets a connector edge to and from each of its
+    ``neighbours`` nearest nodes of the largest part within ``max_distance_m``: ``length`` is the
+    great-circle distance times ``circuity`` (never shorter than the straight line) and
+    ``travel_time`` that length at ``speed_kph``, at least ``gtfs.MIN_LINK_TIME_S``, so that
+    times are not optimistic. Existing links are kept and not duplicated. Only for stop networks:
+    an OpenStreetMap network has the roads themselves, and its stranded nodes are dead-end stubs.
+
+    Parameters
+    ----------
+    G
+        Stop network from ``graph_from_stop_network`` (changed in place).
+    neighbours
+        Nodes of the largest part each stranded node is joined to.
+    max_distance_m
+        Farthest a connector reaches (great circle).
+    circuity
+        Connector length over great-circle distance, at least 1.
+    speed_kph
+        Connector speed.
+
+    Returns
+    -------
+    num_edges
+        How many connector edges were added (marked ``connector=True``).
+    """
+    if circuity < 1:
+        raise RoutingError("circuity", f"must be at least 1, got {circuity}")
+    if len(G) == 0:
+        return 0
+    core = max(nx.strongly_connected_components(G), key=len)
+    stranded = [n for n in G.nodes if n not in core]
+    if not stranded:
+        return 0
+    index = snap.build_node_index(G.subgraph(core))
+    k = min(neighbours, len(core))
+    xs = np.array([G.nodes[n]["x"] for n in stranded])
+    ys = np.array([G.nodes[n]["y"] for n in stranded])
+    _, nearest = index.tree.query(index.project(xs, ys), k=k)
+    added = 0
+    for node, x, y, rows in zip(
+        stranded, xs, ys, np.asarray(nearest).reshape(len(xs), k), strict=True
+    ):
+        for i in rows:
+            other = int(index.nodes[i])
+            direct = float(ox.distance.great_circle(y, x, index.lat[i], index.lon[i]))
+            if direct > max_distance_m:
+                continue
+            length = max(direct * circuity, 1.0)  # two places at one point still take a metre
+            travel_time = max(length / (speed_kph / 3.6), float(gtfs.MIN_LINK_TIME_S))
+            for u, v in ((node, other), (other, node)):
+                if G.has_edge(u, v):
+                    continue
+                ends = [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
+                G.add_edge(
+                    u,
+                    v,
+                    length=length,
+                    travel_time=travel_time,
+                    speed_kph=length / travel_time * 3.6,
+                    num_trips=0,
+                    connector=True,
+                    geometry=LineString(ends),
+                )
+                added += 1
+    return added
+
+
 def _read_source(source: Source, *, cache_dir: Path) -> nx.MultiDiGraph:
-    """Build the raw (not yet strongly connected) graph of ``source``, with travel times."""
+    """Build the raw (not yet strongly connected) graph of ``source``, with travel times.
+
+    A stop network gets its connectors here (``connect_stranded_stops``), counted in
+    ``G.graph["num_connector_edges"]``.
+    """
     path = source.path
     if path is None:  # osm-place: the value is a place query, not a file
         G = osm.graph_from_place(source.value, cache_dir=cache_dir)
     elif source.kind == "gtfs":
-        return graph_from_stop_network(gtfs.read_stop_network(path))
+        G = graph_from_stop_network(gtfs.read_stop_network(path))
+        G.graph["num_connector_edges"] = connect_stranded_stops(G)
+        return G
     elif source.kind == "osm-file":
         G = osm.graph_from_osm_file(path)
     else:
@@ -178,6 +278,7 @@ def build_graph(source: Source, *, cache_dir: Path) -> nx.MultiDiGraph:
         num_dropped_nodes=num_dropped,
         circuity=CIRCUITY_FACTOR if source.kind == "gtfs" else None,
         bus_speed_factor=None if source.kind == "gtfs" else osm.MINIBUS_SPEED_FACTOR,
+        num_connector_edges=raw.graph.get("num_connector_edges", 0),
     )
     log.info("%s: %d nodes kept, %d dropped", source, len(G), num_dropped)
     return G
@@ -189,6 +290,12 @@ def graph_cache_path(source: Source, *, cache_dir: Path) -> Path:
         "source": str(source),
         "circuity": CIRCUITY_FACTOR,
         "min_link_time_s": gtfs.MIN_LINK_TIME_S,
+        "connectors": [
+            CONNECTOR_NEIGHBOURS,
+            CONNECTOR_MAX_M,
+            CONNECTOR_CIRCUITY,
+            CONNECTOR_SPEED_KPH,
+        ],
         "speeds": osm.GERMAN_DEFAULT_SPEEDS_KPH,
         "bus_speed_factor": osm.MINIBUS_SPEED_FACTOR,
         "osmnx": ox.__version__,

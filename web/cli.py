@@ -18,7 +18,7 @@ import click
 
 from planner.booking.background import POLL_S
 from planner.booking.privacy import RetentionJob
-from planner.cli import export, plan
+from planner.cli import export, plan, stops
 from planner.darp.bench_cli import bench
 from planner.scenarios.cli import scenarios
 from planner.service import break_warnings, load_service
@@ -52,6 +52,7 @@ main.add_command(scenarios)
 main.add_command(privacy)
 main.add_command(plan)
 main.add_command(export)
+main.add_command(stops)
 
 
 @main.command()

@@ -108,6 +108,33 @@ def merge_stop_places(stops: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]
     return places, node_of_stop
 
 
+def _open_feed(path: Path) -> zipfile.ZipFile:
+    if not path.is_file():
+        raise DataMissingError(str(path), "GTFS file not found")
+    try:
+        return zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise RoutingError(str(path), "not a GTFS zip archive") from None
+
+
+def read_stop_places(path: Path) -> pd.DataFrame:
+    """Read the stop places of a GTFS zip file (``stops.txt`` only), as ``merge_stop_places``.
+
+    The node ids are those of the network built by ``read_stop_network``, also of places the
+    network later drops.
+
+    Raises
+    ------
+    DataMissingError
+        If the file or its ``stops.txt`` is missing.
+    RoutingError
+        If the file is not a zip archive.
+    """
+    with _open_feed(path) as feed:
+        stops = _read_table(feed, "stops.txt", path, {"stop_id": str, "stop_name": str})
+    return merge_stop_places(stops)[0]
+
+
 def read_stop_network(path: Path) -> StopNetwork:
     """Read the stop places and scheduled stop-to-stop links of a GTFS zip file.
 
@@ -132,13 +159,7 @@ def read_stop_network(path: Path) -> StopNetwork:
     RoutingError
         If the file is not a zip archive.
     """
-    if not path.is_file():
-        raise DataMissingError(str(path), "GTFS file not found")
-    try:
-        feed = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise RoutingError(str(path), "not a GTFS zip archive") from None
-    with feed:
+    with _open_feed(path) as feed:
         stops = _read_table(feed, "stops.txt", path, {"stop_id": str, "stop_name": str})
         stop_times = _read_table(
             feed,

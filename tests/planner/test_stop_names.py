@@ -57,16 +57,15 @@ def test_nonsense_gets_no_suggestions(catalog: StopCatalog) -> None:
 
 def test_ambiguous_names_are_suggested_with_their_municipality(catalog: StopCatalog) -> None:
     with pytest.raises(UnknownStopError) as caught:
-        catalog.resolve("Frose", field="origin")
+        catalog.resolve("Nachterstedt", field="origin")
     error = caught.value
     assert "matches several stops" in error.reason
-    assert "Frose, Hoymer Str. (Seeland)" in error.suggestions
+    assert "Nachterstedt, Schulstr. (Seeland)" in error.suggestions
     # each suggestion is accepted as it is written, and names one stop
     nodes = [catalog.resolve(s, field="origin") for s in error.suggestions]
     assert len(set(nodes)) == len(nodes)
-    assert catalog.name(nodes[error.suggestions.index("Frose, Hoymer Str. (Seeland)")]) == (
-        "Frose, Hoymer Str."
-    )
+    picked = nodes[error.suggestions.index("Nachterstedt, Schulstr. (Seeland)")]
+    assert catalog.name(picked) == "Nachterstedt, Schulstr."
 
 
 def test_every_stop_has_a_label_that_finds_it(catalog: StopCatalog) -> None:
@@ -92,9 +91,15 @@ def test_bad_values_stay_booking_errors(catalog: StopCatalog) -> None:
             catalog.resolve(value, field="origin")
 
 
-def test_a_stop_off_the_network_is_not_taken_for_its_neighbour(catalog: StopCatalog) -> None:
-    # "Frose (Bus)" is a stop of its own, not on today's network: offer choices, never
-    # silently book "Frose, Hoymer Str."
-    with pytest.raises(UnknownStopError) as caught:
-        catalog.resolve("Frose (Bus)", field="origin")
-    assert "Frose, Hoymer Str. (Seeland)" in caught.value.suggestions
+def test_a_stop_once_off_the_network_is_its_own_stop(catalog: StopCatalog) -> None:
+    # "Frose (Bus)" is a stop of its own (trips only end there; the network joins it to its
+    # neighbours): it is booked as itself, never as "Frose, Hoymer Str."
+    frose = catalog.resolve("Frose (Bus)", field="origin")
+    assert catalog.name(frose) == "Frose (Bus)"
+    assert catalog.label(frose) == "Frose (Bus) (Seeland)"
+    assert catalog.resolve("Frose (Bus) (Seeland)", field="origin") == frose
+    assert catalog.resolve("Frose, Hoymer Str.", field="origin") != frose
+    # the village's name alone is the stop "Frose (Bus)", as "Grona" is "Gröna"
+    assert catalog.resolve("Frose", field="origin") == frose
+    labels = [s["label"] for s in catalog.search("Frose", limit=5)]
+    assert labels[0] == "Frose (Bus) (Seeland)" and "Frose, Hoymer Str. (Seeland)" in labels

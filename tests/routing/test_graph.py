@@ -9,17 +9,25 @@ import networkx as nx
 import osmnx as ox
 import pytest
 
+from routing import graph as graph_module
 from routing.errors import DataMissingError, RoutingError
 from routing.graph import (
     CIRCUITY_FACTOR,
+    CONNECTOR_CIRCUITY,
+    CONNECTOR_MAX_M,
+    CONNECTOR_NEIGHBOURS,
+    CONNECTOR_SPEED_KPH,
     Source,
     build_graph,
+    connect_stranded_stops,
     graph_cache_path,
+    graph_from_stop_network,
     load_graph,
     parse_source,
 )
 from routing.network import Network
 from routing.settings import Settings
+from routing.sources.gtfs import MIN_LINK_TIME_S, read_stop_network
 from routing.sources.osm import GERMAN_DEFAULT_SPEEDS_KPH, MINIBUS_SPEED_FACTOR
 
 
@@ -36,10 +44,11 @@ def assert_routable(G: nx.MultiDiGraph) -> None:
 def test_gtfs_graph(gtfs_network: Network) -> None:
     G = gtfs_network.graph
     assert_routable(G)
-    # 593 stop places, 4 of them outside the largest strongly connected component
-    assert len(G) == 589
-    assert G.graph["num_dropped_nodes"] == 4
-    assert 1500 <= len(G.edges) <= 1523
+    # all 593 stop places: the 4 outside the largest strongly connected part are joined to it
+    assert len(G) == 593
+    assert G.graph["num_dropped_nodes"] == 0
+    assert 0 < G.graph["num_connector_edges"] <= 4 * 2 * CONNECTOR_NEIGHBOURS
+    assert len(G.edges) == 1523 + G.graph["num_connector_edges"]
     assert G.graph["crs"] == "EPSG:4326"
     # lengths are great-circle distances times the circuity factor
     u, v, data = next(iter(G.edges(data=True)))
@@ -49,12 +58,53 @@ def test_gtfs_graph(gtfs_network: Network) -> None:
     assert data["length"] == pytest.approx(direct * CIRCUITY_FACTOR)
 
 
+def test_connectors_are_never_shorter_or_faster_than_the_straight_line(
+    gtfs_network: Network,
+) -> None:
+    G = gtfs_network.graph
+    connectors = [(u, v, d) for u, v, d in G.edges(data=True) if d.get("connector")]
+    assert len(connectors) == G.graph["num_connector_edges"]
+    for u, v, data in connectors:
+        direct = ox.distance.great_circle(
+            G.nodes[u]["y"], G.nodes[u]["x"], G.nodes[v]["y"], G.nodes[v]["x"]
+        )
+        assert direct <= CONNECTOR_MAX_M
+        assert data["length"] >= direct * CONNECTOR_CIRCUITY - 1e-6
+        assert data["speed_kph"] <= CONNECTOR_SPEED_KPH + 1e-9
+        assert data["travel_time"] >= MIN_LINK_TIME_S
+    # the stranded stops can be both reached and left, and only through their links or
+    # connectors to the places nearby
+    names = {G.nodes[n]["name"]: n for n in G}
+    frose = names["Frose (Bus)"]
+    assert G.in_degree(frose) >= 1 and G.out_degree(frose) >= 1
+    assert {G.nodes[v]["name"] for _, v in G.out_edges(frose)} >= {"Frose, Hoymer Str."}
+
+
+def test_stop_network_keeps_its_links_when_nothing_is_stranded(settings: Settings) -> None:
+    network = read_stop_network(settings.data_file("gtfs"))
+    G = graph_from_stop_network(network)
+    assert connect_stranded_stops(G) > 0
+    edges = len(G.edges)
+    assert connect_stranded_stops(G) == 0  # strongly connected now: nothing more to join
+    assert len(G.edges) == edges
+
+
+def test_connector_settings_are_part_of_the_cache_key(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = Source("gtfs", str(settings.data_file("gtfs")))
+    before = graph_cache_path(source, cache_dir=settings.cache_dir)
+    monkeypatch.setattr(graph_module, "CONNECTOR_SPEED_KPH", CONNECTOR_SPEED_KPH + 5)
+    assert graph_cache_path(source, cache_dir=settings.cache_dir) != before
+
+
 def test_osm_extracts(settings: Settings, bayreuth_network: Network, bautzen_path: Path) -> None:
     G = bayreuth_network.graph
     assert_routable(G)
     assert 900 <= len(G) <= 1300
     assert 2000 <= len(G.edges) <= 3000
-    assert G.graph["num_dropped_nodes"] > 0
+    assert G.graph["num_dropped_nodes"] > 0  # OSM networks get no connectors: stubs go
+    assert G.graph["num_connector_edges"] == 0
     # no edge a bus may not use
     for *_, hwy in G.edges(data="highway"):
         for h in hwy if isinstance(hwy, list) else [hwy]:

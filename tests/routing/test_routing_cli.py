@@ -26,11 +26,12 @@ def run(settings: Settings):
 def test_graph_build_and_info(run) -> None:
     built = run("graph", "build")
     assert built.exit_code == 0, built.output
-    assert "589 nodes" in built.output and "4 nodes outside" in built.output
+    assert "593 nodes" in built.output and "0 nodes outside" in built.output
     info = run("graph", "info")
     assert info.exit_code == 0, info.output
-    assert "nodes          589" in info.output
-    assert "nodes dropped  4" in info.output
+    assert "nodes          593" in info.output
+    assert "nodes dropped  0" in info.output
+    assert "connectors     14 (edges joining stranded stops)" in info.output
     assert "bounding box   lon 11.1509..11.9541" in info.output
     assert "total length" in info.output
 

@@ -64,7 +64,7 @@ def test_stop_names_are_found_however_spelt(client: FlaskClient) -> None:
     ("typed", "reason", "expected"),
     [
         ("Bernbrug Busbanhof", "no bookable stop named", BERNBURG),
-        ("Frose", "matches several stops", "Frose, Hoymer Str. (Seeland)"),
+        ("Nachterstedt", "matches several stops", "Nachterstedt, Schulstr. (Seeland)"),
     ],
 )
 def test_unknown_stop_names_get_suggestions(
