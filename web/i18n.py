@@ -493,11 +493,9 @@ ENGLISH: dict[str, str] = {
     "Wählen Sie zwei oder mehr Läufe und vergleichen Sie ihre Kennzahlen.": (
         "Choose two or more batches and compare their KPIs."
     ),
-    "Vergleichen": "Compare",
     "Läufe": "Runs",
     "fehlgeschlagen": "failed",
     "Bericht": "Report",
-    "%(name)s vergleichen": "Compare %(name)s",
     "Bericht %(name)s": "Report %(name)s",
     "Ausgewählte Läufe vergleichen": "Compare the chosen batches",
     "Szenario-Läufe im Vergleich": "Scenario batches compared",

@@ -16,6 +16,7 @@ matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import (  # noqa: E402
     FuncFormatter,
@@ -119,6 +120,23 @@ def _whole_numbers(values: pd.Index | pd.Series) -> bool:
     return bool(numbers.notna().all() and (numbers % 1 == 0).all())
 
 
+def whole_ticks(ax: Axes, values: pd.Series) -> None:
+    """Ticks of a count axis (buses, requests, seeds) on whole numbers only: no "12.5 buses".
+
+    A few values get a tick each (they are what was simulated); a single one gets room around
+    it, where matplotlib would otherwise tick 0.95, 0.975, ...
+    """
+    if not _whole_numbers(values):
+        return
+    steps = sorted({int(v) for v in values})
+    if len(steps) <= 12:
+        ax.set_xticks(steps)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(steps) == 1:
+        ax.set_xlim(steps[0] - 1, steps[0] + 1)
+
+
 def kpis_figure(table: pd.DataFrame, _: Translate) -> Figure:
     """One panel per KPI against the first swept key; one line per value of the second."""
     ok = table[table["status"] == "ok"]
@@ -134,8 +152,7 @@ def kpis_figure(table: pd.DataFrame, _: Translate) -> Figure:
             mean = part.groupby(x)[kpi].mean()
             name = f"{label(series, _)} = {value!s}" if series else None
             ax.plot(mean.index, mean.values, marker=MARKERS[k % len(MARKERS)], label=name)
-        if _whole_numbers(ok[x]):  # buses, requests, seeds: no "12.5 buses" between them
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        whole_ticks(ax, ok[x])
         if kpi in SHARES:
             ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
         ax.set_xlabel(label(x, _))

@@ -38,7 +38,7 @@ def tick_labels(fig: Figure, axis: str) -> list[list[str]]:
     ]
 
 
-@pytest.mark.parametrize("fleets", [[1, 2], [4, 8, 12, 16], [3, 5]])
+@pytest.mark.parametrize("fleets", [[1], [1, 2], [4, 8, 12, 16], [3, 5], list(range(1, 30))])
 def test_fleet_axis_ticks_are_whole_buses(fleets: list[int]) -> None:
     fig = kpis_figure(fleet_table(fleets), german)
     for ax in fig.axes:
