@@ -480,8 +480,8 @@ ENGLISH: dict[str, str] = {
     ),
     # --- analysts
     "Szenario-Lauf": "Scenario batch",
-    "%(runs)s Läufe, %(finished)s fertig, %(failed)s fehlgeschlagen.": (
-        "%(runs)s runs, %(finished)s finished, %(failed)s failed."
+    "Läufe: %(runs)s, davon fertig: %(finished)s, fehlgeschlagen: %(failed)s.": (
+        "Runs: %(runs)s, finished: %(finished)s, failed: %(failed)s."
     ),
     "Typischer Lauf (Ablehnungsquote nahe dem Median): %(run)s, simulierter Tag %(day)s.": (
         "Typical run (rejection rate nearest the median): %(run)s, simulated day %(day)s."

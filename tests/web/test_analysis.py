@@ -68,7 +68,12 @@ def test_report_in_the_readers_language(app: Flask) -> None:
     english(client)
     page = client.get("/dispatch/analysis/small-a/").get_data(as_text=True)
     assert "KPIs per run" in page and "Wednesday, 2 December 2026" in page
-    assert 'src="figures/en/kpis.png"' in page and "Kennzahlen" not in page
+    assert 'src="figures/en/kpis.png"' in page and "buses 1, seed 1" in page
+    main = page[page.index("<main") : page.index("</main>")]
+    leaked = [
+        g for g in ("Kennzahlen", "Läufe", "Busse", "Fahrzeugstunden", "abgelehnt") if g in main
+    ]
+    assert leaked == []
     with client.get("/dispatch/analysis/small-a/figures/en/map.png") as figure:
         assert figure.status_code == 200 and figure.data[:4] == b"\x89PNG"
 
