@@ -83,14 +83,25 @@ def batch_names(root: Path) -> list[str]:
     return [p.name for p in sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True)]
 
 
+def figure(folder: Path, chart: Chart, lang: str) -> str | None:
+    """Where the report finds ``chart`` (relative to the report), or None if it was not drawn.
+
+    Batches made before the charts were drawn per language have them in ``figures/``.
+    """
+    for src in (f"figures/{lang}/{chart.file}", f"figures/{chart.file}"):
+        if (folder / src).is_file():
+            return src
+    return None
+
+
 def report_context(folder: Path, lang: str) -> dict[str, Any]:
     """What the report template shows of the batch in ``folder``, in language ``lang``."""
     table = read_kpis(folder)
     finished = table[table["status"] == "ok"]
     errors = table[table["status"] == "error"]
     day = representative_day(table, folder)
-    charts: list[Chart] = [
-        c for c in (*SWEEP_CHARTS, *DAY_CHARTS) if (folder / "figures" / lang / c.file).is_file()
+    charts = [
+        (src, c.caption) for c in (*SWEEP_CHARTS, *DAY_CHARTS) if (src := figure(folder, c, lang))
     ]
     columns = [*swept_columns(table), "seed", *[k for k in TABLE_KPIS if k in table]]
     rows = [[format_kpi(c, row[c]) for c in columns] for _, row in finished.iterrows()]
@@ -104,7 +115,6 @@ def report_context(folder: Path, lang: str) -> dict[str, Any]:
         "typical": run_label(day[0], table, gettext) if day else None,
         "day": day[1].day if day else None,
         "charts": charts,
-        "lang": lang,
         "headers": [label(c, gettext) for c in columns],
         "rows": rows,
         "errors": [(row["run"], row["error"]) for _, row in errors.iterrows()],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests.web.helpers import csrf_token
 from web import create_app
 from web.auth import add_user
 from web.config import AppConfig
+from web.scenario_report import report_context
 
 
 @pytest.fixture
@@ -122,6 +124,7 @@ def test_compare_two_batches_side_by_side(app: Flask, scenario_root: Path) -> No
         ("?batch=small-a&batch=nope", 404, "Kein Szenario-Lauf „nope“."),
         ("?batch=small-a&batch=../small-b", 404, "Kein Szenario-Lauf „../small-b“."),
         ("?batch=small-a&batch=", 404, "Kein Szenario-Lauf „“."),
+        ("?batch=small-a&batch=%00", 404, "Kein Szenario-Lauf"),
     ],
 )
 def test_bad_batch_choices_are_refused_with_the_reason(
@@ -144,3 +147,19 @@ def test_unknown_batch_report_is_not_found(app: Flask) -> None:
     assert "Kein Szenario-Lauf „nope“." in answer.get_data(as_text=True)
     assert client.get("/dispatch/analysis/nope/figures/de/kpis.png").status_code == 404
     assert client.get("/dispatch/analysis/small-a/../../etc/passwd").status_code == 404
+
+
+def test_batches_made_before_charts_per_language_keep_their_charts(
+    app: Flask, scenario_root: Path, tmp_path: Path
+) -> None:
+    old = tmp_path / "old"
+    shutil.copytree(scenario_root / "small-a", old)
+    for chart in (old / "figures" / "de").iterdir():  # the former layout: figures/*.png
+        chart.rename(old / "figures" / chart.name)
+    shutil.rmtree(old / "figures" / "de")
+    shutil.rmtree(old / "figures" / "en")
+    with app.test_request_context():
+        charts = report_context(old, "de")["charts"]
+    assert [src for src, _ in charts] == [
+        "figures/kpis.png", "figures/rejections.png", "figures/timeline.png", "figures/map.png",
+    ]  # fmt: skip
