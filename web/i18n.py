@@ -538,6 +538,7 @@ ENGLISH: dict[str, str] = {
     "Fahrzeuge über den Tag des typischen Laufs": "Vehicles over the day of the typical run",
     "Bediente und abgelehnte Fahrten dieses Tages": "Served and rejected trips of that day",
     "abgelehnter Anteil": "rejected share",
+    "Anteil abgelehnter Anfragen": "Share of requests rejected",
     "Fahrgastgruppe": "rider group",
     "Uhrzeit (| oben: Einstieg, | unten: Ausstieg)": (
         "time of day (| above: boarding, | below: alighting)"

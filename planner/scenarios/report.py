@@ -61,6 +61,8 @@ LABELS = {
 }
 #: KPIs charted against the swept parameter.
 CHART_KPIS = ("rejection_rate", "passengers_per_vehicle_hour", "vehicle_hours", "mean_wait_min")
+#: Chart titles where a KPI's short table label would not say enough.
+CHART_TITLES = {"rejection_rate": "Anteil abgelehnter Anfragen"}
 TABLE_KPIS = (
     "requests", "served", "rejection_rate", "vehicles_used", "vehicle_hours", "vehicle_km",
     "empty_km", "passengers_per_vehicle_hour", "pooling_rate", "mean_occupancy",
@@ -156,7 +158,7 @@ def kpis_figure(table: pd.DataFrame, _: Translate) -> Figure:
         if kpi in SHARES:
             ax.yaxis.set_major_formatter(PercentFormatter(xmax=1))
         ax.set_xlabel(label(x, _))
-        ax.set_title(label(kpi, _))
+        ax.set_title(_(CHART_TITLES[kpi]) if kpi in CHART_TITLES else label(kpi, _))
         ax.grid(alpha=0.3)
         if series:
             ax.legend(fontsize=8)

@@ -48,7 +48,8 @@ def python_messages() -> dict[str, str]:
 def test_every_message_has_an_english_translation() -> None:
     said = dict.fromkeys(MESSAGES, "messages.py")  # refusals and errors said by code
     charts = (*report.SWEEP_CHARTS, *report.DAY_CHARTS)
-    said |= dict.fromkeys([*report.LABELS.values(), *(c.caption for c in charts)], "report.py")
+    texts = [*report.LABELS.values(), *report.CHART_TITLES.values(), *(c.caption for c in charts)]
+    said |= dict.fromkeys(texts, "report.py")
     messages = {**template_messages(), **python_messages(), **said}
     assert len(messages) > 100  # the extraction found the pages' texts
     missing = {m: where for m, where in messages.items() if m not in ENGLISH}
