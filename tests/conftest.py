@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from planner.world import World, WorldConfig, load_timetable, load_world, make_e
 from routing.settings import Settings
 from routing.timetable import TimetableCache
 from tests.web.helpers import Clock
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -68,3 +71,25 @@ def engine(world: World, store: Store, clock: Clock) -> BookingEngine:
     """The booking engine of the default service (without the timetable), on a fresh
     database, at a set time."""
     return make_engine(world, store, clock=clock)
+
+
+@pytest.fixture(scope="session")
+def scenario_root(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scenario folder with two real small batches, ``small-a`` and ``small-b``.
+
+    Both are one run of ``fixtures/scenarios/tiny.yaml`` (one bus, 30 requests) with seeds 1
+    and 2, so that they share their swept value and differ in their results.
+    """
+    # imported here: the scenario modules draw charts (matplotlib), which most tests need not
+    from planner.scenarios.batch import run_batch
+    from planner.scenarios.scenario import load_scenario
+    from web.scenario_report import write_report
+
+    root = tmp_path_factory.mktemp("scenarios")
+    spec = load_scenario(REPO / "fixtures" / "scenarios" / "tiny.yaml")[0]
+    for name, seed in (("small-a", 1), ("small-b", 2)):
+        folder = root / name
+        table = run_batch([dataclasses.replace(spec, seed=seed)], folder, settings=settings,
+                          progress=False)  # fmt: skip
+        write_report(table, folder, boundary_file=settings.data_file("boundary"))
+    return root

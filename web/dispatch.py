@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-import pandas as pd
 from flask import (
     Blueprint,
     Response,
@@ -30,6 +29,7 @@ from planner.errors import BookingError, ConflictError, NotFoundError, PlannerEr
 from planner.export.csvsafe import csv_text
 from planner.export.plan import plan_geojson
 from planner.live.monitor import day_live, live_json
+from planner.scenarios.compare import compare_batches, read_kpis
 from planner.store.db import Booking
 from planner.timefmt import hhmm, whole_minute
 from web.auth import role_required
@@ -38,6 +38,7 @@ from web.i18n import current_language
 from web.i18n import gettext as _
 from web.messages import OPTIMIZED, STATUS, error_text
 from web.resident import handle_offers, preset_form, render_form, today
+from web.scenario_report import batch_folder, batch_names, comparison_table, report_context
 from web.services import services
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
@@ -471,37 +472,74 @@ def manifest_csv(vehicle_id: str) -> ResponseReturnValue:
     )
 
 
-@bp.get("/analysis")
-@role_required("analyst")
-def analysis() -> ResponseReturnValue:
-    """The scenario batches under ``RUFBUS_SCENARIO_DIR``, newest first."""
+#: Who may read the scenario analysis: analysts, and dispatchers who plan the fleet with them.
+ANALYSIS_ROLES = ("analyst", "dispatcher")
+
+
+def _analysis_page(
+    error: str = "", chosen: Sequence[str] = (), status: int = 200
+) -> tuple[str, int]:
+    """The batch list, with an error above it (``status``) and the batches ``chosen`` ticked."""
     root = services().config.scenario_dir
     batches = []
-    if root.is_dir():
-        for folder in sorted(root.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
-            table = folder / "kpis.csv"
-            if table.is_file():
-                kpis = pd.read_csv(table)
-                batches.append(
-                    {
-                        "name": folder.name,
-                        "runs": len(kpis),
-                        "failed": int((kpis["status"] == "error").sum()),
-                        "report": (folder / "report.html").is_file(),
-                    }
-                )
-    return render_template("dispatch/analysis.html", batches=batches, root=root)
+    for name in batch_names(root):
+        kpis = read_kpis(root / name)
+        batches.append(
+            {
+                "name": name,
+                "runs": len(kpis),
+                "failed": int((kpis["status"] == "error").sum()),
+            }
+        )
+    page = render_template(
+        "dispatch/analysis.html", batches=batches, root=root, error=error, chosen=chosen
+    )
+    return page, status
+
+
+@bp.get("/analysis")
+@role_required(*ANALYSIS_ROLES)
+def analysis() -> ResponseReturnValue:
+    """The scenario batches under ``RUFBUS_SCENARIO_DIR``, newest first, to open or compare."""
+    return _analysis_page(chosen=request.args.getlist("batch"))
+
+
+@bp.get("/analysis/compare")
+@role_required(*ANALYSIS_ROLES)
+def compare() -> ResponseReturnValue:
+    """Two or more batches (``?batch=A&batch=B``) side by side, differences to the first marked.
+
+    Fewer than two batches answer 400, an unknown batch 404, on the batch list with the reason.
+    """
+    root = services().config.scenario_dir
+    names = list(dict.fromkeys(request.args.getlist("batch")))  # each batch once
+    if len(names) < 2:
+        return _analysis_page(_("Bitte wählen Sie mindestens zwei Szenario-Läufe."), names, 400)
+    try:
+        folders = [batch_folder(root, name) for name in names]
+    except NotFoundError as exc:
+        return _analysis_page(exc.reason, names, 404)
+    table = comparison_table(compare_batches(folders))
+    return render_template("dispatch/compare.html", names=names, **table)
 
 
 @bp.get("/analysis/<name>/")
-@role_required("analyst")
+@role_required(*ANALYSIS_ROLES)
 def batch_report(name: str) -> ResponseReturnValue:
-    """The report of scenario batch ``name``."""
-    return send_from_directory(services().config.scenario_dir / name, "report.html")
+    """The report of scenario batch ``name``, in the reader's language."""
+    try:
+        folder = batch_folder(services().config.scenario_dir, name)
+    except NotFoundError as exc:
+        return _analysis_page(exc.reason, (), 404)
+    return render_template("dispatch/report.html", **report_context(folder, current_language()))
 
 
 @bp.get("/analysis/<name>/figures/<path:filename>")
-@role_required("analyst")
+@role_required(*ANALYSIS_ROLES)
 def batch_figure(name: str, filename: str) -> ResponseReturnValue:
     """A chart of scenario batch ``name``'s report."""
-    return send_from_directory(services().config.scenario_dir / name / "figures", filename)
+    try:
+        folder = batch_folder(services().config.scenario_dir, name)
+    except NotFoundError:
+        abort(404)
+    return send_from_directory(folder / "figures", filename)

@@ -478,6 +478,71 @@ ENGLISH: dict[str, str] = {
     "Inzwischen haben sich Buchungen geändert. Bitte versuchen Sie es noch einmal.": (
         "Bookings changed meanwhile. Please try again."
     ),
+    # --- analysts
+    "Szenario-Lauf": "Scenario batch",
+    "Läufe: %(runs)s, davon fertig: %(finished)s, fehlgeschlagen: %(failed)s.": (
+        "Runs: %(runs)s, finished: %(finished)s, failed: %(failed)s."
+    ),
+    "Typischer Lauf (Ablehnungsquote nahe dem Median): %(run)s, simulierter Tag %(day)s.": (
+        "Typical run (rejection rate nearest the median): %(run)s, simulated day %(day)s."
+    ),
+    "Kennzahlen je Lauf": "KPIs per run",
+    "Kein Lauf ist fertig geworden.": "No run finished.",
+    "Fehlgeschlagene Läufe": "Failed runs",
+    "Lauf": "Run",
+    "Wählen Sie zwei oder mehr Läufe und vergleichen Sie ihre Kennzahlen.": (
+        "Choose two or more batches and compare their KPIs."
+    ),
+    "Läufe": "Runs",
+    "fehlgeschlagen": "failed",
+    "Bericht": "Report",
+    "Bericht %(name)s": "Report %(name)s",
+    "Ausgewählte Läufe vergleichen": "Compare the chosen batches",
+    "Szenario-Läufe im Vergleich": "Scenario batches compared",
+    "Alle Szenario-Läufe": "All scenario batches",
+    "Mittelwerte der fertigen Läufe je Szenario-Lauf und variiertem Wert. Unter jedem Wert "
+    "steht der Unterschied zu %(first)s beim gleichen variierten Wert, mit „besser“ oder "
+    "„schlechter“.": (
+        "Means of the finished runs per batch and swept value. Below each value is its "
+        "difference to %(first)s at the same swept value, marked “better” or “worse”."
+    ),
+    "besser": "better",
+    "schlechter": "worse",
+    "Bitte wählen Sie mindestens zwei Szenario-Läufe.": (
+        "Please choose at least two scenario batches."
+    ),
+    "%(sign)s%(points)s Prozentpunkte": "%(sign)s%(points)s percentage points",
+    "Kein Szenario-Lauf „%(name)s“.": "No scenario batch “%(name)s”.",
+    "Einzelfahrgäste": "single riders",
+    "Gruppen": "groups",
+    "Rollstuhlnutzer": "wheelchair users",
+    "Busse im Einsatz": "buses used",
+    "Fahrzeug-km": "vehicle-km",
+    "Leer-km": "empty km",
+    "mittlere Besetzung": "mean occupancy",
+    "Abweichung vom Wunsch, Mittel (min)": "wait vs wish, mean (min)",
+    "Abweichung vom Wunsch, 95 % (min)": "wait vs wish, p95 (min)",
+    "Fahrzeit, Mittel (min)": "ride time, mean (min)",
+    "Fahrzeit, 95 % (min)": "ride time, p95 (min)",
+    "Umwegfaktor, Mittel": "detour factor, mean",
+    "Rechenzeit (s)": "solver time (s)",
+    "Busse": "buses",
+    "Sitzplätze je Bus": "seats per bus",
+    "Rollstuhlplätze je Bus": "wheelchair places per bus",
+    "Anfragen pro Tag": "requests per day",
+    "Seed": "seed",
+    "Kennzahlen über dem variierten Parameter (Mittel über die Seeds)": (
+        "KPIs against the swept parameter (mean over seeds)"
+    ),
+    "Ablehnungsquote nach Fahrgastgruppe": "Rejection rate by rider group",
+    "Fahrzeuge über den Tag des typischen Laufs": "Vehicles over the day of the typical run",
+    "Bediente und abgelehnte Fahrten dieses Tages": "Served and rejected trips of that day",
+    "abgelehnter Anteil": "rejected share",
+    "Anteil abgelehnter Anfragen": "Share of requests rejected",
+    "Fahrgastgruppe": "rider group",
+    "Uhrzeit (| oben: Einstieg, | unten: Ausstieg)": (
+        "time of day (| above: boarding, | below: alighting)"
+    ),
 }
 
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from planner.scenarios.batch import run_batch
-from planner.scenarios.report import write_report
+from planner.scenarios.compare import compare_batches
 from planner.scenarios.scenario import load_scenario
 from routing.cli import user_errors
 from routing.settings import Settings
 
-#: KPIs shown by ``compare`` (means over the runs of each batch and swept value).
-COMPARE_KPIS = ("rejection_rate", "passengers_per_vehicle_hour", "vehicle_hours",
-                "mean_wait_min", "mean_ride_min", "pooling_rate")  # fmt: skip
+# the report is a page of the app (its template, style sheet and catalogue)
+from web.i18n import LANGUAGES
+from web.scenario_report import write_report
 
 
 @click.group()
@@ -40,15 +39,21 @@ def scenarios() -> None:
     metavar="ADDRESS",
     help="Run on an existing Dask cluster (scheduler address).",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default="de",
+    show_default=True,
+    help="Language of report.html (the charts are drawn in every language).",
+)
 @user_errors
-def run(file: Path, out_dir: Path, workers: int, dask_address: str | None) -> None:  # fmt: skip
+def run(file: Path, out_dir: Path, workers: int, dask_address: str | None, lang: str) -> None:
     """Run every run of the scenario FILE's sweep and write KPIs and a report."""
     runs = load_scenario(file)
     settings = Settings.from_env()
     table = run_batch(runs, out_dir, settings=settings, workers=workers,
                       dask_address=dask_address)  # fmt: skip
-    report = write_report(table, out_dir, boundary_file=settings.data_file("boundary"),
-                          title=f"Scenario batch: {runs[0].scenario}")  # fmt: skip
+    report = write_report(table, out_dir, boundary_file=settings.data_file("boundary"), lang=lang)
     failed = int((table["status"] == "error").sum())
     click.echo(f"{len(table)} runs ({failed} failed): {out_dir / 'kpis.csv'}, {report}")
     shown = [c for c in table.columns if "." in c] + ["seed", "status", "rejection_rate",
@@ -58,17 +63,11 @@ def run(file: Path, out_dir: Path, workers: int, dask_address: str | None) -> No
 
 @scenarios.command("compare")
 @click.argument("dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@user_errors
 def compare(dirs: tuple[Path, ...]) -> None:
-    """Put the KPI tables of several batch folders side by side."""
-    frames = []
-    for folder in dirs:
-        path = folder / "kpis.csv"
-        if not path.is_file():
-            click.echo(f"error: {path}: no kpis.csv (run the batch first)", err=True)
-            raise SystemExit(2)
-        frames.append(pd.read_csv(path).assign(batch=folder.name))
-    table = pd.concat(frames, ignore_index=True)
-    table = table[table["status"] == "ok"]
-    keys = ["batch", *[c for c in table.columns if "." in c]]
-    summary = table.groupby(keys, dropna=False)[[k for k in COMPARE_KPIS if k in table]].mean()
-    click.echo(summary.round(3).to_string())
+    """Put the mean KPIs of several batch folders side by side (and differences to the first)."""
+    result = compare_batches(dirs)
+    click.echo(result.summary.round(3).to_string())
+    if len(dirs) > 1:
+        click.echo(f"\nDifference to {dirs[0].name}:")
+        click.echo(result.differences.drop(index=dirs[0].name, level=0).round(3).to_string())

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from waitress import create_server
 
@@ -31,13 +33,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def live_server(world_config: WorldConfig, engine: BookingEngine) -> Iterator[str]:
-    """The app under waitress on a free port of 127.0.0.1; yields its base URL."""
-    kernels.warm_up()  # as `rufbus serve` does: the first re-optimisation must not compile
-    config = AppConfig(world_config, secret_key="e2e", optimize_seconds=2)
-    add_user(engine.store, "disp", "dispatcher", "dispatch-pw")
-    app = create_app(config, engine=engine)
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Run ``app`` under waitress on a free port of 127.0.0.1; yields its base URL."""
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -55,6 +53,16 @@ def live_server(world_config: WorldConfig, engine: BookingEngine) -> Iterator[st
     server.trigger.pull_trigger(close_channels)
     thread.join(timeout=30)  # a busy machine may need more than a few seconds
     assert not thread.is_alive()
+
+
+@pytest.fixture
+def live_server(world_config: WorldConfig, engine: BookingEngine) -> Iterator[str]:
+    """The app under waitress on a free port of 127.0.0.1; yields its base URL."""
+    kernels.warm_up()  # as `rufbus serve` does: the first re-optimisation must not compile
+    config = AppConfig(world_config, secret_key="e2e", optimize_seconds=2)
+    add_user(engine.store, "disp", "dispatcher", "dispatch-pw")
+    with serve(create_app(config, engine=engine)) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

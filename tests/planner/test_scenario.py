@@ -127,15 +127,21 @@ def test_cli_run_and_compare(tmp_path: Path, settings: Settings) -> None:
     env = {"RUFBUS_DATA_DIR": str(settings.data_dir), "RUFBUS_CACHE_DIR": str(settings.cache_dir)}
     runner = CliRunner()
     out = tmp_path / "tiny"
-    result = runner.invoke(main, ["scenarios", "run", str(TINY), "--out", str(out)], env=env)
+    command = ["scenarios", "run", str(TINY), "--out", str(out), "--lang", "en"]
+    result = runner.invoke(main, command, env=env)
     assert result.exit_code == 0, result.output
     assert "2 runs (0 failed)" in result.output
     report = (out / "report.html").read_text()
-    assert "figures/kpis.png" in report and "figures/map.png" in report
-    assert all((out / "figures" / f).is_file() for f in ("kpis.png", "rejections.png",
-                                                          "timeline.png", "map.png"))  # fmt: skip
+    assert '<html lang="en">' in report and "KPIs per run" in report
+    assert "figures/en/kpis.png" in report and "figures/en/map.png" in report
+    assert "Wednesday, 2 December 2026" in report  # the simulated day, with its weekday
+    # the charts in every language, for the app's page in the reader's language
+    assert all((out / "figures" / lang / f).is_file() for lang in ("de", "en")
+               for f in ("kpis.png", "rejections.png", "timeline.png", "map.png"))  # fmt: skip
     compared = runner.invoke(main, ["scenarios", "compare", str(out), str(out)], env=env)
     assert compared.exit_code == 0 and "rejection_rate" in compared.output
+    missing = runner.invoke(main, ["scenarios", "compare", str(out), str(tmp_path)], env=env)
+    assert missing.exit_code == 2 and "batch:" in missing.output and "no kpis.csv" in missing.output
     bad = runner.invoke(main, ["scenarios", "run", str(tmp_path / "none.yaml"), "--out",
                                str(out)], env=env)  # fmt: skip
     assert bad.exit_code == 2 and "scenario file not found" in bad.output

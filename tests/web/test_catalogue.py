@@ -10,6 +10,7 @@ from pathlib import Path
 from jinja2 import Environment
 from jinja2.ext import extract_from_ast
 
+from planner.scenarios import report
 from web.i18n import ENGLISH
 from web.messages import MESSAGES
 
@@ -29,7 +30,8 @@ def template_messages() -> dict[str, str]:
 
 def python_messages() -> dict[str, str]:
     found = {}
-    for path in sorted(WEB.glob("*.py")):
+    # the scenario report's charts are drawn in the planner, in the reader's language
+    for path in [*sorted(WEB.glob("*.py")), Path(report.__file__)]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)
@@ -45,6 +47,9 @@ def python_messages() -> dict[str, str]:
 
 def test_every_message_has_an_english_translation() -> None:
     said = dict.fromkeys(MESSAGES, "messages.py")  # refusals and errors said by code
+    charts = (*report.SWEEP_CHARTS, *report.DAY_CHARTS)
+    texts = [*report.LABELS.values(), *report.CHART_TITLES.values(), *(c.caption for c in charts)]
+    said |= dict.fromkeys(texts, "report.py")
     messages = {**template_messages(), **python_messages(), **said}
     assert len(messages) > 100  # the extraction found the pages' texts
     missing = {m: where for m, where in messages.items() if m not in ENGLISH}

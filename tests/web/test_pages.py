@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from planner.booking import BookingEngine
-from planner.scenarios.batch import run_batch
-from planner.scenarios.report import write_report
-from planner.scenarios.scenario import load_scenario
-from planner.world import WorldConfig
-from routing.settings import Settings
 from tests.web.helpers import csrf_token
-from web import create_app
-from web.auth import add_user
-from web.config import LOGIN_LIMIT, AppConfig
-
-REPO = Path(__file__).resolve().parents[2]
+from web.config import LOGIN_LIMIT
 
 
 def test_security_headers_and_cookie_flags(app: Flask) -> None:
@@ -129,29 +118,6 @@ def test_stop_choices_in_english_and_for_dispatchers(client: FlaskClient) -> Non
     assert url.startswith("/dispatch/book?")
     form = client.get(url).get_data(as_text=True)
     assert 'value="Gröna, Kelterweg (Bernburg (Saale))"' in form
-
-
-def test_analyst_sees_batches_and_reports(
-    tmp_path: Path, settings: Settings, world_config: WorldConfig, engine: BookingEngine
-) -> None:
-    runs = load_scenario(REPO / "fixtures" / "scenarios" / "tiny.yaml")[:1]
-    batch = tmp_path / "scenarios" / "tiny-batch"
-    table = run_batch(runs, batch, settings=settings, progress=False)
-    write_report(table, batch, boundary_file=settings.data_file("boundary"), title="tiny")
-    config = AppConfig(
-        world_config, secret_key="t", testing=True, scenario_dir=tmp_path / "scenarios"
-    )
-    add_user(engine.store, "ana", "analyst", "analyst-pw")
-    client = create_app(config, engine=engine).test_client()
-    token = csrf_token(client, "/auth/login")
-    client.post("/auth/login", data={"name": "ana", "password": "analyst-pw", "csrf_token": token})
-    listing = client.get("/dispatch/analysis").get_data(as_text=True)
-    assert "tiny-batch" in listing and "/dispatch/analysis/tiny-batch/" in listing
-    with client.get("/dispatch/analysis/tiny-batch/") as report:
-        assert report.status_code == 200 and b"figures/kpis.png" in report.data
-    with client.get("/dispatch/analysis/tiny-batch/figures/kpis.png") as figure:
-        assert figure.status_code == 200 and figure.data[:4] == b"\x89PNG"
-    assert client.get("/dispatch/analysis/tiny-batch/../../etc/passwd").status_code == 404
 
 
 @pytest.mark.parametrize(
