@@ -168,8 +168,8 @@ def match_places(stops: list[NasaStop], places: pd.DataFrame) -> list[tuple[int 
         candidates = by_name.get(normalize_name(stop.name), [])
         distance = np.atleast_1d(
             ox.distance.great_circle(
-                stop.lat,
-                stop.lon,
+                np.full(len(candidates), stop.lat),
+                np.full(len(candidates), stop.lon),
                 np.array([ys[n] for n in candidates]),
                 np.array([xs[n] for n in candidates]),
             )

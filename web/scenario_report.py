@@ -181,4 +181,4 @@ def comparison_table(result: Comparison) -> dict[str, Any]:
             text = format_kpi(kpi, values[kpi])
             cells.append(Cell(text, format_difference(kpi, change), better))
         rows.append(cells)
-    return {"headers": [label(k, gettext) for k in keys + kpis], "rows": rows}
+    return {"headers": [label(str(k), gettext) for k in keys + kpis], "rows": rows}
