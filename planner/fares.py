@@ -155,7 +155,20 @@ class Fare:
         }
 
 
-def _cents(amount: float) -> int:
+def format_money(cents: int, lang: str) -> str:
+    """An amount as a reader of ``lang`` writes it: ``3,50 €`` (de), ``€3.50`` (en).
+
+    The German form joins amount and sign with a no-break space, so that a narrow phone
+    screen never puts the € on a line of its own. Pages use :func:`web.messages.money`.
+    """
+    euros, rest = divmod(abs(cents), 100)
+    sign = "-" if cents < 0 else ""
+    if lang == "de":
+        return f"{sign}{euros:,}".replace(",", ".") + f",{rest:02d}\u00a0€"
+    return f"{sign}€{euros:,}.{rest:02d}"
+
+
+def round_cents(amount: float) -> int:
     """Half a cent and more rounds up (commercial rounding)."""
     return math.floor(amount + 0.5)
 
@@ -241,7 +254,7 @@ def fare(
         ticket = None
     persons += [PersonFare(FULL, full, surcharge)] * full_riders
     for kind, count in reduced.items():
-        persons += [PersonFare(kind, _cents(full * tariff.share(kind)), surcharge)] * count
+        persons += [PersonFare(kind, round_cents(full * tariff.share(kind)), surcharge)] * count
     if ticket is not None:
         persons += [ticket] * deutschlandticket
     return Fare(

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from planner.errors import PlannerError
-from planner.fares import Fare
+from planner.fares import Fare, format_money
 from planner.timefmt import hhmm, parse_hhmm
 from web.i18n import current_language
 from web.i18n import gettext as _
@@ -219,16 +219,8 @@ def shift_text(kind: str, wish: str, window: tuple[str, str], shift_min: int) ->
 
 
 def money(cents: int) -> str:
-    """An amount as the reader writes it: ``3,50 €`` in German, ``€3.50`` in English.
-
-    The German form joins amount and sign with a no-break space, so that a narrow phone
-    screen never puts the € on a line of its own.
-    """
-    euros, rest = divmod(abs(cents), 100)
-    sign = "-" if cents < 0 else ""
-    if current_language() == "de":
-        return f"{sign}{euros:,}".replace(",", ".") + f",{rest:02d}\u00a0€"
-    return f"{sign}€{euros:,}.{rest:02d}"
+    """An amount in the reader's language: ``3,50 €`` in German, ``€3.50`` in English."""
+    return format_money(cents, current_language())
 
 
 def revenue_text(cents: int | None) -> str:

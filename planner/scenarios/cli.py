@@ -15,7 +15,7 @@ from routing.settings import Settings
 
 #: KPIs shown by ``compare`` (means over the runs of each batch and swept value).
 COMPARE_KPIS = ("rejection_rate", "passengers_per_vehicle_hour", "vehicle_hours",
-                "mean_wait_min", "mean_ride_min", "pooling_rate")  # fmt: skip
+                "mean_wait_min", "mean_ride_min", "pooling_rate", "revenue_cents")  # fmt: skip
 
 
 @click.group()

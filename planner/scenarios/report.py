@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from planner.booking.views import DayPlan  # noqa: E402
+from planner.fares import format_money, round_cents  # noqa: E402
 from routing.sources.osm import read_area  # noqa: E402
 
 #: KPIs charted against the swept parameter, with their labels.
@@ -27,7 +28,7 @@ TABLE_KPIS = (
     "requests", "served", "rejection_rate", "vehicles_used", "vehicle_hours", "vehicle_km",
     "empty_km", "passengers_per_vehicle_hour", "pooling_rate", "mean_occupancy",
     "mean_wait_min", "p95_wait_min", "mean_ride_min", "p95_ride_min", "mean_detour",
-    "solver_seconds",
+    "revenue", "solver_seconds",
 )  # fmt: skip
 MARKERS = "osD^v*P"
 
@@ -145,6 +146,27 @@ def representative_run(table: pd.DataFrame) -> pd.Series | None:
     return ok.iloc[(ok["rejection_rate"] - median).abs().argmin()]
 
 
+def revenue_summary(table: pd.DataFrame) -> str:
+    """The batch's revenue in a sentence: the fares of the served bookings, or that the
+    service file has no tariff (``[fares]``).
+    """
+    ok = table[table["status"] == "ok"]
+    cents = ok["revenue_cents"].dropna() if "revenue_cents" in ok else pd.Series(dtype=float)
+    if cents.empty:
+        return "Revenue: not configured (the service file has no [fares] tariff)."
+    mean = format_money(round_cents(float(cents.mean())), "en")
+    return f"Revenue: {mean} per run on average (the fares of the served bookings)."
+
+
+def revenue_column(table: pd.DataFrame) -> pd.Series:
+    """Each run's revenue as text ("not configured" without a tariff)."""
+    if "revenue_cents" not in table:
+        return pd.Series("not configured", index=table.index)
+    return table["revenue_cents"].map(
+        lambda c: "not configured" if pd.isna(c) else format_money(int(c), "en")
+    )
+
+
 def write_report(table: pd.DataFrame, out_dir: Path, *, boundary_file: Path, title: str) -> Path:
     """Write ``report.html`` and its charts into ``out_dir``; return the report's path."""
     figures = out_dir / "figures"
@@ -166,6 +188,7 @@ def write_report(table: pd.DataFrame, out_dir: Path, *, boundary_file: Path, tit
                  f"Served and rejected trips ({label}, seed {run['seed']})")  # fmt: skip
         charts += [("timeline.png", "Vehicle timeline of a representative day"),
                    ("map.png", "Served and rejected trips of that day")]  # fmt: skip
+    table = table.assign(revenue=revenue_column(table))
     columns = ["status", *swept_columns(table), "seed", *[k for k in TABLE_KPIS if k in table]]
     errors = table[table["status"] == "error"]
     parts = [
@@ -175,6 +198,7 @@ def write_report(table: pd.DataFrame, out_dir: Path, *, boundary_file: Path, tit
         f"<h1>{html.escape(title)}</h1>",
         f"<p>{len(table)} runs, {int((table['status'] == 'ok').sum())} finished, "
         f"{len(errors)} failed.</p>",
+        f"<p>{html.escape(revenue_summary(table))}</p>",
     ]
     for name, caption in charts:
         text = html.escape(caption)

@@ -11,8 +11,9 @@ from planner.cli import export
 from planner.darp.model import Request
 from planner.errors import ServiceFileError
 from planner.fares import FareBand, Tariff, fare, request_fare, trip_fare
-from planner.service import DEFAULT_SERVICE_FILE, load_service
+from planner.service import load_service
 from planner.stops import StopCatalog
+from tests.web.helpers import FARES_TOML, with_fares
 
 BANDS = Tariff(
     "distance",
@@ -30,37 +31,6 @@ ZONES = Tariff(
     reductions=(("child", 0.5), ("reduced", 0.75)),
     deutschlandticket_valid=False,
 )
-
-#: A tariff section as a service file holds it (the test service file of the web tests).
-FARES_TOML = """
-[fares]
-mode = "distance"
-surcharge_eur = 1.00
-deutschlandticket_valid = true
-deutschlandticket_surcharge = true
-
-[fares.reductions]
-child = 0.5
-
-[[fares.band]]
-up_to_km = 5
-price_eur = 2.00
-
-[[fares.band]]
-up_to_km = 15
-price_eur = 3.00
-
-[[fares.band]]
-up_to_km = inf
-price_eur = 4.50
-"""
-
-
-def with_fares(tmp_path: Path, section: str = FARES_TOML) -> Path:
-    """The default service file with ``section`` added."""
-    path = tmp_path / "fares.toml"
-    path.write_text(DEFAULT_SERVICE_FILE.read_text(encoding="utf-8") + section, encoding="utf-8")
-    return path
 
 
 def priced(tariff: Tariff, km: float, *places: str | None, **party: int):  # noqa: ANN201
@@ -248,3 +218,23 @@ def test_a_requests_fare_counts_everyone(catalog: StopCatalog) -> None:
     request = Request("X", catalog.row[a], catalog.row[b], passengers=2, wheelchairs=1)
     found = request_fare(ZONES, catalog, request)
     assert found is not None and len(found.people) == 3
+
+
+def test_the_scenario_report_shows_revenue_or_that_there_is_no_tariff(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from planner.scenarios.report import revenue_column, revenue_summary, write_report
+
+    priced = pd.DataFrame({"status": ["ok", "ok", "error"], "seed": [1, 2, 3],
+                           "run": ["a", "b", "c"], "error": ["", "", "boom"],
+                           "revenue_cents": [1000, 2001, None]})  # fmt: skip
+    assert revenue_summary(priced) == (
+        "Revenue: €15.01 per run on average (the fares of the served bookings)."
+    )
+    assert list(revenue_column(priced)) == ["€10.00", "€20.01", "not configured"]
+    free = priced.assign(revenue_cents=None)
+    assert revenue_summary(free).startswith("Revenue: not configured")
+    assert revenue_summary(free.drop(columns="revenue_cents")).startswith("Revenue: not conf")
+    page = write_report(free[free["status"] == "error"], tmp_path, boundary_file=tmp_path / "x",
+                        title="t").read_text(encoding="utf-8")  # fmt: skip
+    assert "Revenue: not configured" in page
