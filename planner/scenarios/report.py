@@ -147,8 +147,10 @@ def representative_run(table: pd.DataFrame) -> pd.Series | None:
 
 
 def revenue_summary(table: pd.DataFrame) -> str:
-    """The batch's revenue in a sentence: the fares of the served bookings, or that the
-    service file has no tariff (``[fares]``).
+    """The batch's revenue in a sentence.
+
+    The mean over finished runs of the fares of the served bookings, or that the service
+    file has no tariff (``[fares]``).
     """
     ok = table[table["status"] == "ok"]
     cents = ok["revenue_cents"].dropna() if "revenue_cents" in ok else pd.Series(dtype=float)
