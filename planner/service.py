@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from planner.darp.breaks import BreakRule
 from planner.darp.objective import Objective
 from planner.errors import ServiceFileError
+from planner.fares import REDUCTIONS, FareBand, Tariff
 from planner.timefmt import parse_hhmm
 
 #: The default service of the project.
@@ -188,6 +189,8 @@ class Service:
     travel_time_factor: float = 1.0
     #: drivers' breaks the planner places (at the depot); None: not planned
     breaks: BreakRule | None = None
+    #: the tariff; None: no fares configured (riders are told the fare is to be set)
+    fares: Tariff | None = None
 
     def max_ride_s(self, direct_s: float) -> float:
         """The ride-time promise for a trip whose direct time is ``direct_s``."""
@@ -361,6 +364,77 @@ def _breaks(r: _Reader) -> BreakRule | None:
     )
 
 
+FARES_KEYS = (
+    "mode", "surcharge_eur", "band", "same_municipality_eur", "between_municipalities_eur",
+    "reductions", "deutschlandticket_valid", "deutschlandticket_surcharge",
+)  # fmt: skip
+#: The highest amount a fare key takes, in euros (a typo of a decimal point is refused).
+MAX_EUR = 1000.0
+
+
+def _euros(r: _Reader, key: str, default: float | None = None) -> int:
+    """An amount in euros (``2.50``), as whole cents."""
+    value = r.number(key, float, default, low=0.0, high=MAX_EUR)
+    cents = round(value * 100)
+    if abs(value * 100 - cents) > 1e-6:
+        raise ServiceFileError(r.field(key), f"must be whole cents, got {value!r}")
+    return cents
+
+
+def _bands(r: _Reader) -> tuple[FareBand, ...]:
+    entries = r.get("band", list)
+    if not entries:
+        raise ServiceFileError(r.field("band"), "needs at least one [[fares.band]]")
+    bands: list[FareBand] = []
+    for k, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise ServiceFileError(r.field(f"band[{k}]"), "must be a table")
+        b = _Reader(r.path, entry, f"{r.prefix}band[{k}].")
+        b.only(("up_to_km", "price_eur"))
+        up_to = b.number("up_to_km", float, None, low=0.0, high=float("inf"))
+        if up_to <= 0 or bands and up_to <= bands[-1].up_to_km:
+            raise ServiceFileError(
+                b.field("up_to_km"), "must be above 0 and above the band before it"
+            )
+        bands.append(FareBand(up_to, _euros(b, "price_eur")))
+    return tuple(bands)
+
+
+def _fares(r: _Reader) -> Tariff | None:
+    """The tariff of ``[fares]``; None without the section (no fares configured)."""
+    if not r.table:
+        return None
+    r.only(FARES_KEYS)
+    mode = r.get("mode", str)
+    reductions = r.sub("reductions")
+    reductions.only(REDUCTIONS)
+    shares = tuple(
+        (kind, reductions.number(kind, float, None, low=0.0, high=1.0))
+        for kind in REDUCTIONS
+        if kind in reductions.table
+    )
+    common = {
+        "surcharge_cents": _euros(r, "surcharge_eur", 0.0),
+        "reductions": shares,
+        "deutschlandticket_valid": r.get("deutschlandticket_valid", bool),
+        "deutschlandticket_surcharge": r.get("deutschlandticket_surcharge", bool, True),
+    }
+    zone_keys = ("same_municipality_eur", "between_municipalities_eur")
+    if mode == "distance":
+        for key in zone_keys:
+            if key in r.table:
+                raise ServiceFileError(r.field(key), 'only with mode = "zones"')
+        return Tariff("distance", bands=_bands(r), **common)
+    if mode == "zones":
+        if "band" in r.table:
+            raise ServiceFileError(r.field("band"), 'only with mode = "distance"')
+        same, between = (_euros(r, key) for key in zone_keys)
+        return Tariff(
+            "zones", same_municipality_cents=same, between_municipalities_cents=between, **common
+        )
+    raise ServiceFileError(r.field("mode"), f'must be "distance" or "zones", got {mode!r}')
+
+
 def _timezone(r: _Reader) -> str:
     name = r.get("timezone", str, "Europe/Berlin")
     try:
@@ -431,6 +505,7 @@ def load_service(path: Path | str = DEFAULT_SERVICE_FILE) -> Service:
         operations=_operations(top.sub("operations")),
         reoptimize=_reoptimize(top.sub("reoptimize")),
         breaks=_breaks(top.sub("breaks")),
+        fares=_fares(top.sub("fares")),
     )
     if service.stops_source != "gtfs-in-area":
         raise ServiceFileError(f"{path}:stops.source", "only 'gtfs-in-area' is supported")

@@ -92,10 +92,12 @@ def stops() -> ResponseReturnValue:
 @bp.post("/offers")
 @throttled("offers")
 def offers() -> ResponseReturnValue:
-    """Offers for a trip wish."""
+    """Offers for a trip wish, each with its fare, and the hotline (null until it is known)."""
     engine = services().engine
     trip = trip_request(body(wire.TripWish), engine.catalog, engine.service)
-    return jsonify(engine.offer(trip).to_json())
+    return jsonify(
+        {**engine.offer(trip).to_json(), "hotline": engine.service.phone.strip() or None}
+    )
 
 
 @bp.post("/bookings")

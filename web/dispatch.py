@@ -36,7 +36,7 @@ from web.auth import role_required
 from web.forms import confirm_from_form
 from web.i18n import current_language
 from web.i18n import gettext as _
-from web.messages import OPTIMIZED, STATUS, error_text
+from web.messages import OPTIMIZED, STATUS, error_text, revenue_text
 from web.resident import handle_offers, preset_form, render_form, today
 from web.scenario_report import batch_folder, batch_names, comparison_table, report_context
 from web.services import services
@@ -54,6 +54,7 @@ KPI_LABELS = (
     ("empty_km", "Leerkilometer"),
     ("wait", "Wartezeit Mittel / 95 %"),
     ("ride", "Fahrtzeit Mittel / 95 %"),
+    ("revenue", "Einnahmen"),
 )
 
 #: Timeline (Gantt) geometry: hours shown and pixels.
@@ -80,6 +81,8 @@ def kpi_rows(kpis: Mapping[str, Any]) -> list[tuple[str, str]]:
         "wait": f"{kpis.get('mean_wait_min', 0)} / {kpis.get('p95_wait_min', 0)} min",
         "ride": f"{kpis.get('mean_ride_min', 0)} / {kpis.get('p95_ride_min', 0)} min",
     }
+    if "revenue_cents" in kpis:  # figures stored before fares were counted have none
+        values["revenue"] = revenue_text(kpis["revenue_cents"])
     return [(_(label), values.get(key, "–")) for key, label in KPI_LABELS]
 
 

@@ -526,6 +526,10 @@ ENGLISH: dict[str, str] = {
     "Fahrzeit, 95 % (min)": "ride time, p95 (min)",
     "Umwegfaktor, Mittel": "detour factor, mean",
     "Rechenzeit (s)": "solver time (s)",
+    "Einnahmen (€, ohne Tarif: –)": "revenue (€, no tariff: –)",
+    "Einnahmen je Lauf im Mittel (Fahrpreise der bedienten Buchungen): %(revenue)s": (
+        "Mean revenue per run (the fares of the served bookings): %(revenue)s"
+    ),
     "Busse": "buses",
     "Sitzplätze je Bus": "seats per bus",
     "Rollstuhlplätze je Bus": "wheelchair places per bus",
@@ -543,6 +547,31 @@ ENGLISH: dict[str, str] = {
     "Uhrzeit (| oben: Einstieg, | unten: Ausstieg)": (
         "time of day (| above: boarding, | below: alighting)"
     ),
+    # --- fares
+    "Fahrpreis": "Fare",
+    "steht noch nicht fest": "not set yet",
+    "Bitte fragen Sie bei der Rufbus-Zentrale nach.": "Please ask the Rufbus hotline.",
+    "Rufbus-Zentrale": "Rufbus hotline",
+    "Die Telefonnummer wird noch bekannt gegeben.": "The number will be announced.",
+    "%(total)s für %(people)s Personen": "%(total)s for %(people)s people",
+    "je Person %(fare)s Fahrpreis und %(surcharge)s Rufbus-Zuschlag": (
+        "per person %(fare)s fare and %(surcharge)s on-demand surcharge"
+    ),
+    "Kinder zahlen %(share)s des Fahrpreises.": "Children pay %(share)s of the fare.",
+    "Mit Ermäßigung zahlen Sie %(share)s des Fahrpreises.": (
+        "With a reduced fare you pay %(share)s of the fare."
+    ),
+    "Das Deutschlandticket gilt im Rufbus nicht.": (
+        "The Deutschlandticket is not valid on the Rufbus."
+    ),
+    "Mit Deutschlandticket zahlen Sie nur den Zuschlag von %(surcharge)s je Person.": (
+        "With a Deutschlandticket you pay only the surcharge of %(surcharge)s per person."
+    ),
+    "Mit Deutschlandticket fahren Sie ohne Aufpreis.": (
+        "With a Deutschlandticket you travel at no extra cost."
+    ),
+    "Einnahmen": "Revenue",
+    "nicht konfiguriert": "not configured",
 }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from planner.errors import PlannerError
+from planner.fares import Fare, format_money
 from planner.timefmt import hhmm, parse_hhmm
 from web.i18n import current_language
 from web.i18n import gettext as _
@@ -215,3 +216,60 @@ def shift_text(kind: str, wish: str, window: tuple[str, str], shift_min: int) ->
         "minutes": minutes_text(abs(shift_min)),
     }
     return say(SHIFTS[kind if kind == "arrival" else "pickup", direction], values)
+
+
+def money(cents: int) -> str:
+    """An amount in the reader's language: ``3,50 €`` in German, ``€3.50`` in English."""
+    return format_money(cents, current_language())
+
+
+def revenue_text(cents: int | None) -> str:
+    """Revenue (the KPI ``revenue_cents``) in words; None: no tariff configured."""
+    return _("nicht konfiguriert") if cents is None else money(cents)
+
+
+def percent(share: float) -> str:
+    """A share as a percentage: ``50 %`` in German, ``50%`` in English."""
+    value = round(share * 100)
+    return f"{value}\u00a0%" if current_language() == "de" else f"{value}%"
+
+
+def fare_view(fare: Fare | None) -> dict[str, Any]:
+    """What riders read about a fare: ``amount`` (after "Fahrpreis:") and ``details``.
+
+    Without a fare (no tariff configured) the amount says plainly that it is not set yet
+    and the details send the rider to the hotline; never a made-up price.
+    """
+    if fare is None:
+        return {
+            "amount": _("steht noch nicht fest"),
+            "details": [_("Bitte fragen Sie bei der Rufbus-Zentrale nach.")],
+            "quoted": False,
+        }
+    people = len(fare.people)
+    total = money(fare.total_cents)
+    if people > 1:
+        total = _("%(total)s für %(people)s Personen") % {"total": total, "people": people}
+    details = []
+    if fare.surcharge_cents:
+        details.append(
+            _("je Person %(fare)s Fahrpreis und %(surcharge)s Rufbus-Zuschlag")
+            % {"fare": money(fare.fare_cents), "surcharge": money(fare.surcharge_cents)}
+        )
+    for kind, share in fare.reductions:
+        text = (
+            _("Kinder zahlen %(share)s des Fahrpreises.")
+            if kind == "child"
+            else _("Mit Ermäßigung zahlen Sie %(share)s des Fahrpreises.")
+        )
+        details.append(text % {"share": percent(share)})
+    if not fare.deutschlandticket_valid:
+        details.append(_("Das Deutschlandticket gilt im Rufbus nicht."))
+    elif fare.surcharge_cents and fare.deutschlandticket_surcharge:
+        details.append(
+            _("Mit Deutschlandticket zahlen Sie nur den Zuschlag von %(surcharge)s je Person.")
+            % {"surcharge": money(fare.surcharge_cents)}
+        )
+    else:
+        details.append(_("Mit Deutschlandticket fahren Sie ohne Aufpreis."))
+    return {"amount": total, "details": details, "quoted": True}

@@ -65,6 +65,50 @@ class Stops(BaseModel):
     stops: list[FoundStop]
 
 
+class PersonFare(BaseModel):
+    """What one person of the party pays, in cents."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(
+        description="`full`, a reduction (`child`, `reduced`) or `deutschlandticket`"
+    )
+    fare_cents: int
+    surcharge_cents: int = Field(description="the on-demand surcharge")
+    total_cents: int
+
+
+class Fare(BaseModel):
+    """The fare of the party for this trip, from the service file's tariff (``[fares]``).
+
+    Offers price everyone at the full fare; the reductions and the Deutschlandticket rule
+    say what reduced riders and ticket holders pay instead.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    currency: Literal["EUR"]
+    total_cents: int = Field(description="what the whole party pays")
+    mode: Literal["distance", "zones"] = Field(
+        description="priced by distance band or by municipality"
+    )
+    level: Literal["band", "same_municipality", "between_municipalities"]
+    up_to_km: float | None = Field(
+        description="the distance band's upper end; null for zones or the open last band"
+    )
+    distance_km: float = Field(description="road distance between the stops")
+    fare_cents: int = Field(description="the full fare of one person")
+    surcharge_cents: int = Field(description="the on-demand surcharge of one person")
+    people: list[PersonFare]
+    reductions: dict[str, float] = Field(
+        description="kind of reduced rider -> the share of the fare they pay"
+    )
+    deutschlandticket_valid: bool = Field(description="holders pay no fare")
+    deutschlandticket_surcharge: bool = Field(
+        description="holders still pay the surcharge (when the ticket is valid)"
+    )
+
+
 class Offer(BaseModel):
     """A bookable trip: the vehicle, the pickup window and the estimated times.
 
@@ -83,6 +127,13 @@ class Offer(BaseModel):
     estimated_pickup: str = HHMM
     estimated_arrival: str = HHMM
     expires_at: str = Field(description="ISO 8601 time stamp")
+    fare: Fare | None = Field(
+        description="what the trip costs the party; null when the fare is to be confirmed"
+    )
+    fare_status: Literal["quoted", "to_be_confirmed"] = Field(
+        description="`quoted`: `fare` holds the price. `to_be_confirmed`: no tariff is "
+        "configured (or none for a trip this long); the rider asks the hotline"
+    )
 
 
 class Offers(BaseModel):
@@ -106,6 +157,9 @@ class Offers(BaseModel):
         "they replace the bus"
     )  # fmt: skip
     feeders: list[dict[str, Any]] = Field([], description="the bus to a hub, then a scheduled line")
+    hotline: str | None = Field(
+        None, description="the booking hotline (the service file's `phone`); null until known"
+    )
 
 
 class NamedStop(BaseModel):

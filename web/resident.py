@@ -27,7 +27,7 @@ from web.forms import FIELDS, confirm_from_form, form_defaults, trip_wish
 from web.i18n import LANGUAGES
 from web.i18n import gettext as _
 from web.limits import throttled
-from web.messages import STATUS, error_text, refusal_text, shift_text
+from web.messages import STATUS, error_text, fare_view, refusal_text, shift_text
 from web.services import services
 
 bp = Blueprint("resident", __name__)
@@ -64,6 +64,17 @@ def describe_offers(
         shift = shift_text(trip.kind, hhmm(trip.time_s), (start, end), offer["shift_min"])
         out.append({**offer, "pickup": pickup, "arrival": arrival, "shift": shift})
     return out
+
+
+def fare_and_hotline(origin: int, destination: int, people: int) -> dict[str, Any]:
+    """The fare of a trip in words (``fare``, see :func:`fare_view`) and the ``hotline``.
+
+    The hotline is the service file's ``phone``; empty until the number is known (the
+    pages then say it will be announced, never a made-up number).
+    """
+    engine = services().engine
+    fare = engine.fare(origin, destination, people)
+    return {"fare": fare_view(fare), "hotline": engine.service.phone.strip()}
 
 
 def describe_connections(result_json: dict[str, Any]) -> list[str]:
@@ -170,6 +181,7 @@ def handle_offers(*, staff: bool) -> ResponseReturnValue:
         staff=staff,
         origin=origin,
         destination=destination,
+        **fare_and_hotline(trip.origin, trip.destination, trip.passengers + trip.wheelchairs),
     )
 
 
@@ -196,6 +208,7 @@ def render_confirm(offer: dict[str, Any], values: Mapping[str, str]) -> str:
         values=values,
         staff=False,
         erase_after_days=privacy.erase_after_days,
+        **fare_and_hotline(offer["origin"]["id"], offer["destination"]["id"], offer["passengers"]),
     )
 
 
@@ -251,6 +264,9 @@ def show(code: str) -> ResponseReturnValue:
         status=_(STATUS[booking["status"]]),
         shift=booked_shift(booking),
         new=request.args.get("new") == "1",
+        **fare_and_hotline(
+            booking["origin"]["id"], booking["destination"]["id"], booking["passengers"]
+        ),
     )
 
 

@@ -25,12 +25,14 @@ from planner.scenarios.report import (
     Chart,
     format_kpi,
     label,
+    mean_revenue_cents,
     representative_day,
     run_label,
     swept_columns,
     write_figures,
 )
 from web.i18n import LANGUAGES, gettext, init_app
+from web.messages import revenue_text
 
 WEB = Path(__file__).resolve().parent
 #: A name is a batch only if it is one plain folder name (no path tricks).
@@ -118,6 +120,7 @@ def report_context(folder: Path, lang: str) -> dict[str, Any]:
         "headers": [label(c, gettext) for c in columns],
         "rows": rows,
         "errors": [(row["run"], row["error"]) for _, row in errors.iterrows()],
+        "revenue": revenue_text(mean_revenue_cents(table)),
     }
 
 

@@ -13,6 +13,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
+from typing import Any
 
 import numpy as np
 from sqlalchemy import event, select, update
@@ -29,6 +31,7 @@ from planner.darp.plan import Plan
 from planner.darp.schedule import StopTable
 from planner.darp.validate import Violation, validate
 from planner.errors import ConflictError
+from planner.fares import request_fare
 from planner.live.events import VehicleEvent
 from planner.live.replan import pin
 from planner.service import Service
@@ -190,6 +193,16 @@ class DayStore:
             dropoff_service_time=self.service.boarding_s,
             max_ride_time=max_ride,
         )
+
+    def kpis(self, instance: Instance, plan: Plan) -> dict[str, Any]:
+        """The plan's key figures (:func:`planner.booking.kpis.plan_kpis`), revenue included.
+
+        The one place where KPIs are computed for a day of this service: its tariff prices
+        each served booking (no tariff: revenue is None, "not configured").
+        """
+        tariff = self.service.fares
+        fares = None if tariff is None else partial(request_fare, tariff, self.catalog)
+        return kpi_module.plan_kpis(instance, plan, fares=fares)
 
     def vehicles(self) -> list[Vehicle]:
         """The fleet as the model's vehicles."""
@@ -396,7 +409,7 @@ class DayStore:
             route.vehicle_id: [[v.request_id, v.kind] for v in route.visits]
             for route in plan.routes
         }
-        figures = kpi_module.plan_kpis(state.instance, plan) if kpis else {}
+        figures = self.kpis(state.instance, plan) if kpis else {}
         session.add(
             PlanVersion(
                 day=state.day,

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy.orm import Session
 
-from planner.booking import kpis as kpi_module
 from planner.booking import reoptimize, rules, standing
 from planner.booking.day import DayState, DayStore, OpenDay, current_plan, find_booking, new_code
 from planner.booking.rules import Violation
@@ -33,6 +32,7 @@ from planner.darp.insertion import Insertion, PreparedRoutes, best_insertion, pr
 from planner.darp.model import Request
 from planner.darp.validate import validate
 from planner.errors import BookingError, ConflictError, NotFoundError
+from planner.fares import Fare, trip_fare
 from planner.live import journal
 from planner.service import Service
 from planner.service_time import local_datetime, service_seconds
@@ -57,11 +57,13 @@ class OfferView:
     est_arrival_s: float
     expires_at: datetime
     shift_s: float = 0.0
+    fare: Fare | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The offer in the wire format (times as ``HH:MM``).
 
-        ``shift_min`` is how far it is from the wish (:func:`rules.wish_shift_s`).
+        ``shift_min`` is how far it is from the wish (:func:`rules.wish_shift_s`); ``fare``
+        and ``fare_status`` what it costs (:func:`fare_json`).
         """
         return {
             "offer_id": self.id,
@@ -71,7 +73,20 @@ class OfferView:
             "estimated_pickup": hhmm(self.est_pickup_s),
             "estimated_arrival": hhmm(self.est_arrival_s),
             "expires_at": self.expires_at.isoformat(),
+            **fare_json(self.fare),
         }
+
+
+def fare_json(fare: Fare | None) -> dict[str, Any]:
+    """``fare`` (the party's fare, or null) and ``fare_status`` of an offer.
+
+    ``fare_status`` is ``quoted`` with a fare, else ``to_be_confirmed``: the service has no
+    tariff (or none for so long a trip), and the rider learns the fare from the hotline.
+    """
+    return {
+        "fare": None if fare is None else fare.to_json(),
+        "fare_status": "to_be_confirmed" if fare is None else "quoted",
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +214,10 @@ class BookingEngine:
     def now_s(self, day: date) -> float:
         """Now, in seconds of the service day ``day`` (see :mod:`planner.service_time`)."""
         return service_seconds(self.clock(), day, self.tz)
+
+    def fare(self, origin: int, destination: int, people: int) -> Fare | None:
+        """The full fare of ``people`` between two stops; None without a tariff."""
+        return trip_fare(self.service.fares, self.catalog, origin, destination, people)
 
     # -- building the day -----------------------------------------------------------------
 
@@ -422,6 +441,7 @@ class BookingEngine:
             alternatives = self.alternatives(trip, opened=opened) if with_alternatives else ()
             return OfferResult.refused(why, alternatives=alternatives)
         expires = self.clock() + timedelta(seconds=s.offer_ttl_s)
+        fare = self.fare(trip.origin, trip.destination, trip.passengers + trip.wheelchairs)
         views: list[OfferView] = []
         with self.store.session() as session:
             for k, ins, (w0, w1, pickup, arrival) in found:
@@ -436,6 +456,7 @@ class BookingEngine:
                     est_arrival_s=arrival,
                     expires_at=expires,
                     shift_s=rules.wish_shift_s(trip.kind, trip.time_s, w0, latest_dropoff),
+                    fare=fare,
                 )
                 session.add(
                     Offer(
@@ -642,6 +663,7 @@ class BookingEngine:
             raise NotFoundError("offer_id", f"no offer {offer_id!r}")
         p = offer.payload
         shift = rules.wish_shift_s(p["kind"], p["wish_s"], p["window"][0], p["latest_dropoff"])
+        people = p["passengers"] + p["wheelchairs"]
         return {
             "offer_id": offer.id,
             "date": offer.day,
@@ -649,13 +671,14 @@ class BookingEngine:
             "shift_min": round(shift / 60),
             "origin": self.catalog.describe(p["origin"]),
             "destination": self.catalog.describe(p["destination"]),
-            "passengers": p["passengers"] + p["wheelchairs"],  # everyone, as riders count
+            "passengers": people,  # everyone, as riders count
             "wheelchairs": p["wheelchairs"],
             "pickup_window": [hhmm(p["window"][0]), hhmm(p["window"][1])],
             "estimated_pickup": hhmm(p["est_pickup"]) if "est_pickup" in p else None,
             "estimated_arrival": hhmm(p["est_arrival"]) if "est_arrival" in p else None,
             "vehicle": p["vehicle"],
             "used": offer.used,
+            **fare_json(self.fare(p["origin"], p["destination"], people)),
         }
 
     def booking(self, code: str) -> Booking:
@@ -733,7 +756,7 @@ class BookingEngine:
             plan,
             bookings,
             version=version.version if version else 0,
-            kpis=(version.kpis if version else None) or kpi_module.plan_kpis(state.instance, plan),
+            kpis=(version.kpis if version else None) or self.days.kpis(state.instance, plan),
             describe=self.catalog.describe,
             may_mark_no_show=self.may_mark_no_show,
             node_of=self.catalog.nodes,
@@ -743,7 +766,7 @@ class BookingEngine:
         """The KPIs of the day's current plan."""
         with self.store.session() as session:
             state = self.days.load(session, day.isoformat())
-        return kpi_module.plan_kpis(state.instance, state.plan())
+        return self.days.kpis(state.instance, state.plan())
 
     def validate_day(self, day: date) -> list[str]:
         """Run the independent validator on the stored plan of ``day``; return problems."""

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from planner.darp.model import Instance
+from planner.darp.model import Instance, Request
 from planner.darp.plan import Plan
+from planner.fares import Fare
 
 
 def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else 0.0
 
 
-def plan_kpis(instance: Instance, plan: Plan, *, wish: dict[str, float] | None = None) -> dict:
+def plan_kpis(
+    instance: Instance,
+    plan: Plan,
+    *,
+    wish: dict[str, float] | None = None,
+    fares: Callable[[Request], Fare | None] | None = None,
+) -> dict:
     """Return the day's key figures.
 
     Parameters
@@ -24,6 +33,9 @@ def plan_kpis(instance: Instance, plan: Plan, *, wish: dict[str, float] | None =
     wish
         Per request id, the time the rider asked to be picked up (for the wait figures);
         the start of the pickup window when not given.
+    fares
+        The fare of a request (:func:`planner.fares.request_fare` with the service's
+        tariff); None when the service has no tariff.
 
     Returns
     -------
@@ -33,7 +45,10 @@ def plan_kpis(instance: Instance, plan: Plan, *, wish: dict[str, float] | None =
         ``pooling_rate`` (share of passenger-km travelled with another booking on board),
         ``mean_wait_min``/``p95_wait_min`` (pickup after the wish or window start),
         ``mean_ride_min``/``p95_ride_min``, ``mean_detour``/``p95_detour`` (ride over direct
-        time), ``mean_occupancy`` (passenger-km per vehicle-km).
+        time), ``mean_occupancy`` (passenger-km per vehicle-km), ``revenue_cents`` (the
+        fares of the served bookings, in cents; None without ``fares``: not configured) and
+        ``unpriced`` (served bookings without a fare, e.g. beyond the last distance band;
+        None without ``fares``).
 
     Drivers' breaks (the vehicles' own tasks) are no requests here: a bus that only has
     its breaks does not count as used, but the drive to a break place counts as driven.
@@ -45,6 +60,7 @@ def plan_kpis(instance: Instance, plan: Plan, *, wish: dict[str, float] | None =
     pax_m = shared_pax_m = 0.0
     waits, rides, detours = [], [], []
     passengers = 0
+    revenue = unpriced = 0
     for route in plan.routes:
         vehicle = next(v for v in instance.vehicles if v.id == route.vehicle_id)
         if all(requests[x.request_id].vehicle_id is not None for x in route.visits):
@@ -76,6 +92,9 @@ def plan_kpis(instance: Instance, plan: Plan, *, wish: dict[str, float] | None =
                 on_board[req.id] = req.passengers + req.wheelchairs
                 pickup_done[req.id] = visit.departure
                 passengers += req.passengers + req.wheelchairs
+                fare = fares(req) if fares is not None else None
+                revenue += fare.total_cents if fare is not None else 0
+                unpriced += fare is None
                 start = (wish or {}).get(req.id, req.earliest_pickup)
                 waits.append(max(0.0, visit.service_start - start) / 60)
             else:
@@ -108,4 +127,6 @@ def plan_kpis(instance: Instance, plan: Plan, *, wish: dict[str, float] | None =
         "mean_detour": round(float(np.mean(detours)), 2) if detours else 0.0,
         "p95_detour": round(_percentile(detours, 95), 2),
         "mean_occupancy": round(pax_m / vehicle_m, 2) if vehicle_m else 0.0,
+        "revenue_cents": revenue if fares is not None else None,
+        "unpriced": unpriced if fares is not None else None,
     }

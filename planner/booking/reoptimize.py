@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from planner.booking import kpis as kpi_module
 from planner.darp.codec import kind_of, request_of, routes_of_plan
 from planner.darp.solve import SolveParams, solve
 from planner.darp.validate import validate
@@ -48,7 +47,7 @@ def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> d
     if all(r.vehicle_id is not None for r in state.instance.requests):  # breaks at most
         return {"stored": False, "code": "no_bookings", "reason": "no bookings on this day"}
     current = state.plan()
-    before = kpi_module.plan_kpis(state.instance, current)
+    before = engine.days.kpis(state.instance, current)
     prepared = engine._prepare(state, day)
     locked = {
         bus.id: [(state.instance.requests[request_of(s)].id, kind_of(s)) for s in fixed]
@@ -59,7 +58,7 @@ def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> d
         time_limit=time_limit, objective=engine.service.objective, construction=False
     )
     new = solve(state.instance, params=params, initial_plan=current, locked=locked)
-    after = kpi_module.plan_kpis(state.instance, new)
+    after = engine.days.kpis(state.instance, new)
     cost_before = engine.service.objective.plan_cost(state.instance, current)
     cost_after = engine.service.objective.plan_cost(state.instance, new)
     out = {

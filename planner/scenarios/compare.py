@@ -22,6 +22,7 @@ COMPARE_KPIS: tuple[tuple[str, bool], ...] = (
     ("mean_wait_min", False),
     ("mean_ride_min", False),
     ("pooling_rate", True),
+    ("revenue_cents", True),
 )
 
 

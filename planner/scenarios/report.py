@@ -26,6 +26,7 @@ from matplotlib.ticker import (  # noqa: E402
 )
 
 from planner.booking.views import DayPlan  # noqa: E402
+from planner.fares import round_cents  # noqa: E402
 from planner.timefmt import hhmm  # noqa: E402
 from routing.sources.osm import read_area  # noqa: E402
 
@@ -51,6 +52,7 @@ LABELS = {
     "p95_ride_min": "Fahrzeit, 95 % (min)",
     "mean_detour": "Umwegfaktor, Mittel",
     "solver_seconds": "Rechenzeit (s)",
+    "revenue_cents": "Einnahmen (€, ohne Tarif: –)",
     "overrides.fleet_size": "Busse",
     "overrides.seats": "Sitzplätze je Bus",
     "overrides.wheelchair_places": "Rollstuhlplätze je Bus",
@@ -67,7 +69,7 @@ TABLE_KPIS = (
     "requests", "served", "rejection_rate", "vehicles_used", "vehicle_hours", "vehicle_km",
     "empty_km", "passengers_per_vehicle_hour", "pooling_rate", "mean_occupancy",
     "mean_wait_min", "p95_wait_min", "mean_ride_min", "p95_ride_min", "mean_detour",
-    "solver_seconds",
+    "revenue_cents", "solver_seconds",
 )  # fmt: skip
 #: KPIs that are shares (shown in per cent).
 SHARES = frozenset({"rejection_rate", "rejection_rate_single", "rejection_rate_group",
@@ -107,6 +109,8 @@ def format_kpi(key: str, value: object) -> str:
         return "–" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
     if key in SHARES:
         return f"{100 * value:.0f} %"
+    if key == "revenue_cents":  # the fares of the served bookings, in whole euros
+        return f"{value / 100:.0f}"
     if float(value).is_integer():
         return f"{int(value)}"
     return f"{value:.2f}"
@@ -244,6 +248,16 @@ def representative_run(table: pd.DataFrame) -> pd.Series | None:
         return None
     median = ok["rejection_rate"].median()
     return ok.iloc[(ok["rejection_rate"] - median).abs().argmin()]
+
+
+def mean_revenue_cents(table: pd.DataFrame) -> int | None:
+    """The batch's mean revenue per finished run (fares of the served bookings), in cents.
+
+    None when the service file has no tariff (``[fares]``): no run has a revenue.
+    """
+    ok = table[table["status"] == "ok"]
+    cents = ok["revenue_cents"].dropna() if "revenue_cents" in ok else pd.Series(dtype=float)
+    return None if cents.empty else round_cents(float(cents.mean()))
 
 
 def run_label(run: pd.Series, table: pd.DataFrame, _: Translate) -> str:

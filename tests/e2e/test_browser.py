@@ -79,6 +79,27 @@ def test_resident_books_sees_code_and_cancels(page: Page, live_server: str) -> N
     expect(page.locator("#booking-code")).to_have_text(code)
 
 
+def test_every_offer_names_the_fare_and_the_hotline(page: Page, live_server: str) -> None:
+    # the default service file has no tariff and no hotline number yet: said plainly
+    for width, height in ((1280, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        search(page, live_server)
+        offers = page.locator(".offer")
+        expect(offers.first).to_be_visible()
+        for k in range(offers.count()):
+            expect(offers.nth(k).locator(".fare")).to_have_text("Fahrpreis: steht noch nicht fest")
+        expect(page.locator(".hotline")).to_have_text(
+            "Rufbus-Zentrale: Die Telefonnummer wird noch bekannt gegeben."
+        )
+        assert serious_violations(page) == []
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, (width, overflow)
+        if width == 1280:
+            screenshot(page, "offers", height=1300)
+
+
 def test_booking_page_accessible_and_screenshot(page: Page, live_server: str) -> None:
     page.goto(live_server + "/")
     expect(page.locator("#stop-map")).to_have_attribute("data-loaded", re.compile(r"[1-9]\d*"))
