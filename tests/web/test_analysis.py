@@ -102,7 +102,7 @@ def test_compare_two_batches_side_by_side(app: Flask, scenario_root: Path) -> No
             assert f"<td>{format_kpi(kpi, value)}" in page
     # the second batch's differences to the first are marked in words, not colour alone
     differences = result.differences.xs("small-b", level="batch").iloc[0]
-    changed = differences[differences != 0]
+    changed = differences[differences.notna() & (differences != 0)]  # NaN: revenue without a tariff
     assert len(changed) > 0, "seeds 1 and 2 should give different days"
     assert page.count('class="diff better"') + page.count('class="diff worse"') == len(changed)
     assert page.count("(besser)") + page.count("(schlechter)") == len(changed)
