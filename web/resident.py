@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import functools
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -23,6 +26,7 @@ from planner.booking import TripRequest, booking_json, trip_request
 from planner.errors import ConflictError, NotFoundError, PlannerError, UnknownStopError
 from planner.timefmt import hhmm
 from planner.world import service_area
+from routing.errors import DataMissingError
 from web.forms import FIELDS, confirm_from_form, form_defaults, trip_wish
 from web.i18n import LANGUAGES
 from web.i18n import gettext as _
@@ -295,6 +299,33 @@ def stops_geojson() -> ResponseReturnValue:
         for s in map(catalog.describe, catalog.nodes)
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+@functools.cache
+def place_features(path: Path) -> tuple[dict[str, Any], ...]:
+    """The places of ``places.csv`` (name, lat, lon, population) as GeoJSON points."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return tuple(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [float(r["lon"]), float(r["lat"])]},
+                "properties": {"name": r["name"], "population": int(r["population"])},
+            }
+            for r in csv.DictReader(f)
+        )
+
+
+@bp.get("/places.geojson")
+def places_geojson() -> ResponseReturnValue:
+    """Towns and villages with their population, for the map's labels.
+
+    The labels only help; without the data file the map has none (an empty collection).
+    """
+    try:
+        path = services().config.world.settings.data_file("places")
+    except DataMissingError:
+        return {"type": "FeatureCollection", "features": []}
+    return {"type": "FeatureCollection", "features": list(place_features(path))}
 
 
 @bp.get("/basemap.geojson")

@@ -71,6 +71,14 @@ def settled(page: Page) -> None:
     page.wait_for_timeout(300)  # the marker layers redraw on moveend
 
 
+def set_view(page: Page, where: tuple[float, float], zoom: int) -> None:
+    """Centre the map on ``where`` at ``zoom`` (as a rider's fingers would, only faster)."""
+    page.evaluate(
+        "([lat, lon, zoom]) => { window.__maps[0].setView([lat, lon], zoom, {animate: false}); }",
+        [*where, zoom],
+    )
+
+
 def stop_position(page: Page, name: str) -> tuple[float, float]:
     """Where the stop ``name`` is on the screen now (page pixels)."""
     url = page.locator("#stop-map").get_attribute("data-stops")
@@ -126,9 +134,7 @@ def test_a_tap_on_the_bus_station_picks_it(browser: Browser, live_server: str, w
 def test_stops_nearby_are_offered_with_the_nearest(browser: Browser, live_server: str) -> None:
     page = open_page(browser, live_server, 1280)
     show_map(page)
-    bernburg = stop_position(page, BERNBURG)  # only to know where it is
-    assert bernburg
-    page.evaluate("window.__maps[0].setView([51.795244, 11.744589], 15, {animate: false})")
+    set_view(page, (51.795244, 11.744589), 15)
     settled(page)
     x, y = stop_position(page, BERNBURG)
     page.mouse.click(x + 4, y + 3)  # a finger is never exact
@@ -180,7 +186,7 @@ def test_clusters_zoom_in_and_places_are_labelled(browser: Browser, live_server:
     page.wait_for_function("(zoom) => window.__maps[0].getZoom() > zoom", arg=zoom)
     settled(page)
     # villages are labelled closer in
-    page.evaluate(f"window.__maps[0].setView([{GRÖNA[0]}, {GRÖNA[1]}], 13, {{animate: false}})")
+    set_view(page, GRÖNA, 13)
     settled(page)
     expect(labels.filter(has_text=re.compile("^Gröna$"))).to_have_count(1)
     page.context.close()
@@ -189,7 +195,7 @@ def test_clusters_zoom_in_and_places_are_labelled(browser: Browser, live_server:
 def test_a_stop_is_chosen_with_the_keyboard(browser: Browser, live_server: str) -> None:
     page = open_page(browser, live_server, 1280)
     show_map(page)
-    page.evaluate("window.__maps[0].setView([51.795244, 11.744589], 16, {animate: false})")
+    set_view(page, (51.795244, 11.744589), 16)
     settled(page)
     page.locator("#stop-map").focus()
     # Tab through the map's stops to the bus station, Enter opens it, Enter takes it
