@@ -66,7 +66,8 @@ def show_map(page: Page) -> None:
 def settled(page: Page) -> None:
     """Wait until the map has stopped zooming and panning."""
     page.wait_for_function(
-        "() => { const m = window.__maps[0]; return !m._animatingZoom && !m._panAnim?._inProgress; }"
+        "() => { const m = window.__maps[0];"
+        " return !m._animatingZoom && !m._panAnim?._inProgress; }"
     )
     page.wait_for_timeout(300)  # the marker layers redraw on moveend
 
