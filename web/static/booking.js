@@ -282,3 +282,23 @@ document.querySelectorAll("[data-copy]").forEach((button) => {
 document.querySelectorAll("[data-print]").forEach((button) => {
   button.addEventListener("click", () => window.print());
 });
+
+// The rider's booking page: the bus's live estimate, asked for again every minute.
+const livePickup = document.getElementById("live-pickup");
+if (livePickup) {
+  const refresh = async () => {
+    const response = await fetch(livePickup.dataset.url, { headers: { Accept: "application/json" } });
+    if (!response.ok) return; // a busy server or the rate limit: the next minute will do
+    const data = await response.json();
+    if (data.live) {
+      document.getElementById("live-estimate").textContent = data.live.text;
+      document.getElementById("live-note").textContent = data.live.note;
+      const late = document.getElementById("live-late");
+      late.textContent = data.live.late_text;
+      late.hidden = !data.live.late_text;
+    }
+    livePickup.hidden = !data.live;
+    if (!data.poll) clearInterval(timer);
+  };
+  const timer = setInterval(refresh, Number(livePickup.dataset.every || 60) * 1000);
+}
