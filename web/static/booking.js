@@ -48,8 +48,10 @@ function stopPicker(element) {
   const FINGER_PX = 22; // how far from a tap a stop still counts as tapped
   const NEARBY = 4; // at most this many other stops are offered beside the nearest
   const text = element.dataset;
-  const map = L.map(element, { preferCanvas: true, maxZoom: 18 }).setView([51.87, 11.6], 10);
-  map.createPane("places").style.zIndex = 450; // under the stops: labels never take a tap
+  const map = L.map(element, { preferCanvas: true, maxZoom: 18, zoomSnap: 0.5 })
+    .setView([51.87, 11.6], 10);
+  // over the stops, to be read, just above the place (its stops are on it); a tap goes through
+  map.createPane("places").style.zIndex = 620;
   const stops = L.layerGroup().addTo(map);
   const places = L.layerGroup().addTo(map);
   let all = [];
@@ -82,7 +84,7 @@ function stopPicker(element) {
       label: f.properties.label,
       latlng: L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0]),
     }));
-    map.fitBounds(L.latLngBounds(all.map((s) => s.latlng)));
+    map.fitBounds(L.latLngBounds(all.map((s) => s.latlng)), { padding: [8, 8] });
     drawStops();
     element.dataset.loaded = String(all.length);
   });
@@ -100,13 +102,26 @@ function stopPicker(element) {
       if (!cells.has(key)) cells.set(key, []);
       cells.get(key).push(s);
     }
-    return [...cells.values()].map((members) => ({
-      stops: members,
-      latlng: L.latLng(
-        members.reduce((sum, s) => sum + s.latlng.lat, 0) / members.length,
-        members.reduce((sum, s) => sum + s.latlng.lng, 0) / members.length,
-      ),
-    }));
+    // a cluster of a neighbouring cell may sit on a cluster or stop: merge them, biggest first
+    const merged = [];
+    for (const members of [...cells.values()].sort((a, b) => b.length - a.length)) {
+      const at = meanPoint(members, zoom);
+      const near = merged.find((m) => (m.stops.length > 1 || members.length > 1)
+        && m.at.distanceTo(at) < CELL_PX * 0.8);
+      if (near) {
+        near.stops.push(...members);
+        near.at = meanPoint(near.stops, zoom);
+      } else merged.push({ stops: members, at });
+    }
+    return merged.map((m) => ({ stops: m.stops, latlng: map.unproject(m.at, zoom) }));
+  }
+
+  function meanPoint(members, zoom) {
+    const points = members.map((s) => map.project(s.latlng, zoom));
+    return L.point(
+      points.reduce((sum, p) => sum + p.x, 0) / points.length,
+      points.reduce((sum, p) => sum + p.y, 0) / points.length,
+    );
   }
 
   /** The stop and cluster markers of the view; markers still wanted are kept (and their focus). */
@@ -248,7 +263,7 @@ function stopPicker(element) {
     places.clearLayers();
     const zoom = map.getZoom();
     // towns always; villages of 1,000 people and more from zoom 11; every village from 12
-    const least = zoom <= 10 ? 4000 : zoom === 11 ? 1000 : 0;
+    const least = zoom < 11 ? 4000 : zoom < 12 ? 1000 : 0;
     const kept = [];
     for (const p of placeData) {
       if (p.population < least) continue;
