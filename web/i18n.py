@@ -497,6 +497,9 @@ ENGLISH: dict[str, str] = {
         "That is later than promised. We apologise for the delay."
     ),
     "Ihr Bus heute": "Your bus today",
+    "voraussichtlich gegen %(time)s Uhr (geschätzt um %(now)s Uhr)": (
+        "expected at about %(time)s (estimated at %(now)s)"
+    ),
     "Wenn der Bus nicht kommt": "If the bus does not come",
     "Bitte seien Sie ab %(start)s Uhr an der Haltestelle. Wenn der Bus %(minutes)s Minuten nach "
     "dem Ende des Zeitfensters, also um %(time)s Uhr, noch nicht da ist, rufen Sie bitte die "

@@ -283,6 +283,10 @@ def live_pickup(b: Booking) -> dict[str, Any] | None:
         "late_text": _("Das ist später als zugesagt. Bitte entschuldigen Sie die Verspätung.")
         if late
         else "",
+        "arrival_text": ""
+        if estimate.arrival_s is None
+        else _("voraussichtlich gegen %(time)s Uhr (geschätzt um %(now)s Uhr)")
+        % {"time": hhmm(estimate.arrival_s), "now": hhmm(estimate.as_of_s)},
     }
 
 

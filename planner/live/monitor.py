@@ -75,11 +75,13 @@ def day_live(engine: BookingEngine, day: date) -> LiveDay:
 class PickupEstimate:
     """When a rider's bus is now expected at the pickup, as the live day estimates it.
 
-    ``at_s`` is the estimated start of boarding, ``as_of_s`` the clock of the estimate
-    (seconds of the service day).
+    ``at_s`` is the estimated start of boarding, ``arrival_s`` that of alighting at the
+    destination (None if not estimated), ``as_of_s`` the clock of the estimate (seconds of
+    the service day).
     """
 
     at_s: float
+    arrival_s: float | None
     as_of_s: float
 
 
@@ -93,10 +95,12 @@ def pickup_estimate(live: LiveDay, vehicle_id: str, code: str) -> PickupEstimate
     vehicle = live.vehicle(vehicle_id)
     if vehicle is None or vehicle.status not in ("on_route", "on_break"):
         return None
-    stop = next((s for s in vehicle.stops if s.stop.code == code and s.stop.kind == "pickup"), None)
+    ours = {s.stop.kind: s for s in vehicle.stops if s.stop.code == code}
+    stop, dropoff = ours.get("pickup"), ours.get("dropoff")
     if stop is None or stop.arrived_s is not None or stop.done or stop.start_s is None:
         return None
-    return PickupEstimate(stop.start_s, live.now_s)
+    arrival = None if dropoff is None else dropoff.start_s
+    return PickupEstimate(stop.start_s, arrival, live.now_s)
 
 
 def whole_fleet(plan: DayPlan, fleet: Sequence[VehicleSpec]) -> DayPlan:

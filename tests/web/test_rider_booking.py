@@ -43,6 +43,11 @@ def test_the_page_shows_the_live_estimate_once_the_driver_reports(
     assert f"Ihr Bus kommt voraussichtlich um {estimate} Uhr." in page
     assert "Geschätzt um 08:45 Uhr aus den Meldungen des Fahrers" in page  # an estimate
     assert "Das ist später als zugesagt." in page
+    # the arrival at the destination follows the live estimate, not the booking's old one
+    arrival = re.search(
+        r"Ankunft am Ziel voraussichtlich gegen (\d\d:\d\d) Uhr \(geschätzt um 08:45", page
+    )
+    assert arrival and arrival.group(1) > estimate
     assert "Mittwoch, 2. Dezember 2026, 08:50–09:05 Uhr" in page  # the promise, with weekday
     # nothing of the other rider: not in the page, not in what it polls
     for other in ("Erika", erika["code"], "03471 123456"):

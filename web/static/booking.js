@@ -311,6 +311,9 @@ if (livePickup) {
       const late = document.getElementById("live-late");
       late.textContent = data.live.late_text;
       late.hidden = !data.live.late_text;
+      if (data.live.arrival_text) {
+        document.getElementById("booking-arrival").textContent = data.live.arrival_text;
+      }
     }
     livePickup.hidden = !data.live;
     if (!data.poll) clearInterval(timer);
