@@ -196,8 +196,27 @@ def test_clusters_zoom_in_and_places_are_labelled(browser: Browser, live_server:
 def test_a_stop_is_chosen_with_the_keyboard(browser: Browser, live_server: str) -> None:
     page = open_page(browser, live_server, 1280)
     show_map(page)
+    settled(page)
+    # a cluster: Enter zooms in and keeps the focus on the map's stops
+    page.locator("#stop-map").focus()
+    page.keyboard.press("Tab")
+    expect(page.locator("#stop-map .stop-cluster:focus")).to_have_count(1)
+    zoom = page.evaluate("window.__maps[0].getZoom()")
+    page.keyboard.press("Enter")
+    page.wait_for_function("(zoom) => window.__maps[0].getZoom() > zoom", arg=zoom)
+    settled(page)
+    expect(page.locator("#stop-map .leaflet-marker-icon:focus")).to_have_count(1)
+    # a stop: Enter opens it, Escape closes it and goes back to the stop
     set_view(page, (51.795244, 11.744589), 16)
     settled(page)
+    page.locator("#stop-map").focus()
+    page.keyboard.press("Tab")
+    first = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    page.keyboard.press("Enter")
+    expect(page.locator("#stop-map .leaflet-popup .stop-name")).to_have_text(first)
+    page.keyboard.press("Escape")
+    expect(page.locator("#stop-map .leaflet-popup")).to_have_count(0)
+    expect(page.locator(f'#stop-map [aria-label="{first}"]')).to_be_focused()
     page.locator("#stop-map").focus()
     # Tab through the map's stops to the bus station, Enter opens it, Enter takes it
     for _ in range(60):

@@ -252,8 +252,13 @@ function stopPicker(element) {
     fill(stop, others);
     L.popup({ maxWidth: 320, autoPanPadding: [20, 20] }).setLatLng(stop.latlng).setContent(popup).openOn(map);
     popup.querySelector("button").focus({ preventScroll: true });
+    popup.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") map.closePopup();
+    });
+    // back to the stop that opened it, unless the rider went elsewhere
     map.once("popupclose", () => {
-      if (opener && opener.isConnected && popup.contains(document.activeElement)) opener.focus();
+      const lost = popup.contains(document.activeElement) || document.activeElement === document.body;
+      if (opener && opener.isConnected && lost) opener.focus();
     });
   }
 
