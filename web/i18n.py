@@ -572,6 +572,35 @@ ENGLISH: dict[str, str] = {
     ),
     "Einnahmen": "Revenue",
     "nicht konfiguriert": "not configured",
+    # --- mapride
+    "Tippen Sie auf eine Haltestelle. Eine Zahl steht für mehrere Haltestellen: antippen "
+    "vergrößert die Karte. Mit der Tastatur: Tab springt von Haltestelle zu Haltestelle, die "
+    "Eingabetaste wählt.": (
+        "Tap a stop. A number stands for several stops: tap it to zoom in. With the keyboard: "
+        "Tab goes from stop to stop, Enter chooses."
+    ),
+    "Auch in der Nähe:": "Also nearby:",
+    "%(count)s Haltestellen, vergrößern": "%(count)s stops, zoom in",
+    "Ihr Bus kommt voraussichtlich um %(time)s Uhr.": (
+        "Your bus is expected to arrive at %(time)s."
+    ),
+    "Geschätzt um %(now)s Uhr aus den Meldungen des Fahrers; die Zeit kann sich noch ändern.": (
+        "Estimated at %(now)s from the driver's reports; the time may still change."
+    ),
+    "Das ist später als zugesagt. Bitte entschuldigen Sie die Verspätung.": (
+        "That is later than promised. We apologise for the delay."
+    ),
+    "Ihr Bus heute": "Your bus today",
+    "voraussichtlich gegen %(time)s Uhr (geschätzt um %(now)s Uhr)": (
+        "expected at about %(time)s (estimated at %(now)s)"
+    ),
+    "Wenn der Bus nicht kommt": "If the bus does not come",
+    "Bitte seien Sie ab %(start)s Uhr an der Haltestelle. Wenn der Bus %(minutes)s Minuten nach "
+    "dem Ende des Zeitfensters, also um %(time)s Uhr, noch nicht da ist, rufen Sie bitte die "
+    "Rufbus-Zentrale an.": (
+        "Please be at the stop from %(start)s. If the bus is still not there %(minutes)s minutes "
+        "after the end of the time window, that is at %(time)s, please call the Rufbus office."
+    ),
 }
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import functools
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -21,8 +24,11 @@ from shapely.geometry import mapping
 
 from planner.booking import TripRequest, booking_json, trip_request
 from planner.errors import ConflictError, NotFoundError, PlannerError, UnknownStopError
+from planner.live.monitor import day_live, pickup_estimate
+from planner.store.db import Booking
 from planner.timefmt import hhmm
 from planner.world import service_area
+from routing.errors import DataMissingError
 from web.forms import FIELDS, confirm_from_form, form_defaults, trip_wish
 from web.i18n import LANGUAGES
 from web.i18n import gettext as _
@@ -31,6 +37,12 @@ from web.messages import STATUS, error_text, fare_view, refusal_text, shift_text
 from web.services import services
 
 bp = Blueprint("resident", __name__)
+
+#: How often the booking page asks for the live estimate (seconds); ``?poll=`` may set 1 to
+#: 300 (tests).
+LIVE_POLL_S = 60
+#: A rider still waiting this many minutes after the end of the pickup window should call.
+CALL_AFTER_MIN = 10
 
 
 def today() -> date:
@@ -249,15 +261,62 @@ def lookup() -> ResponseReturnValue:
     return render_template("resident/lookup.html")
 
 
+def find_booking(code: str) -> Booking | None:
+    """The booking ``code``, or None if there is none."""
+    try:
+        return services().engine.booking(code)
+    except NotFoundError:
+        return None
+
+
+def live_pickup(b: Booking) -> dict[str, Any] | None:
+    """The bus's estimated arrival at the rider's pickup, in words; None without one.
+
+    There is one only on the day of the ride, for a confirmed booking, once the driver has
+    reported (:func:`planner.live.monitor.pickup_estimate`). Nobody else's data is in it.
+    """
+    engine = services().engine
+    day = today()
+    if b.status != "confirmed" or b.day != day.isoformat():
+        return None
+    estimate = pickup_estimate(day_live(engine, day), b.vehicle_id, b.code)
+    if estimate is None:
+        return None
+    late = estimate.at_s > b.window_end_s
+    return {
+        "estimate": hhmm(estimate.at_s),
+        "as_of": hhmm(estimate.as_of_s),
+        "late": late,
+        "text": _("Ihr Bus kommt voraussichtlich um %(time)s Uhr.") % {"time": hhmm(estimate.at_s)},
+        "note": _(
+            "Geschätzt um %(now)s Uhr aus den Meldungen des Fahrers; die Zeit kann sich noch "
+            "ändern."
+        )
+        % {"now": hhmm(estimate.as_of_s)},
+        "late_text": _("Das ist später als zugesagt. Bitte entschuldigen Sie die Verspätung.")
+        if late
+        else "",
+        "arrival_text": ""
+        if estimate.arrival_s is None
+        else _("voraussichtlich gegen %(time)s Uhr (geschätzt um %(now)s Uhr)")
+        % {"time": hhmm(estimate.arrival_s), "now": hhmm(estimate.as_of_s)},
+    }
+
+
+def live_polled(b: Booking) -> bool:
+    """Whether the booking page asks for the live estimate: a confirmed ride of today."""
+    return b.status == "confirmed" and b.day == today().isoformat()
+
+
 @bp.get("/booking/<code>")
 @throttled("lookups")
 def show(code: str) -> ResponseReturnValue:
-    """The booking ``code``."""
-    try:
-        booking = booking_json(services().engine.booking(code))
-    except NotFoundError:
+    """The booking ``code``: status, the promised window, the live estimate, what if late."""
+    found = find_booking(code)
+    if found is None:
         flash(_("Keine Buchung %(code)s.") % {"code": code}, "error")
         return render_template("resident/lookup.html"), 404
+    booking = booking_json(found)
     return render_template(
         "resident/booking.html",
         booking=booking,
@@ -267,7 +326,28 @@ def show(code: str) -> ResponseReturnValue:
         **fare_and_hotline(
             booking["origin"]["id"], booking["destination"]["id"], booking["passengers"]
         ),
+        live=live_pickup(found),
+        poll=live_polled(found),
+        poll_s=min(max(request.args.get("poll", type=int) or LIVE_POLL_S, 1), 300),
+        call_after_min=CALL_AFTER_MIN,
+        call_at=hhmm(found.window_end_s + 60 * CALL_AFTER_MIN),
+        upcoming=found.day >= today().isoformat(),
     )
+
+
+@bp.get("/booking/<code>/live.json")
+@throttled("lookups")
+def show_live(code: str) -> ResponseReturnValue:
+    """The live estimate of the booking ``code``'s pickup, for its page to poll.
+
+    ``{"live": null}`` while there is none (see :func:`live_pickup`); 404 for no booking.
+    """
+    found = find_booking(code)
+    if found is None:
+        return {
+            "error": {"field": "code", "message": _("Keine Buchung %(code)s.") % {"code": code}}
+        }, 404
+    return {"live": live_pickup(found), "poll": live_polled(found)}
 
 
 @bp.post("/booking/<code>/cancel")
@@ -311,6 +391,33 @@ def stops_geojson() -> ResponseReturnValue:
         for s in map(catalog.describe, catalog.nodes)
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+@functools.cache
+def place_features(path: Path) -> tuple[dict[str, Any], ...]:
+    """The places of ``places.csv`` (name, lat, lon, population) as GeoJSON points."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return tuple(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [float(r["lon"]), float(r["lat"])]},
+                "properties": {"name": r["name"], "population": int(r["population"])},
+            }
+            for r in csv.DictReader(f)
+        )
+
+
+@bp.get("/places.geojson")
+def places_geojson() -> ResponseReturnValue:
+    """Towns and villages with their population, for the map's labels.
+
+    The labels only help; without the data file the map has none (an empty collection).
+    """
+    try:
+        path = services().config.world.settings.data_file("places")
+    except DataMissingError:
+        return {"type": "FeatureCollection", "features": []}
+    return {"type": "FeatureCollection", "features": list(place_features(path))}
 
 
 @bp.get("/basemap.geojson")

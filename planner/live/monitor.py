@@ -7,7 +7,7 @@ effects) and turns the result into the JSON the dispatcher's live view polls.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +69,38 @@ def day_live(engine: BookingEngine, day: date) -> LiveDay:
         locate=nearest_stop(catalog),
         risk_margin_s=engine.service.operations.risk_margin_s,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PickupEstimate:
+    """When a rider's bus is now expected at the pickup, as the live day estimates it.
+
+    ``at_s`` is the estimated start of boarding, ``arrival_s`` that of alighting at the
+    destination (None if not estimated), ``as_of_s`` the clock of the estimate (seconds of
+    the service day).
+    """
+
+    at_s: float
+    arrival_s: float | None
+    as_of_s: float
+
+
+def pickup_estimate(live: LiveDay, vehicle_id: str, code: str) -> PickupEstimate | None:
+    """The live estimate of booking ``code``'s pickup on ``vehicle_id``, if there is one.
+
+    Only a bus whose driver has reported (on its route or on a break) gives an estimate:
+    before, the planned times stand. None too once the bus is at the stop or has been, and
+    when it is out of service (its bookings are moved or the riders called).
+    """
+    vehicle = live.vehicle(vehicle_id)
+    if vehicle is None or vehicle.status not in ("on_route", "on_break"):
+        return None
+    ours = {s.stop.kind: s for s in vehicle.stops if s.stop.code == code}
+    stop, dropoff = ours.get("pickup"), ours.get("dropoff")
+    if stop is None or stop.arrived_s is not None or stop.done or stop.start_s is None:
+        return None
+    arrival = None if dropoff is None else dropoff.start_s
+    return PickupEstimate(stop.start_s, arrival, live.now_s)
 
 
 def whole_fleet(plan: DayPlan, fleet: Sequence[VehicleSpec]) -> DayPlan:

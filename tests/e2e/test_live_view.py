@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from planner.booking import BookingEngine, parse_trip_request
 from planner.live import journal
 from planner.live.events import VehicleEvent
+from tests.e2e.conftest import screenshot
 from tests.e2e.test_browser import login, serious_violations
 from tests.web.helpers import DAY, Clock
 
@@ -132,4 +134,35 @@ def test_the_live_view_shows_the_late_bus_and_updates_itself(
     expect(result.locator(f'[data-booking="{erika["code"]}"]')).to_contain_text("sitzt im Fahrzeug")
     expect(row).to_contain_text("außer Dienst", timeout=10_000)
     shot(page, f"dispatch-live-disruption-{width}")
+    context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_rider_sees_the_bus_estimate_and_what_to_do_if_it_is_late(
+    browser: Browser, live_server: str, late_bus: tuple[dict, dict], engine: BookingEngine,
+    width: int,
+) -> None:  # fmt: skip
+    erika, otto = late_bus
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    page.goto(f"{live_server}/booking/{otto['code']}?poll=2")
+    expect(page.locator("#booking-window")).to_contain_text(
+        "Mittwoch, 2. Dezember 2026, 08:50–09:05 Uhr"
+    )
+    estimate = page.locator("#live-estimate")
+    expect(estimate).to_have_text(re.compile(r"Ihr Bus kommt voraussichtlich um 09:\d\d Uhr\."))
+    expect(page.locator("#live-note")).to_contain_text("Geschätzt um 08:45 Uhr")
+    expect(page.locator("#live-late")).to_contain_text("später als zugesagt")
+    advice = page.locator("#late-advice")
+    expect(advice).to_contain_text("also um 09:15 Uhr, noch nicht da ist")
+    expect(page.locator(".if-late .hotline")).to_contain_text("wird noch bekannt gegeben")
+    expect(page.get_by_text("Erika Mustermann")).to_have_count(0)
+    assert serious_violations(page) == []
+    screenshot(page, f"booking-live-{width}", height=1300)
+    # the driver reports from Staßfurt: the page shows the new estimate without a reload
+    before = estimate.inner_text()
+    stop = engine.catalog.describe(engine.catalog.resolve(STASSFURT, field="origin"))
+    send_position(live_server, erika["vehicle"], "08:45", stop["lat"], stop["lon"])
+    expect(estimate).not_to_have_text(before, timeout=15_000)
+    expect(estimate).to_have_text(re.compile(r"voraussichtlich um 08:\d\d Uhr"))
     context.close()
