@@ -599,7 +599,7 @@ ENGLISH: dict[str, str] = {
     "dem Ende des Zeitfensters, also um %(time)s Uhr, noch nicht da ist, rufen Sie bitte die "
     "Rufbus-Zentrale an.": (
         "Please be at the stop from %(start)s. If the bus is still not there %(minutes)s minutes "
-        "after the end of the time window, that is at %(time)s, please call the Rufbus office."
+        "after the end of the time window, that is at %(time)s, please call the Rufbus hotline."
     ),
 }
 
