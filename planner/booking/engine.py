@@ -799,9 +799,24 @@ class BookingEngine:
         problems += [f"booking {r.request_id} is not served" for r in plan.rejected]
         return problems
 
-    def optimize(self, day: date, *, time_limit: float = 10.0) -> dict[str, Any]:
-        """Re-plan ``day``, keeping every promise (see :func:`reoptimize.optimize`)."""
+    def optimize(
+        self, day: date, *, time_limit: float = 10.0, preview: bool = False
+    ) -> dict[str, Any]:
+        """Re-plan ``day``, keeping every promise (see :func:`reoptimize.optimize`).
+
+        ``preview`` stores no plan but keeps the candidate (:func:`reoptimize.preview`).
+        """
+        if preview:
+            return reoptimize.preview(self, day, time_limit=time_limit)
         return reoptimize.optimize(self, day, time_limit=time_limit)
+
+    def accept_proposal(self, day: date, proposal_id: str) -> dict[str, Any]:
+        """Store a previewed plan if the day is unchanged (:func:`reoptimize.accept`)."""
+        return reoptimize.accept(self, day, proposal_id)
+
+    def discard_proposal(self, day: date, proposal_id: str) -> dict[str, Any]:
+        """Throw a previewed plan away (:func:`reoptimize.discard`)."""
+        return reoptimize.discard(self, day, proposal_id)
 
     def change_offer(self, code: str, trip: TripRequest) -> OfferResult:
         """Offers for booking ``code`` changed to ``trip`` (see :func:`change.change_offer`)."""
