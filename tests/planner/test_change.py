@@ -12,20 +12,13 @@ from planner.booking import BookingEngine, trip_request, wire
 from planner.booking.change import history, merged_wish
 from planner.errors import BookingError, ConflictError
 from planner.store.db import Booking, PlanVersion
-from tests.planner.test_booking import (  # noqa: F401 (fixtures)
-    ANGER,
-    BERG,
-    DAY,
-    EICHE,
-    book,
-    catalog,
-    engine,
-    hm,
-    make_engine,
-    plan_versions,
-    trip,
-)
+from tests.planner import test_booking as line
+from tests.planner.test_booking import ANGER, BERG, DAY, EICHE, book, hm, plan_versions, trip
 from tests.web.helpers import Clock
+
+catalog = line.catalog
+make_engine = line.make_engine
+engine = line.engine
 
 
 def stored(engine: BookingEngine, code: str) -> Booking:

@@ -11,14 +11,11 @@ from planner.booking import BookingEngine
 from planner.booking.disruption import move_booking
 from planner.booking.reoptimize import REASON
 from planner.errors import NotFoundError
-from tests.planner.test_booking import (  # noqa: F401 (fixtures)
-    DAY,
-    book,
-    catalog,
-    make_engine,
-    plan_versions,
-    trip,
-)
+from tests.planner import test_booking as line
+from tests.planner.test_booking import DAY, book, plan_versions, trip
+
+catalog = line.catalog
+make_engine = line.make_engine
 
 
 @pytest.fixture
