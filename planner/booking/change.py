@@ -11,7 +11,7 @@ Each change is recorded in the booking's history (:class:`~planner.store.db.Book
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -178,4 +178,9 @@ def history(engine: BookingEngine, code: str) -> tuple[Change, ...]:
             .where(BookingChange.booking_code == code.strip().upper())
             .order_by(BookingChange.id)
         ).all()
-    return tuple(Change(r.created_at, r.changed_by, r.before, r.after) for r in rows)
+    # SQLite returns naive UTC times
+    return tuple(Change(_utc(r.created_at), r.changed_by, r.before, r.after) for r in rows)
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -218,6 +218,14 @@ class BookingEngine:
         today = self.clock().astimezone(self.tz).date()
         return rules.day_violation(self.service, trip.day, today)
 
+    def next_bookable(self) -> tuple[date, int]:
+        """The day and pickup time a booking made now may ask for first.
+
+        See :func:`rules.next_bookable`.
+        """
+        today = self.clock().astimezone(self.tz).date()
+        return rules.next_bookable(self.service, today, self.now_s(today))
+
     def timetable_ends(self, *, warn_days: int = FEED_WARNING_DAYS) -> date | None:
         """The last date of the timetable feeds if it is ``warn_days`` or fewer away, else None.
 
