@@ -177,9 +177,9 @@ def handle_offers(*, staff: bool, change: str | None = None) -> ResponseReturnVa
     if phone_booking:
         values.update({key: request.form.get(key, "") for key in CONTACT_FIELDS})
     try:
+        trip = trip_request(trip_wish(request.form), engine.catalog, engine.service)
         if phone_booking:
             check_contact(values["name"], values["phone"], values["note"])
-        trip = trip_request(trip_wish(request.form), engine.catalog, engine.service)
         found = engine.change_offer(change, trip) if change else engine.offer(trip)
         result = found.to_json()
     except NotFoundError:
