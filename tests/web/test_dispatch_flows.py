@@ -73,10 +73,9 @@ def test_the_phone_booking_asks_for_the_caller_once(
     booked = client.post(f"/dispatch/confirm/{offers[0]}",
                          data={**CALLER, "csrf_token": token})  # fmt: skip
     assert booked.status_code == 302
-    (only,) = engine.day_plan(datetime(2026, 12, 2).date()).vehicles[0:1] or [None]
-    codes = {s.rider for v in engine.day_plan(datetime(2026, 12, 2).date()).vehicles
+    riders = {s.rider for v in engine.day_plan(datetime(2026, 12, 2).date()).vehicles
              for s in v.stops}  # fmt: skip
-    assert codes == {"Erika Mustermann"}
+    assert riders == {"Erika Mustermann"}
 
 
 def test_a_phone_booking_without_a_phone_names_the_field(client: FlaskClient) -> None:
@@ -233,8 +232,6 @@ def test_a_preview_of_a_day_changed_since_is_refused(client: FlaskClient) -> Non
 def test_worse_figures_are_marked() -> None:
     before = {"served": 10, "p95_wait_min": 11.0, "p95_ride_min": 80.0, "vehicle_km": 300.0}
     after = {"served": 10, "p95_wait_min": 14.0, "p95_ride_min": 90.9, "vehicle_km": 250.0}
-    from web import create_app  # noqa: F401 (the labels need no request: German)
-
     rows = {r.label: r for r in _rows(before, after)}
     assert rows["Wartezeit 95 %"].worse and rows["Fahrtzeit 95 %"].worse
     assert not rows["bedient"].worse and not rows["Fahrzeugkilometer"].worse
