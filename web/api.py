@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
-from planner.booking import booking_json, trip_request, wire
+from planner.booking import booking_json, change, trip_request, wire
 from planner.errors import ConflictError, NotFoundError, PlannerError, UnknownStopError
 from web.auth import guard_api_changes, role_required
 from web.limits import throttled
@@ -136,6 +136,34 @@ def no_show(code: str) -> ResponseReturnValue:
     return jsonify(services().engine.no_show(code))
 
 
+@bp.post("/bookings/<code>/change")
+@role_required("dispatcher", api=True)
+def change_booking(code: str) -> ResponseReturnValue:
+    """Offers for the booking ``code`` changed (dispatchers); fields left out stay as booked."""
+    engine = services().engine
+    booking = change.changeable(engine, code)
+    wish = change.merged_wish(booking, body(wire.BookingChange))
+    trip = trip_request(wish, engine.catalog, engine.service)
+    return jsonify(engine.change_offer(booking.code, trip).to_json())
+
+
+@bp.post("/bookings/<code>/change/confirm")
+@role_required("dispatcher", api=True)
+def confirm_change(code: str) -> ResponseReturnValue:
+    """Make the booking ``code`` the trip of a change offer, keeping its code (dispatchers)."""
+    taken = body(wire.ChangeConfirmation)
+    return jsonify(services().engine.confirm_change(code, taken.offer_id, by=g.user.name))
+
+
+@bp.get("/bookings/<code>/changes")
+@role_required("dispatcher", api=True)
+def booking_changes(code: str) -> ResponseReturnValue:
+    """The booking's history of changes, oldest first (dispatchers)."""
+    engine = services().engine
+    found = engine.booking(code)
+    return jsonify(changes=[c.to_json() for c in change.history(engine, found.code)])
+
+
 @bp.get("/plans/<day>")
 @role_required("dispatcher", api=True)
 def plan(day: str) -> ResponseReturnValue:
@@ -146,9 +174,27 @@ def plan(day: str) -> ResponseReturnValue:
 @bp.post("/plans/<day>/optimize")
 @role_required("dispatcher", api=True)
 def optimize(day: str) -> ResponseReturnValue:
-    """Re-optimise the day's plan (dispatchers)."""
+    """Re-optimise the day's plan, or with ``preview`` only propose it (dispatchers)."""
     options = body(wire.OptimizeOptions, optional=True)
-    return jsonify(services().engine.optimize(wire.parse_day(day), time_limit=options.time_limit))
+    return jsonify(
+        services().engine.optimize(
+            wire.parse_day(day), time_limit=options.time_limit, preview=options.preview
+        )
+    )
+
+
+@bp.post("/plans/<day>/proposals/<proposal>")
+@role_required("dispatcher", api=True)
+def accept_proposal(day: str, proposal: str) -> ResponseReturnValue:
+    """Store a previewed plan if the day has not changed since (dispatchers)."""
+    return jsonify(services().engine.accept_proposal(wire.parse_day(day), proposal))
+
+
+@bp.delete("/plans/<day>/proposals/<proposal>")
+@role_required("dispatcher", api=True)
+def discard_proposal(day: str, proposal: str) -> ResponseReturnValue:
+    """Throw a previewed plan away (dispatchers)."""
+    return jsonify(services().engine.discard_proposal(wire.parse_day(day), proposal))
 
 
 @bp.get("/kpis/<day>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -22,7 +23,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
-from planner.booking import booking_json, wire
+from planner.booking import booking_json, change, wire
 from planner.booking.privacy import StillBookedError, erase_rider, export_rider, is_erased
 from planner.booking.views import PlanStop, VehicleDay
 from planner.errors import BookingError, ConflictError, NotFoundError, PlannerError
@@ -34,9 +35,9 @@ from planner.store.db import Booking
 from planner.timefmt import hhmm, whole_minute
 from web.auth import role_required
 from web.forms import confirm_from_form
-from web.i18n import current_language
+from web.i18n import current_language, format_day
 from web.i18n import gettext as _
-from web.messages import OPTIMIZED, STATUS, error_text, revenue_text
+from web.messages import OPTIMIZED, STATUS, error_text, number, revenue_text
 from web.resident import handle_offers, preset_form, render_form, today
 from web.scenario_report import batch_folder, batch_names, comparison_table, report_context
 from web.services import services
@@ -260,8 +261,12 @@ def routes_geojson() -> ResponseReturnValue:
 @bp.get("/book")
 @role_required("dispatcher")
 def book() -> ResponseReturnValue:
-    """The booking form for a trip taken by phone (fields may be preset by the URL)."""
-    return render_form(preset_form(today()), staff=True)
+    """The booking form for a trip taken by phone (fields may be preset by the URL).
+
+    It starts at the next bookable time, and asks for the caller's name and phone once.
+    """
+    start = services().engine.next_bookable()
+    return render_form(preset_form(today(), start, staff=True), staff=True)
 
 
 @bp.post("/offers")
@@ -285,6 +290,68 @@ def confirm(offer_id: str) -> ResponseReturnValue:
         return redirect(url_for("dispatch.book"))
     flash(f"{_('Gebucht!')} {_('Buchungscode')} {booking['code']}", "ok")
     return redirect(url_for("dispatch.day", date=booking["date"]))
+
+
+# -- changing a booking: another time, other stops or another party, same code ----------
+
+
+def change_values(booking: Mapping[str, Any]) -> dict[str, str]:
+    """The trip form's values of a booking (``booking_json``), for its change."""
+    return {
+        "origin": str(booking["origin"]["name"]),
+        "destination": str(booking["destination"]["name"]),
+        "date": booking["date"],
+        "time": booking["wish"]["time"],
+        "kind": booking["wish"]["kind"],
+        "passengers": str(booking["passengers"]),
+        "wheelchairs": str(booking["wheelchairs"]),
+    }
+
+
+@bp.get("/booking/<code>/change")
+@role_required("dispatcher")
+def change_form(code: str) -> ResponseReturnValue:
+    """The trip form filled with the booking's trip (fields may be preset by the URL)."""
+    engine = services().engine
+    try:
+        found = change.changeable(engine, code)
+    except NotFoundError:
+        abort(404)
+    except ConflictError as exc:
+        flash(error_text(exc), "error")
+        return redirect(url_for("dispatch.booking", code=code))
+    values = change_values(booking_json(found))
+    values.update({k: v for k, v in request.args.items() if k in values})
+    return render_form(values, staff=True, change=found.code)
+
+
+@bp.post("/booking/<code>/change")
+@role_required("dispatcher")
+def change_offers(code: str) -> ResponseReturnValue:
+    """Offers for the booking's changed trip."""
+    return handle_offers(staff=True, change=code.strip().upper())
+
+
+@bp.post("/booking/<code>/change/<offer_id>")
+@role_required("dispatcher")
+def confirm_change(code: str, offer_id: str) -> ResponseReturnValue:
+    """Replace the booking's trip by the offer's, then show the booking."""
+    engine = services().engine
+    try:
+        changed = engine.confirm_change(code, offer_id, by=g.user.name)
+    except NotFoundError:
+        abort(404)
+    except PlannerError as exc:
+        flash(error_text(exc), "error")
+        return redirect(url_for("dispatch.booking", code=code))
+    message = _("%(code)s geändert: Abholung %(start)s–%(end)s Uhr am %(day)s.") % {
+        "code": changed["code"],
+        "start": changed["pickup_window"][0],
+        "end": changed["pickup_window"][1],
+        "day": format_day(changed["date"]),
+    }
+    flash(message, "ok")
+    return redirect(url_for("dispatch.booking", code=changed["code"]))
 
 
 def _change(code: str, action: str) -> ResponseReturnValue:
@@ -363,6 +430,8 @@ def booking(code: str) -> ResponseReturnValue:
         status=_(STATUS[found.status]),
         erased=is_erased(found),
         erase_after_days=services().engine.service.privacy.erase_after_days,
+        changes=change.history(services().engine, found.code),
+        tz=services().engine.tz,
     )
 
 
@@ -418,20 +487,99 @@ def export_booking(code: str) -> ResponseReturnValue:
     )
 
 
+#: Key figures compared before and after a re-optimisation: (key, German label, unit,
+#: whether more is better).
+COMPARED = (
+    ("served", "bedient", "", True),
+    ("rejected", "abgelehnt", "", False),
+    ("vehicles_used", "Fahrzeuge im Einsatz", "", False),
+    ("vehicle_km", "Fahrzeugkilometer", " km", False),
+    ("empty_km", "Leerkilometer", " km", False),
+    ("vehicle_hours", "Fahrzeugstunden", " h", False),
+    ("passengers_per_vehicle_hour", "Fahrgäste je Fahrzeugstunde", "", True),
+    ("pooling_rate", "Bündelungsquote", " %", True),
+    ("mean_wait_min", "Wartezeit Mittel", " min", False),
+    ("p95_wait_min", "Wartezeit 95 %", " min", False),
+    ("mean_ride_min", "Fahrtzeit Mittel", " min", False),
+    ("p95_ride_min", "Fahrtzeit 95 %", " min", False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Compared:
+    """One key figure before and after, and whether the new plan makes it worse."""
+
+    label: str
+    before: str
+    after: str
+    worse: bool
+
+
+def compared_rows(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Compared]:
+    """The key figures side by side; a figure that gets worse is marked."""
+    out = []
+    for key, label, unit, more_is_better in COMPARED:
+        if key not in before or key not in after:
+            continue
+        old, new = before[key], after[key]
+        scale = 100 if key == "pooling_rate" else 1
+        worse = new < old if more_is_better else new > old
+        out.append(
+            Compared(
+                _(label),
+                f"{number(round(old * scale, 1))}{unit}",
+                f"{number(round(new * scale, 1))}{unit}",
+                worse,
+            )
+        )
+    return out
+
+
+def moved_riders(when: date, changes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The riders whose estimated pickup a proposal moves, with their names."""
+    riders = {s.code: s.rider for v in services().engine.day_plan(when).vehicles for s in v.stops}
+    return [{**c, "rider": riders.get(c["code"], "")} for c in changes]
+
+
 @bp.post("/optimize")
 @role_required("dispatcher")
 def optimize() -> ResponseReturnValue:
-    """Re-optimise the day and show the key figures before and after."""
+    """Re-optimise the day as a preview; nothing is stored yet.
+
+    Shows the key figures before and after, the riders whose pickup moves, and the choice
+    to accept or discard the new plan.
+    """
     when = chosen_day()
-    result = services().engine.optimize(when, time_limit=services().config.optimize_seconds)
-    rows = []
-    if "before" in result:
-        before, after = kpi_rows(result["before"]), kpi_rows(result["after"])
-        rows = [(label, b, a) for (label, b), (_label, a) in zip(before, after, strict=True)]
-    outcome = _(OPTIMIZED[result["code"]])
+    engine = services().engine
+    result = engine.optimize(when, time_limit=services().config.optimize_seconds, preview=True)
+    rows = compared_rows(result["before"], result["after"]) if "before" in result else []
     return render_template(
-        "dispatch/optimize.html", day=when.isoformat(), result=result, rows=rows, outcome=outcome
+        "dispatch/optimize.html",
+        day=when.isoformat(),
+        result=result,
+        rows=rows,
+        riders=moved_riders(when, result.get("changes", ())),
+        outcome=_(OPTIMIZED[result["code"]]),
     )
+
+
+@bp.post("/optimize/<proposal>")
+@role_required("dispatcher")
+def decide(proposal: str) -> ResponseReturnValue:
+    """Accept ("Übernehmen") or discard ("Verwerfen") a previewed plan, then show the day."""
+    when = chosen_day()
+    engine = services().engine
+    accept = request.form.get("decision") == "accept"
+    try:
+        if accept:
+            result = engine.accept_proposal(when, proposal)
+        else:
+            result = engine.discard_proposal(when, proposal)
+    except NotFoundError:
+        flash(_("Dieser Vorschlag ist nicht mehr vorhanden."), "error")
+        return redirect(url_for("dispatch.day", date=when.isoformat()))
+    flash(_(OPTIMIZED[result["code"]]), "ok" if result["code"] != "changed_meanwhile" else "error")
+    return redirect(url_for("dispatch.day", date=when.isoformat()))
 
 
 def manifest_rows(when: date, vehicle_id: str) -> tuple[PlanStop, ...]:

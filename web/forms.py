@@ -9,17 +9,21 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from planner.booking import BookingEngine, wire
+from planner.timefmt import hhmm
 
 FIELDS = ("origin", "destination", "date", "time", "kind", "passengers", "wheelchairs")
+#: The caller's data on the dispatcher's phone booking form (asked once, before the search).
+CONTACT_FIELDS = ("name", "phone", "note")
 
 
-def form_defaults(today: date) -> dict[str, str]:
-    """What an empty booking form shows: tomorrow at 08:00, one person."""
+def form_defaults(today: date, start: tuple[date, int] | None = None) -> dict[str, str]:
+    """What an empty booking form shows: ``start`` (day, seconds) or tomorrow at 08:00."""
+    day, seconds = start or (today + timedelta(days=1), 8 * 3600)
     return {
         "origin": "",
         "destination": "",
-        "date": (today + timedelta(days=1)).isoformat(),
-        "time": "08:00",
+        "date": day.isoformat(),
+        "time": hhmm(seconds),
         "kind": "pickup",
         "passengers": "1",
         "wheelchairs": "0",

@@ -601,6 +601,68 @@ ENGLISH: dict[str, str] = {
         "Please be at the stop from %(start)s. If the bus is still not there %(minutes)s minutes "
         "after the end of the time window, that is at %(time)s, please call the Rufbus hotline."
     ),
+    # --- dflows (booking changes, re-optimisation preview, phone booking)
+    "%(code)s geändert: Abholung %(start)s–%(end)s Uhr am %(day)s.": (
+        "%(code)s changed: pickup %(start)s–%(end)s on %(day)s."
+    ),
+    "Dieser Vorschlag ist nicht mehr vorhanden.": "This proposal no longer exists.",
+    "Fahrzeuge im Einsatz": "Vehicles in use",
+    "Fahrzeugkilometer": "Vehicle-km",
+    "Wartezeit Mittel": "Wait, mean",
+    "Wartezeit 95 %": "Wait, 95th percentile",
+    "Fahrtzeit Mittel": "Ride time, mean",
+    "Fahrtzeit 95 %": "Ride time, 95th percentile",
+    "Fahrt ändern": "Change trip",
+    "Ändern Sie Zeit, Haltestellen oder Personen. Die Buchung behält ihren Code; bis Sie eine "
+    "neue Fahrt übernehmen, bleibt die bisherige bestehen.": (
+        "Change the time, the stops or the party. The booking keeps its code; until you take "
+        "a new trip, the current one stands."
+    ),
+    "Zurück zur Buchung": "Back to the booking",
+    "Neue Fahrt für die Buchung %(code)s. Bis Sie eine übernehmen, bleibt die bisherige "
+    "Fahrt bestehen.": (
+        "New trip for booking %(code)s. Until you take one, the current trip stands."
+    ),
+    "Änderung übernehmen": "Take this change",
+    "Vorschlag": "Proposal",
+    "Kennzahl": "Key figure",
+    "bisher": "current",
+    "neu": "new",
+    "Fahrgäste mit neuer Abholzeit": "Riders with a new pickup time",
+    "Abholung bisher": "Pickup now",
+    "Abholung neu": "Pickup new",
+    "Minuten": "Minutes",
+    "Keine Abholzeit ändert sich um eine Minute oder mehr.": (
+        "No pickup time changes by a minute or more."
+    ),
+    "Übernommen wird der Plan nur, wenn sich der Tag seit der Berechnung nicht geändert hat.": (
+        "The plan is stored only if the day has not changed since it was computed."
+    ),
+    "Übernehmen": "Accept",
+    "Verwerfen": "Discard",
+    "Änderungen": "Changes",
+    "%(time)s von %(user)s": "%(time)s by %(user)s",
+    "Dieses Angebot ändert eine bestehende Buchung.": "This offer changes an existing booking.",
+    "Dieses Angebot gehört zu einer anderen Buchung.": "This offer belongs to another booking.",
+    "Eine Fahrt zum Anschluss an eine Linie kann nicht geändert werden. Bitte stornieren Sie "
+    "sie und buchen Sie die neue Fahrt.": (
+        "A trip to a scheduled connection cannot be changed. Please cancel it and book the "
+        "new trip."
+    ),
+    "Die Abholung ist um %(time)s Uhr. Für eine Änderung ist es jetzt zu spät.": (
+        "The pickup is at %(time)s. It is too late to change it now."
+    ),
+    "Der neue Plan ist günstiger. Übernehmen oder verwerfen?": (
+        "The new plan costs less. Accept or discard it?"
+    ),
+    "Der neue Plan hält jede Zusage, ist aber teurer als der bisherige. Übernehmen oder "
+    "verwerfen?": (
+        "The new plan keeps every promise but costs more than the current one. Accept or "
+        "discard it?"
+    ),
+    "Der Vorschlag wurde verworfen; der bisherige Plan bleibt.": (
+        "The proposal was discarded; the current plan stays."
+    ),
 }
 
 

@@ -54,6 +54,16 @@ ERRORS: dict[str, str] = {
     ),
     "not_confirmed": "Die Buchung %(code)s ist nicht mehr bestätigt (%(status)s).",
     "no_show_too_early": "Nicht erschienen kann erst ab %(time)s Uhr eingetragen werden.",
+    # changing a booking (planner.booking.change)
+    "offer_is_change": "Dieses Angebot ändert eine bestehende Buchung.",
+    "offer_not_for_booking": "Dieses Angebot gehört zu einer anderen Buchung.",
+    "feeder_change": (
+        "Eine Fahrt zum Anschluss an eine Linie kann nicht geändert werden. Bitte stornieren "
+        "Sie sie und buchen Sie die neue Fahrt."
+    ),
+    "change_too_late": (
+        "Die Abholung ist um %(time)s Uhr. Für eine Änderung ist es jetzt zu spät."
+    ),
     # the stop catalogue's refusals (planner/stops.py)
     "unknown_stop": (
         "Die Haltestelle „%(name)s“ wurde nicht gefunden. Bitte wählen Sie eine Haltestelle "
@@ -115,6 +125,12 @@ OPTIMIZED: dict[str, str] = {
     "changed_meanwhile": (
         "Inzwischen haben sich Buchungen geändert. Bitte versuchen Sie es noch einmal."
     ),
+    "proposed": "Der neue Plan ist günstiger. Übernehmen oder verwerfen?",
+    "proposed_costlier": (
+        "Der neue Plan hält jede Zusage, ist aber teurer als der bisherige. Übernehmen oder "
+        "verwerfen?"
+    ),
+    "discarded": "Der Vorschlag wurde verworfen; der bisherige Plan bleibt.",
 }
 
 #: How an offer or booking differs from the wish (``shift_min``), by wish kind and direction.

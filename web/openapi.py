@@ -431,6 +431,25 @@ class Disruption(BaseModel):
     stranded: list[Stranded]
 
 
+class HistoryEntry(BaseModel):
+    """One change of a booking: when, by whom, the trip before and after (no rider data)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: str = Field(description="ISO 8601 time stamp")
+    by: str = Field(description="the staff account that changed it")
+    before: dict[str, Any] = Field(description="the booking as before, without name and phone")
+    after: dict[str, Any] = Field(description="the booking as after, without name and phone")
+
+
+class BookingHistory(BaseModel):
+    """A booking's changes, oldest first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    changes: list[HistoryEntry]
+
+
 class Report(BaseModel):
     """A dispatcher's report (KPIs, optimisation result)."""
 
@@ -442,6 +461,8 @@ REQUESTS: tuple[type[BaseModel], ...] = (
     wire.Confirmation,
     wire.Standing,
     wire.OptimizeOptions,
+    wire.BookingChange,
+    wire.ChangeConfirmation,
     live_wire.EventBatch,
     live_wire.PositionBatch,
     live_wire.OutOfService,
@@ -460,6 +481,7 @@ RESPONSES: tuple[type[BaseModel], ...] = (
     LiveDay,
     Disruption,
     Moved,
+    BookingHistory,
     Report,
 )
 
@@ -604,6 +626,38 @@ def openapi_spec() -> dict[str, Any]:
                     body=live_wire.MoveTo,
                 ),
             },
+            "/bookings/{code}/change": {
+                "parameters": code,
+                "post": _operation(
+                    "Offers for a booking with another time, other stops or another party; "
+                    "fields left out stay as booked. The day is planned without the booking, "
+                    "with every rule and promise of a new offer (dispatcher)",
+                    (200, "offers, or the reason there are none and alternative times", Offers),
+                    (404, 409),
+                    staff=True,
+                    body=wire.BookingChange,
+                ),
+            },
+            "/bookings/{code}/change/confirm": {
+                "parameters": code,
+                "post": _operation(
+                    "Take a change offer: the booking becomes its trip and keeps its code; "
+                    "if the offer no longer fits, nothing changes (dispatcher)",
+                    (200, "the changed booking", Booking),
+                    (404, 409),
+                    staff=True,
+                    body=wire.ChangeConfirmation,
+                ),
+            },
+            "/bookings/{code}/changes": {
+                "parameters": code,
+                "get": _operation(
+                    "A booking's changes, oldest first (dispatcher)",
+                    (200, "the history", BookingHistory),
+                    (404,),
+                    staff=True,
+                ),
+            },
             "/plans/{day}": {
                 "parameters": day,
                 "get": _operation(
@@ -616,12 +670,31 @@ def openapi_spec() -> dict[str, Any]:
             "/plans/{day}/optimize": {
                 "parameters": day,
                 "post": _operation(
-                    "Re-optimise the day, keeping every promise (dispatcher)",
-                    (200, "before/after KPIs and whether it was stored", Report),
+                    "Re-optimise the day, keeping every promise (dispatcher). Without "
+                    "`preview` a valid plan that costs less is stored at once; with it nothing "
+                    "is stored: the answer carries `proposal`, `version` and `changes` (riders "
+                    "whose estimated pickup moves) unless the plan would break a promise",
+                    (200, "before/after KPIs and whether it was stored or proposed", Report),
                     (400,),
                     staff=True,
                     body=wire.OptimizeOptions,
                     body_required=False,
+                ),
+            },
+            "/plans/{day}/proposals/{proposal}": {
+                "parameters": day + [_path_parameter("proposal", {"type": "string"})],
+                "post": _operation(
+                    "Accept a previewed plan: stored only if the day is still at the version "
+                    "it was solved from (`code` `stored`), else `changed_meanwhile` (dispatcher)",
+                    (200, "whether it was stored", Report),
+                    (400, 404),
+                    staff=True,
+                ),
+                "delete": _operation(
+                    "Discard a previewed plan (dispatcher)",
+                    (200, "the discarded proposal's report", Report),
+                    (400, 404),
+                    staff=True,
                 ),
             },
             "/plans/{day}/vehicles/{vehicle_id}/out-of-service": {

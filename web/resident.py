@@ -22,14 +22,14 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from shapely.geometry import mapping
 
-from planner.booking import TripRequest, booking_json, trip_request
+from planner.booking import TripRequest, booking_json, check_contact, trip_request
 from planner.errors import ConflictError, NotFoundError, PlannerError, UnknownStopError
 from planner.live.monitor import day_live, pickup_estimate
 from planner.store.db import Booking
 from planner.timefmt import hhmm
 from planner.world import service_area
 from routing.errors import DataMissingError
-from web.forms import FIELDS, confirm_from_form, form_defaults, trip_wish
+from web.forms import CONTACT_FIELDS, FIELDS, confirm_from_form, form_defaults, trip_wish
 from web.i18n import LANGUAGES
 from web.i18n import gettext as _
 from web.limits import throttled
@@ -122,25 +122,42 @@ def describe_feeders(result_json: dict[str, Any]) -> list[str]:
     ]
 
 
-def preset_form(today_: date) -> dict[str, str]:
-    """The booking form's values: the defaults, with any field the URL presets."""
-    values = form_defaults(today_)
-    values.update({k: v for k, v in request.args.items() if k in FIELDS})
+def preset_form(
+    today_: date, start: tuple[date, int] | None = None, *, staff: bool = False
+) -> dict[str, str]:
+    """The booking form's values: the defaults, with any field the URL presets.
+
+    ``start`` is the default day and time (else tomorrow at 08:00); the ``staff`` form also
+    has the caller's name, phone and note.
+    """
+    values = form_defaults(today_, start)
+    keys = FIELDS + (CONTACT_FIELDS if staff else ())
+    values.update({k: "" for k in keys if k not in values})
+    values.update({k: v for k, v in request.args.items() if k in keys})
     return values
 
 
 def stop_choices(
-    values: Mapping[str, str], field: str, labels: tuple[str, ...], *, staff: bool
+    values: Mapping[str, str],
+    field: str,
+    labels: tuple[str, ...],
+    *,
+    staff: bool,
+    change: str | None = None,
 ) -> list[dict[str, str]]:
     """Each suggested stop label with a link to the form that has it in ``field``.
 
-    Links, not buttons, so that picking a suggestion works without JavaScript.
+    Links, not buttons, so that picking a suggestion works without JavaScript. ``change``
+    is the code of the booking being changed (its change form is the one linked).
     """
-    endpoint = "dispatch.book" if staff else "resident.index"
     out = []
     for label in labels:
         query: dict[str, Any] = {**values, field: label}
-        out.append({"label": label, "url": url_for(endpoint, **query)})
+        if change:
+            url = url_for("dispatch.change_form", code=change, **query)
+        else:
+            url = url_for("dispatch.book" if staff else "resident.index", **query)
+        out.append({"label": label, "url": url})
     return out
 
 
@@ -156,30 +173,50 @@ def render_form(
     staff: bool = False,
     status: int = 200,
     suggestions: Mapping[str, list[dict[str, str]]] | None = None,
+    change: str | None = None,
 ) -> tuple[str, int]:
     """The booking form filled with ``values``, answered with ``status``.
 
     ``suggestions`` maps a stop field to the stops offered for it ("Meinten Sie: ...").
+    ``change`` is the code of a booking being changed: the form searches its new trip.
     """
     template = "resident/book.html"
-    page = render_template(template, values=values, staff=staff, suggestions=suggestions or {})
+    page = render_template(
+        template, values=values, staff=staff, suggestions=suggestions or {}, change=change
+    )
     return page, status
 
 
-def handle_offers(*, staff: bool) -> ResponseReturnValue:
-    """Shared by the resident form and the dispatcher's phone booking."""
+def handle_offers(*, staff: bool, change: str | None = None) -> ResponseReturnValue:
+    """Shared by the resident form, the dispatcher's phone booking and a booking's change.
+
+    The phone booking asks for the caller's name and phone with the search (once, not
+    under every offer); they travel on with each offer. ``change`` is the code of the
+    booking whose new trip is searched.
+    """
     engine = services().engine
+    phone_booking = staff and change is None
     values = {key: request.form.get(key, "") for key in FIELDS}
+    if phone_booking:
+        values.update({key: request.form.get(key, "") for key in CONTACT_FIELDS})
     try:
         trip = trip_request(trip_wish(request.form), engine.catalog, engine.service)
-        result = engine.offer(trip).to_json()
+        if phone_booking:
+            check_contact(values["name"], values["phone"], values["note"])
+        found = engine.change_offer(change, trip) if change else engine.offer(trip)
+        result = found.to_json()
+    except NotFoundError:
+        abort(404)
     except UnknownStopError as exc:
         flash(error_text(exc, values), "error")
-        choices = {exc.field: stop_choices(values, exc.field, exc.suggestions, staff=staff)}
-        return render_form(values, staff=staff, status=400, suggestions=choices)
+        choices = {
+            exc.field: stop_choices(values, exc.field, exc.suggestions, staff=staff, change=change)
+        }
+        return render_form(values, staff=staff, status=400, suggestions=choices, change=change)
     except PlannerError as exc:
         flash(error_text(exc, values), "error")
-        return render_form(values, staff=staff, status=400)
+        status = 409 if isinstance(exc, ConflictError) else 400
+        return render_form(values, staff=staff, status=status, change=change)
     origin, destination = engine.catalog.name(trip.origin), engine.catalog.name(trip.destination)
     refusal = result.get("reason") and refusal_text(result["reason"], result["reason_params"])
     return render_template(
@@ -191,6 +228,7 @@ def handle_offers(*, staff: bool) -> ResponseReturnValue:
         result=result,
         values=values,
         staff=staff,
+        change=change,
         origin=origin,
         destination=destination,
         **fare_and_hotline(trip.origin, trip.destination, trip.passengers + trip.wheelchairs),

@@ -10,7 +10,7 @@ import logging
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
@@ -221,12 +221,21 @@ class DayStore:
             for v, depot in zip(self.service.fleet, self.depots, strict=True)
         ]
 
-    def load(self, session: Session, day: str, extra: Sequence[Request] = ()) -> DayState:
+    def load(
+        self,
+        session: Session,
+        day: str,
+        extra: Sequence[Request] = (),
+        *,
+        without: Collection[str] = (),
+    ) -> DayState:
         """Load the day's confirmed bookings and current routes.
 
         ``extra`` requests are added to the instance (candidates for insertion) but to no route.
+        The bookings ``without`` (codes) are left out, as if cancelled: a booking being
+        changed is planned anew.
         """
-        bookings = self.bookings(session, day)
+        bookings = [b for b in self.bookings(session, day) if b.code not in without]
         requests = [
             self.request(
                 b.code, b, (b.window_start_s, b.window_end_s), b.latest_dropoff_s, b.max_ride_s
@@ -338,8 +347,28 @@ class DayStore:
             return kept
         return self._keep(self.load(session, day), version)
 
+    def open_without(self, session: Session, day: str, codes: Collection[str]) -> OpenDay:
+        """The day as offers see it with the bookings ``codes`` left out (not kept in memory).
+
+        A changed booking is offered on this day: its own seats and detours are free for it.
+        """
+        version = session.scalar(select(ServiceDay.version).where(ServiceDay.day == day)) or 0
+        return self._opened(self.load(session, day, without=codes), version)
+
     def _keep(self, state: DayState, version: int) -> OpenDay:
         """Keep the state of a committed ``version`` of its day in memory (never an older one)."""
+        opened = self._opened(state, version)
+        with self._lock:
+            kept = self._open.get(state.day)
+            if kept is None or (kept.version, kept.mark) <= (version, state.mark):
+                self._open[state.day] = opened
+                self._open.move_to_end(state.day)
+            while len(self._open) > MAX_OPEN_DAYS:  # a server runs for months: past days go
+                self._open.popitem(last=False)
+        return opened
+
+    def _opened(self, state: DayState, version: int) -> OpenDay:
+        """The state, every route timed and prepared for insertion, as an :class:`OpenDay`."""
         state.plan()  # every route timed
         same = state.prepared is not None and len(state.prepared.arrays.loc) == len(
             state.table.location
@@ -350,7 +379,7 @@ class DayStore:
             prepared = replace(state.prepared.with_routes(fresh), table=state.table)
         else:
             prepared = prepare(state.table, state.routes, self.service.objective)
-        opened = OpenDay(
+        return OpenDay(
             state.day,
             version,
             state.mark,
@@ -361,14 +390,6 @@ class DayStore:
             prepared,
             state.events,
         )
-        with self._lock:
-            kept = self._open.get(state.day)
-            if kept is None or (kept.version, kept.mark) <= (version, state.mark):
-                self._open[state.day] = opened
-                self._open.move_to_end(state.day)
-            while len(self._open) > MAX_OPEN_DAYS:  # a server runs for months: past days go
-                self._open.popitem(last=False)
-        return opened
 
     def save_plan(
         self,

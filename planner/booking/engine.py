@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy.orm import Session
 
-from planner.booking import reoptimize, rules, standing
+from planner.booking import change, reoptimize, rules, standing
 from planner.booking.day import DayState, DayStore, OpenDay, current_plan, find_booking, new_code
 from planner.booking.rules import Violation
 from planner.booking.trip import TripRequest, check_contact
@@ -237,6 +237,14 @@ class BookingEngine:
         today = self.clock().astimezone(self.tz).date()
         return rules.day_violation(self.service, trip.day, today)
 
+    def next_bookable(self) -> tuple[date, int]:
+        """The day and pickup time a booking made now may ask for first.
+
+        See :func:`rules.next_bookable`.
+        """
+        today = self.clock().astimezone(self.tz).date()
+        return rules.next_bookable(self.service, today, self.now_s(today))
+
     def timetable_ends(self, *, warn_days: int = FEED_WARNING_DAYS) -> date | None:
         """The last date of the timetable feeds if it is ``warn_days`` or fewer away, else None.
 
@@ -282,11 +290,15 @@ class BookingEngine:
         )
         return (*rules.offered_window(self.service, wish, pickup), pickup, arrival)
 
-    def offer(self, trip: TripRequest, *, with_alternatives: bool = True) -> OfferResult:
+    def offer(
+        self, trip: TripRequest, *, with_alternatives: bool = True, replacing: str | None = None
+    ) -> OfferResult:
         """Find up to three offers for ``trip`` and hold them for ``offer_ttl_s``.
 
         ``with_alternatives=False`` skips the search for alternative times when nothing fits
-        (simulations, whose riders do not ask again).
+        (simulations, whose riders do not ask again). ``replacing`` is the code of a booking
+        being changed (:mod:`planner.booking.change`): the day is planned without it, and
+        the offers may only replace it.
 
         Returns
         -------
@@ -337,7 +349,7 @@ class BookingEngine:
                 Violation("scheduled_line", message, params),
                 scheduled=self._connections_json(scheduled),
             )
-        result = self._offer_bus(trip, with_alternatives=with_alternatives)
+        result = self._offer_bus(trip, with_alternatives=with_alternatives, replacing=replacing)
         if scheduled is not None and scheduled.feeders:
             names = self._stop_names()
             feeders = tuple(f.to_json(names) for f in scheduled.feeders)
@@ -387,9 +399,11 @@ class BookingEngine:
             boarding_s=self.service.boarding_s,
         )
 
-    def _open_day(self, trip: TripRequest) -> OpenDay:
-        """The trip's day as stored now (from memory if current)."""
+    def _open_day(self, trip: TripRequest, replacing: str | None = None) -> OpenDay:
+        """The trip's day as stored now (from memory if current), without ``replacing``."""
         with self.store.session() as session:
+            if replacing is not None:
+                return self.days.open_without(session, trip.day.isoformat(), {replacing})
             return self.days.open_day(session, trip.day.isoformat())
 
     def _with_candidates(
@@ -412,13 +426,15 @@ class BookingEngine:
         """
         return request.earliest_pickup if trip.kind == "pickup" else request.latest_pickup
 
-    def _offer_bus(self, trip: TripRequest, *, with_alternatives: bool) -> OfferResult:
+    def _offer_bus(
+        self, trip: TripRequest, *, with_alternatives: bool, replacing: str | None = None
+    ) -> OfferResult:
         """Up to three on-demand offers for ``trip`` (see :meth:`offer`)."""
         s = self.service
         shifts = rules.PICKUP_SHIFTS_MIN if trip.kind == "pickup" else rules.ARRIVAL_SHIFTS_MIN
         day = trip.day.isoformat()
         candidates = [self._candidate(trip, f"offer-{k}", m * 60) for k, m in enumerate(shifts)]
-        opened = self._open_day(trip)
+        opened = self._open_day(trip, replacing)
         prepared, base = self._with_candidates(opened, trip, candidates)
         found: list[tuple[int, Insertion, tuple[float, float, float, float]]] = []
         first_violation = None
@@ -477,6 +493,7 @@ class BookingEngine:
                             "est_pickup": pickup,
                             "est_arrival": arrival,
                             "connection": self._feeder_json(trip.connection),
+                            "replaces": replacing,
                         },
                     )
                 )
@@ -575,8 +592,40 @@ class BookingEngine:
         standing_id: int | None,
     ) -> Booking:
         """Book one offer inside the caller's write transaction (see :meth:`confirm`)."""
+        offer = self.usable_offer(session, offer_id)
+        if offer.payload.get("replaces"):  # an offer to change a booking books nothing new
+            msg = "this offer changes a booking; confirm it as the change"
+            raise ConflictError("offer_id", msg, code="offer_is_change")
+        code = new_code(session)
+        state = self.days.for_write(session, lock, [self.offered_request(code, offer)])
+        booking = Booking(
+            code=code,
+            status="confirmed",
+            **self.place_offer(state, offer),
+            name=name,
+            phone=phone,
+            note=note,
+            created_by=created_by,
+            standing_id=standing_id,
+        )
+        session.add(booking)
+        offer.used = True
+        self.days.save_plan(session, lock, state, f"booking {code}")
+        session.flush()
+        return booking
+
+    def usable_offer(self, session: Session, offer_id: str) -> Offer:
+        """The offer ``offer_id``, if it may still be booked (inside a write transaction).
+
+        Raises
+        ------
+        NotFoundError
+            If there is no such offer.
+        ConflictError
+            If it was used or has expired.
+        """
         offer = session.get(Offer, offer_id)
-        if offer is None:  # deleted since confirm() looked it up
+        if offer is None:
             raise NotFoundError("offer_id", f"no offer {offer_id!r}")
         if offer.used:
             raise ConflictError("offer_id", "this offer was already used", code="offer_used")
@@ -586,10 +635,19 @@ class BookingEngine:
         if self.clock() > expires:
             msg = "this offer has expired; please ask for a new one"
             raise ConflictError("offer_id", msg, code="offer_expired")
+        return offer
+
+    def offered_request(self, code: str, offer: Offer) -> Request:
+        """The model's request of an offer, as booking ``code``."""
         p = offer.payload
-        day = date.fromisoformat(offer.day)
-        trip = TripRequest(
-            day,
+        trip = self._offered_trip(offer)
+        return self.days.request(code, trip, tuple(p["window"]), p["latest_dropoff"], p["max_ride"])
+
+    @staticmethod
+    def _offered_trip(offer: Offer) -> TripRequest:
+        p = offer.payload
+        return TripRequest(
+            date.fromisoformat(offer.day),
             p["origin"],
             p["destination"],
             p["kind"],
@@ -597,14 +655,22 @@ class BookingEngine:
             p["passengers"],
             p["wheelchairs"],
         )
-        code = new_code(session)
-        request = self.days.request(
-            code, trip, tuple(p["window"]), p["latest_dropoff"], p["max_ride"]
-        )
-        state = self.days.for_write(session, lock, [request])
+
+    def place_offer(self, state: DayState, offer: Offer) -> dict[str, Any]:
+        """Insert the offer's request (the last of ``state``) into its day's routes.
+
+        The offered bus is kept if it still fits, so that what the rider was told holds.
+        Returns the booking's trip fields (the columns of :class:`Booking` the offer sets).
+
+        Raises
+        ------
+        ConflictError
+            If the offer no longer fits the day.
+        """
+        p = offer.payload
+        day = date.fromisoformat(offer.day)
         r = state.instance.num_requests - 1
         prepared = self._prepare(state, day)
-        # keep the offered bus if it still fits, so that what the rider was told holds
         offered = next(
             (v for v, bus in enumerate(state.instance.vehicles) if bus.id == p["vehicle"]), None
         )
@@ -613,41 +679,28 @@ class BookingEngine:
         if ins is None:
             msg = "this offer is no longer available; please ask again"
             raise ConflictError("offer_id", msg, code="offer_taken")
-        pickup = ins.service_start(stop_of(r, "pickup"))
-        arrival = ins.service_start(stop_of(r, "dropoff"))
-        booking = Booking(
-            code=code,
-            day=offer.day,
-            status="confirmed",
-            origin_node=trip.origin,
-            origin_name=self.catalog.name(trip.origin),
-            destination_node=trip.destination,
-            destination_name=self.catalog.name(trip.destination),
-            passengers=trip.passengers,
-            wheelchairs=trip.wheelchairs,
-            wish_kind=trip.kind,
-            wish_s=trip.time_s,
-            window_start_s=p["window"][0],
-            window_end_s=p["window"][1],
-            latest_dropoff_s=p["latest_dropoff"],
-            max_ride_s=p["max_ride"],
-            direct_s=state.instance.direct_time(request),
-            est_pickup_s=pickup,
-            est_arrival_s=arrival,
-            vehicle_id=state.instance.vehicles[ins.vehicle].id,
-            name=name,
-            phone=phone,
-            note=note,
-            created_by=created_by,
-            standing_id=standing_id,
-            connection=p.get("connection"),
-        )
-        session.add(booking)
-        offer.used = True
         state.set_route(ins.vehicle, ins.stops)
-        self.days.save_plan(session, lock, state, f"booking {code}")
-        session.flush()
-        return booking
+        trip = self._offered_trip(offer)
+        return {
+            "day": offer.day,
+            "origin_node": trip.origin,
+            "origin_name": self.catalog.name(trip.origin),
+            "destination_node": trip.destination,
+            "destination_name": self.catalog.name(trip.destination),
+            "passengers": trip.passengers,
+            "wheelchairs": trip.wheelchairs,
+            "wish_kind": trip.kind,
+            "wish_s": trip.time_s,
+            "window_start_s": p["window"][0],
+            "window_end_s": p["window"][1],
+            "latest_dropoff_s": p["latest_dropoff"],
+            "max_ride_s": p["max_ride"],
+            "direct_s": state.instance.direct_time(state.instance.requests[r]),
+            "est_pickup_s": ins.service_start(stop_of(r, "pickup")),
+            "est_arrival_s": ins.service_start(stop_of(r, "dropoff")),
+            "vehicle_id": state.instance.vehicles[ins.vehicle].id,
+            "connection": p.get("connection"),
+        }
 
     def offer_details(self, offer_id: str) -> dict[str, Any]:
         """An offer as JSON with its stops' names, for the confirmation page.
@@ -777,9 +830,32 @@ class BookingEngine:
         problems += [f"booking {r.request_id} is not served" for r in plan.rejected]
         return problems
 
-    def optimize(self, day: date, *, time_limit: float = 10.0) -> dict[str, Any]:
-        """Re-plan ``day``, keeping every promise (see :func:`reoptimize.optimize`)."""
+    def optimize(
+        self, day: date, *, time_limit: float = 10.0, preview: bool = False
+    ) -> dict[str, Any]:
+        """Re-plan ``day``, keeping every promise (see :func:`reoptimize.optimize`).
+
+        ``preview`` stores no plan but keeps the candidate (:func:`reoptimize.preview`).
+        """
+        if preview:
+            return reoptimize.preview(self, day, time_limit=time_limit)
         return reoptimize.optimize(self, day, time_limit=time_limit)
+
+    def accept_proposal(self, day: date, proposal_id: str) -> dict[str, Any]:
+        """Store a previewed plan if the day is unchanged (:func:`reoptimize.accept`)."""
+        return reoptimize.accept(self, day, proposal_id)
+
+    def discard_proposal(self, day: date, proposal_id: str) -> dict[str, Any]:
+        """Throw a previewed plan away (:func:`reoptimize.discard`)."""
+        return reoptimize.discard(self, day, proposal_id)
+
+    def change_offer(self, code: str, trip: TripRequest) -> OfferResult:
+        """Offers for booking ``code`` changed to ``trip`` (see :func:`change.change_offer`)."""
+        return change.change_offer(self, code, trip)
+
+    def confirm_change(self, code: str, offer_id: str, *, by: str) -> dict[str, Any]:
+        """Change booking ``code`` to an offer's trip (see :func:`change.confirm_change`)."""
+        return change.confirm_change(self, code, offer_id, by=by)
 
     def add_standing(self, trip: TripRequest, **kwargs: Any) -> dict[str, Any]:
         """Book ``trip`` on chosen weekdays (see :func:`standing.add_standing`)."""

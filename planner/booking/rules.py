@@ -26,6 +26,8 @@ PICKUP_SHIFTS_MIN = (0, 15, -15, 30, -30)
 ARRIVAL_SHIFTS_MIN = (0, -15, -30)
 ALTERNATIVE_RANGE_MIN = 180
 MAX_OFFERS = 3
+#: A suggested pickup time (the phone booking's default) is a multiple of this.
+SUGGEST_STEP_S = 5 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,3 +134,17 @@ def no_show_allowed(window_start_s: float, now_s: float) -> bool:
     Before that, nobody can have missed the bus.
     """
     return now_s >= window_start_s
+
+
+def next_bookable(service: Service, today: date, now_s: float) -> tuple[date, int]:
+    """The earliest pickup a booking made now may ask for: the phone booking's default.
+
+    Now plus the minimum lead, rounded up to :data:`SUGGEST_STEP_S`, not before the first
+    pickup; if the rules refuse that today (too late, or a night trip past its deadline),
+    the first pickup of the next day.
+    """
+    step = SUGGEST_STEP_S
+    start = max(int(-(-(now_s + service.min_lead_s) // step) * step), service.first_pickup_s)
+    if rule_violation(service, start, now_s) is None:
+        return today, start
+    return today + timedelta(days=1), service.first_pickup_s

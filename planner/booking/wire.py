@@ -256,9 +256,40 @@ def parse_day(text: str, *, field: str = "date") -> date:
 
 
 class OptimizeOptions(BaseModel):
-    """How long a dispatcher's re-optimisation may search."""
+    """How long a dispatcher's re-optimisation may search, and whether it only proposes."""
 
     time_limit: float = Field(10.0, ge=1, le=300, description="seconds")
+    preview: bool = Field(
+        False,
+        description="only propose the new plan: nothing is stored; the answer's `proposal` "
+        "is accepted with `POST /plans/{day}/proposals/{proposal}` while the day is unchanged",
+    )
+
+
+class BookingChange(BaseModel):
+    """What changes in a booking; every field left out stays as booked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    origin: StopRef | None = None
+    destination: StopRef | None = None
+    date: ServiceDate | None = None
+    time: Clock | None = None
+    kind: Literal["pickup", "arrival"] | None = Field(
+        None, description="pickup at `time` or arrive by `time`"
+    )
+    passengers: Annotated[int, Field(ge=1, le=100)] | None = Field(
+        None, description="everyone who travels, wheelchair users included"
+    )
+    wheelchairs: Passengers | None = Field(
+        None, description="how many of the passengers travel in a wheelchair"
+    )
+
+
+class ChangeConfirmation(BaseModel):
+    """Take an offer of ``POST /bookings/{code}/change``: the booking becomes that trip."""
+
+    offer_id: Identifier
 
 
 class StopQuery(BaseModel):

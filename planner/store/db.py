@@ -142,6 +142,39 @@ class PlanVersion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class BookingChange(Base):
+    """A change of a confirmed booking (time, stops, party): the trip before and after.
+
+    The booking keeps its code and row; this is its history. ``before`` and ``after`` hold
+    the trip as :func:`planner.booking.booking_json` shows it without the rider's data (no
+    name or phone: the history outlives their erasure).
+    """
+
+    __tablename__ = "booking_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_code: Mapped[str] = mapped_column(String(16), index=True)
+    changed_by: Mapped[str] = mapped_column(String(80))
+    before: Mapped[dict] = mapped_column(JSON)
+    after: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PlanProposal(Base):
+    """A re-optimised plan shown to a dispatcher, not stored as the day's plan yet.
+
+    It is accepted only while the day is still at ``base_version`` (the plan it was solved
+    from); ``routes`` are the vehicles' stop orders as in :class:`PlanVersion`.
+    """
+
+    __tablename__ = "plan_proposals"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    base_version: Mapped[int] = mapped_column(Integer)
+    routes: Mapped[dict] = mapped_column(JSON)
+    report: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class StandingBooking(Base):
     """A repeated ride (e.g. every Tuesday and Thursday 08:10 to the dialysis centre)."""
 

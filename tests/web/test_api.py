@@ -338,7 +338,10 @@ def test_openapi(client: FlaskClient) -> None:
     staff |= {("/vehicles/{vehicle_id}/tasks", "get"), ("/vehicles/{vehicle_id}/events", "post")}
     staff |= {("/vehicles/{vehicle_id}/positions", "post"), ("/live/{day}", "get")}
     staff |= {("/plans/{day}/vehicles/{vehicle_id}/out-of-service", "post")}
-    staff |= {("/bookings/{code}/move", "post")}
+    staff |= {("/bookings/{code}/move", "post"), ("/bookings/{code}/change", "post")}
+    staff |= {("/bookings/{code}/change/confirm", "post"), ("/bookings/{code}/changes", "get")}
+    staff |= {("/plans/{day}/proposals/{proposal}", "post")}
+    staff |= {("/plans/{day}/proposals/{proposal}", "delete")}
     assert set(operations) == public | staff
     for key, op in operations.items():  # staff operations, and only they, need a login
         login = key in staff
