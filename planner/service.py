@@ -395,10 +395,14 @@ def _notifications(r: _Reader) -> NotificationRule:
     for channel in channels:
         if channel not in NOTIFY_CHANNELS:
             choices = ", ".join(NOTIFY_CHANNELS)
-            raise ServiceFileError(r.field("channels"), f"unknown channel {channel!r}; use {choices}")
+            raise ServiceFileError(
+                r.field("channels"), f"unknown channel {channel!r}; use {choices}"
+            )
     sms_url = r.get("sms_url", str, "")
     if "sms" in channels and not sms_url.startswith(("http://", "https://")):
-        raise ServiceFileError(r.field("sms_url"), "the sms channel needs the provider's http(s) URL")
+        raise ServiceFileError(
+            r.field("sms_url"), "the sms channel needs the provider's http(s) URL"
+        )
     return NotificationRule(
         channels=tuple(dict.fromkeys(channels)),
         reminder_s=r.clock("reminder_time", "18:00"),

@@ -9,6 +9,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from planner.booking import BookingEngine, wire
+from web.i18n import LANGUAGES, current_language
 
 FIELDS = ("origin", "destination", "date", "time", "kind", "passengers", "wheelchairs")
 
@@ -65,5 +66,26 @@ def confirm_from_form(
         phone=form.get("phone", ""),
         note=form.get("note", ""),
         created_by=created_by,
+        notify=notify_choice(form),
     )
     return booking
+
+
+def notify_choice(form: MultiDict[str, str]) -> wire.Notify:
+    """The notifications the form opts into: e-mail (optional, checked), SMS, language.
+
+    The language is the one the form was filled in, unless the form names one (a
+    dispatcher booking by phone asks the rider).
+
+    Raises
+    ------
+    BookingError
+        If the e-mail address is not one (field ``email``).
+    """
+    language = form.get("language") or current_language()
+    payload = {
+        "email": (form.get("email") or "").strip(),
+        "sms": form.get("sms") == "1",
+        "language": language if language in LANGUAGES else "de",
+    }
+    return wire.validate(wire.Notify, payload)

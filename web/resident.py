@@ -170,6 +170,7 @@ def handle_offers(*, staff: bool) -> ResponseReturnValue:
         staff=staff,
         origin=origin,
         destination=destination,
+        channels=engine.service.notifications.channels,
     )
 
 
@@ -196,6 +197,7 @@ def render_confirm(offer: dict[str, Any], values: Mapping[str, str]) -> str:
         values=values,
         staff=False,
         erase_after_days=privacy.erase_after_days,
+        channels=services().engine.service.notifications.channels,
     )
 
 

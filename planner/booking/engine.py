@@ -25,8 +25,8 @@ from planner.booking import reoptimize, rules, standing
 from planner.booking.day import DayState, DayStore, OpenDay, current_plan, find_booking, new_code
 from planner.booking.rules import Violation
 from planner.booking.trip import TripRequest, check_contact
-from planner.booking.wire import Notify
 from planner.booking.views import DayPlan, build_day_plan
+from planner.booking.wire import Notify
 from planner.darp.codec import (
     stop_of,
 )

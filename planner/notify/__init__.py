@@ -1,2 +1,5 @@
-"""Riders' notifications: what to say (messages), the outbox (outbox), how it leaves
-(channels), and the worker's pass (worker)."""
+"""Riders' notifications, opt-in at booking.
+
+``messages`` says what to tell, ``outbox`` queues and delivers, ``channels`` hands messages
+to SMTP and the SMS provider, ``worker`` is the background worker's pass.
+"""

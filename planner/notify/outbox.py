@@ -363,9 +363,7 @@ def deliver_due(
             retried += 1
         with store.maintaining() as session:
             session.execute(update(Notification).where(Notification.id == row.id).values(values))
-        log.info(
-            "notification %d (%s by %s): %s", row.id, row.kind, row.channel, error or "sent"
-        )
+        log.info("notification %d (%s by %s): %s", row.id, row.kind, row.channel, error or "sent")
     return DeliveryCounts(sent, retried, failed)
 
 

@@ -31,8 +31,8 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     create_engine,
-    false,
     event,
+    false,
     select,
     text,
 )
