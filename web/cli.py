@@ -166,9 +166,7 @@ def _background_main(parent: int) -> None:
 
 
 def _work(poll_s: float, *, parent: int | None = None) -> None:
-    """Re-optimise the open days and send riders' notifications until SIGTERM or SIGINT
-    (or until ``parent`` is gone).
-    """
+    """Re-optimise open days and send notifications until SIGTERM, SIGINT or ``parent`` ends."""
     from planner.booking.background import run_forever
     from planner.notify import worker as notify_worker
     from planner.notify.channels import senders

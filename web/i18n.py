@@ -512,6 +512,7 @@ ENGLISH: dict[str, str] = {
     "bitte anrufen": "please call",
     "angerufen": "called",
     "verworfen": "dropped",
+    "nicht nötig": "not needed",
     "Nachrichten": "Messages",
     "Nachrichten an Fahrgäste": "Messages to riders",
     "Nachrichten an den Fahrgast": "Messages to the rider",

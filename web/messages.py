@@ -125,6 +125,7 @@ NOTIFY_STATUS = {
     "call": "bitte anrufen",
     "called": "angerufen",
     "dropped": "verworfen",
+    "skipped": "nicht nötig",
 }
 
 #: What became of a re-optimisation (its ``code``).

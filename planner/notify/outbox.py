@@ -17,6 +17,8 @@ Channels per rider (:func:`recipients`): the e-mail address if given; with "SMS 
 Nummer", an SMS if the phone is a German mobile number (:func:`is_mobile`), else an entry
 on the dispatchers' call list, but only for what a rider must know before the ride (a time
 change, a cancellation): nobody is phoned to be told what they were just told on the phone.
+The other events of a call rider are stored as ``skipped``, so that the outbox still knows
+what the rider was told.
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ from planner.timefmt import hhmm
 
 log = logging.getLogger(__name__)
 
-PENDING, SENT, FAILED, CALL, CALLED, DROPPED = (
-    "pending", "sent", "failed", "call", "called", "dropped",
+PENDING, SENT, FAILED, CALL, CALLED, DROPPED, SKIPPED = (
+    "pending", "sent", "failed", "call", "called", "dropped", "skipped",
 )  # fmt: skip
 #: Events that put a rider with only a landline on the call list.
 CALL_KINDS = ("change", "cancellation")
@@ -210,8 +212,10 @@ def queue(
     )
     rows: list[dict[str, object]] = []
     for channel, address in recipients(booking, rule):
-        if channel == "call" and event.kind not in CALL_KINDS:
-            continue
+        status = PENDING
+        if channel == "call":
+            # nobody is phoned for the rest, but the row records what the rider knows
+            status = CALL if event.kind in CALL_KINDS else SKIPPED
         rows.append(
             {
                 "key": f"{booking.code}:{event.kind}:{event.detail}:{channel}",
@@ -223,7 +227,7 @@ def queue(
                 "address": address,
                 "subject": said.subject,
                 "body": said.body if channel == "email" else said.text,
-                "status": CALL if channel == "call" else PENDING,
+                "status": status,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "last_error": "",

@@ -215,9 +215,9 @@ class Notification(Base):
 
     ``key`` (booking code, event, its detail and the channel) is unique, so an event queued
     twice is stored once. ``status`` is ``pending`` (due at ``next_attempt_at``), ``sent``,
-    ``failed`` (gave up), ``call`` (on the dispatchers' call list), ``called`` or
-    ``dropped`` (erased before it went out). Address, subject, body and error are personal
-    data: the retention policy and erasure requests blank them.
+    ``failed`` (gave up), ``call`` (on the dispatchers' call list), ``called``, ``skipped``
+    (nobody phones for it) or ``dropped`` (erased before it went out). Address, subject,
+    body and error are personal data: the retention policy and erasure requests blank them.
     """
 
     __tablename__ = "notifications"
