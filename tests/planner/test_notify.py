@@ -20,7 +20,8 @@ from planner.errors import ServiceFileError
 from planner.notify import outbox
 from planner.notify.channels import senders
 from planner.notify.messages import KINDS, SMS_LIMIT, TEXTS, Trip, message
-from planner.notify.worker import run_pass
+from planner.live.state import live_day
+from planner.notify.worker import arriving_in, run_pass
 from planner.service import DEFAULT_SERVICE_FILE, NotificationRule, load_service
 from planner.store.db import Booking, Notification
 from tests.notify_fakes import Mailbox, SmsProvider, sms_provider, smtp_server
@@ -339,3 +340,22 @@ def _move_window(engine: BookingEngine, code: str, start_s: int) -> None:
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def test_the_bus_is_near_once_the_live_estimate_of_a_bus_on_the_road_says_so() -> None:
+    # the live state's plan and events of tests/planner/test_live_state.py: A boards at
+    # node 1, B waits at node 2 (5 min further on)
+    from tests.planner.test_live_state import MIN, PLAN, PROMISES, H, event, travel
+
+    def near(events, now_s):  # noqa: ANN001, ANN202
+        day = live_day(PLAN, events, PROMISES, now_s=now_s, depots={"BBG-1": 0}, travel_s=travel)
+        return arriving_in(day, ["A", "B"])
+
+    assert near([], 8 * H) == {}  # nobody drives the plan yet: no estimate to tell
+    started = [
+        event("shift_start", 7.9 * H, 1),
+        event("arrived", 8 * H + 5 * MIN, 2, stop_node=1),
+        event("boarded", 8 * H + 5 * MIN, 3, booking="A"),
+        event("departed", 8 * H + 6 * MIN, 4, stop_node=1),
+    ]
+    assert near(started, 8 * H + 6 * MIN) == {"B": 5 * MIN}  # A is on board: done
