@@ -74,6 +74,7 @@ def test_a_rider_books_with_email_on_a_phone_and_the_mail_arrives(
     expect(messages.get_by_role("row", name=re.compile("Bestätigung.*gesendet"))).to_be_visible()
     assert serious_violations(page) == []
     no_sideways_scroll(page)
+    screenshot(page, "dispatch-booking-messages", height=1800)
     page.get_by_role("link", name="Nachrichten", exact=True).click()
     expect(page.get_by_role("heading", name="Nachrichten an Fahrgäste")).to_be_visible()
     expect(page.locator("#no-problems")).to_have_text("Alle Nachrichten sind versandt.")

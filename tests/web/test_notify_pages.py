@@ -103,8 +103,8 @@ def test_dispatchers_see_the_messages_and_work_the_call_list(
     page = text(client.get(f"/dispatch/booking/{code}").get_data(as_text=True))
     assert "Nachrichten an den Fahrgast" in page
     assert "E-Mail an otto@example.de" in page
-    assert re.search(r"Bestätigung .*Rufbus booked.* E-Mail otto@example.de wartet 0", page)
-    assert re.search(r"Absage .* Anruf 03471 123456 bitte anrufen", page)
+    assert re.search(r"Bestätigung .*Rufbus booked.* wartet E-Mail otto@example.de 0", page)
+    assert re.search(r"Absage .* bitte anrufen Anruf 03471 123456", page)
 
     listed = client.get("/dispatch/notifications").get_data(as_text=True)
     assert "Anrufliste" in listed and "03471 123456" in listed
