@@ -252,6 +252,11 @@ def export_rider(
     """
     with store.session() as session:
         bookings, standing = rider_records(session, code, same_phone=same_phone)
+        messages = session.scalars(
+            select(Notification)
+            .where(Notification.booking_code.in_([b.code for b in bookings]))
+            .order_by(Notification.id)
+        ).all()
     return {
         "generated_at": now.isoformat(timespec="seconds"),
         "request": {"code": code.strip().upper(), "same_phone": same_phone},
@@ -287,6 +292,18 @@ def export_rider(
                 "created_at": s.created_at.isoformat(timespec="seconds"),
             }
             for s in standing
+        ],
+        "messages": [
+            {
+                "code": m.booking_code,
+                "event": m.kind,
+                "channel": m.channel,
+                "address": m.address,
+                "text": m.body,
+                "status": m.status,
+                "created_at": m.created_at.isoformat(timespec="seconds"),
+            }
+            for m in messages
         ],
     }
 

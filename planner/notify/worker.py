@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -54,17 +54,23 @@ def arriving_in(live: LiveDay, codes: Iterable[str]) -> dict[str, float]:
     return out
 
 
-def _waiting_for_bus(engine: BookingEngine, day: str) -> list[str]:
-    """Today's opted-in confirmed bookings not yet told that their bus is near."""
+#: Only pickups this soon are looked at in the live state (the rest are not near yet).
+LOOKAHEAD_S = 3600
+
+
+def _waiting_for_bus(engine: BookingEngine, day: date) -> list[str]:
+    """Today's opted-in confirmed bookings due within the hour, not yet told the bus is near."""
+    soon = engine.now_s(day) + LOOKAHEAD_S
     with engine.store.session() as session:
         told = select(Notification.booking_code).where(
-            Notification.day == day, Notification.kind == "arriving"
+            Notification.day == day.isoformat(), Notification.kind == "arriving"
         )
         return list(
             session.scalars(
                 select(Booking.code).where(
-                    Booking.day == day,
+                    Booking.day == day.isoformat(),
                     Booking.status == "confirmed",
+                    Booking.window_start_s <= soon,
                     (Booking.notify_email != "") | Booking.notify_sms.is_(True),
                     Booking.code.not_in(told),
                 )
@@ -77,7 +83,7 @@ def run_pass(engine: BookingEngine, senders: Mapping[str, Sender], now: datetime
     service = engine.service
     days = open_days(service, now)
     arriving: dict[str, float] = {}
-    waiting = _waiting_for_bus(engine, days[0].isoformat())
+    waiting = _waiting_for_bus(engine, days[0])
     if waiting:  # the live state only when someone waits for a bus today
         arriving = arriving_in(day_live(engine, days[0]), waiting)
     queued = collect(engine.store, service, now, days, arriving)

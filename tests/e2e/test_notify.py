@@ -47,7 +47,9 @@ def test_a_rider_books_with_email_on_a_phone_and_the_mail_arrives(
 ) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     search(page, live_server)
-    page.locator('.offer[data-shift-min="0"]').get_by_role("link", name="Diese Fahrt buchen").click()
+    page.locator('.offer[data-shift-min="0"]').get_by_role(
+        "link", name="Diese Fahrt buchen"
+    ).click()
     page.get_by_label("Name").fill("Erika Mustermann")
     page.get_by_label("Telefon").fill("03471 123456")
     page.get_by_label("E-Mail-Adresse").fill("erika@example.de")

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import select, update
 
 from planner.booking import BookingEngine, parse_trip_request
-from planner.booking.privacy import apply_retention, erase_rider
+from planner.booking.privacy import apply_retention, erase_rider, export_rider
 from planner.booking.wire import Notify
 from planner.errors import ServiceFileError
+from planner.live.state import live_day
 from planner.notify import outbox
 from planner.notify.channels import senders
 from planner.notify.messages import KINDS, SMS_LIMIT, TEXTS, Trip, message
-from planner.live.state import live_day
 from planner.notify.worker import arriving_in, run_pass
 from planner.service import DEFAULT_SERVICE_FILE, NotificationRule, load_service
 from planner.store.db import Booking, Notification
@@ -270,6 +270,14 @@ def test_erasure_clears_the_outbox(
     deliver(notifying, clock)
     notifying.cancel(code)
     outbox.queue_cancellation(notifying.store, notifying.service, code, clock())
+    # a request for access shows the opt-in and every message, with address and text
+    (shown,) = export_rider(notifying.store, code, now=clock())["bookings"]
+    assert shown["notifications"] == {"email": "erika@example.de", "sms": True, "language": "de"}
+    messages = export_rider(notifying.store, code, now=clock())["messages"]
+    assert [(m["event"], m["channel"], m["address"]) for m in messages] == [
+        ("confirmation", "email", "erika@example.de"), ("confirmation", "call", LANDLINE),
+        ("cancellation", "email", "erika@example.de"), ("cancellation", "call", LANDLINE),
+    ]  # fmt: skip
     erase_rider(notifying.store, code, today=date(2026, 12, 1))
     erased = [r for r in rows(notifying) if r.booking_code == code]
     assert {(r.address, r.subject, r.body, r.last_error) for r in erased} == {("", "", "", "")}
