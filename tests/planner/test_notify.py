@@ -17,6 +17,8 @@ from planner.booking import BookingEngine, parse_trip_request
 from planner.booking.privacy import apply_retention, erase_rider, export_rider
 from planner.booking.wire import Notify
 from planner.errors import ServiceFileError
+from planner.live.events import VehicleEvent
+from planner.live.intake import take_events
 from planner.live.state import live_day
 from planner.notify import outbox
 from planner.notify.channels import senders
@@ -367,3 +369,27 @@ def test_the_bus_is_near_once_the_live_estimate_of_a_bus_on_the_road_says_so() -
         event("departed", 8 * H + 6 * MIN, 4, stop_node=1),
     ]
     assert near(started, 8 * H + 6 * MIN) == {"B": 5 * MIN}  # A is on board: done
+
+
+def test_the_worker_tells_the_rider_once_when_the_bus_on_the_road_is_near(
+    notifying: BookingEngine, clock: Clock, mailbox: Mailbox
+) -> None:
+    code = book(notifying, notify=Notify(email="erika@example.de"))
+    vehicle = notifying.booking(code).vehicle_id
+    clock.now = datetime(2026, 12, 2, 6, 50, tzinfo=UTC)  # 07:50, pickup from 08:10
+    deliver(notifying, clock)
+    assert [m["Subject"] for m in mailbox.mails] == ["Rufbus gebucht"]
+    # the driver starts the shift (through the drivers' intake, as the driver app sends it)
+    at_s = notifying.now_s(date.fromisoformat(DAY))
+    start = VehicleEvent("c1", vehicle, date.fromisoformat(DAY), "shift_start", at_s)
+    assert take_events(notifying, [start], driver="fahrer").accepted == ("c1",)
+    deliver(notifying, clock)  # the bus is 20 minutes away: not yet
+    assert len(mailbox.mails) == 1
+    clock.now = datetime(2026, 12, 2, 7, 6, tzinfo=UTC)  # 08:06
+    deliver(notifying, clock)
+    clock.advance(minutes=1)
+    deliver(notifying, clock)  # once
+    assert [m["Subject"] for m in mailbox.mails] == ["Rufbus gebucht", "Rufbus: gleich da"]
+    assert f"Rufbus {code}: Ihr Bus ist in etwa 5 Minuten an {BERNBURG}." in (
+        mailbox.mails[1].get_content()
+    )
