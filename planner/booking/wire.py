@@ -237,7 +237,7 @@ class Notify(BaseModel):
     """The notifications a rider opts into: e-mail, texts to the phone, and the language."""
 
     email: Email = ""
-    sms: bool = Field(False, description="texts to the booking's phone (mobile numbers only)")
+    sms: bool = Field(default=False, description="texts to the booking's phone (mobile numbers)")
     language: Literal["de", "en"] = "de"
 
 
