@@ -154,6 +154,41 @@ class ReoptimizePolicy:
         return bool(self.every_min) and seconds_since >= self.every_min * 60
 
 
+#: The channels a service may enable for riders' notifications.
+NOTIFY_CHANNELS = ("email", "sms", "call")
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRule:
+    """Riders' notifications (opt-in at booking): channels, times, sender and servers.
+
+    ``channels`` are those enabled (none: no notifications, the form asks for nothing):
+    ``email`` over SMTP, ``sms`` through the provider at ``sms_url``, ``call`` a list for
+    dispatchers of riders with only a landline. The reminder goes out at ``reminder_s``
+    (local) the evening before; "your bus arrives" ``arrival_min`` minutes before the live
+    estimate of the pickup. A failed delivery is tried again after ``retry_base_s``, then
+    twice as long each time, ``max_attempts`` times in all. Credentials never come from
+    the file: see :mod:`planner.notify.channels`.
+    """
+
+    channels: tuple[str, ...] = ()
+    reminder_s: int = 18 * 3600
+    arrival_min: int = 5
+    sender_name: str = "Rufbus"
+    from_address: str = "rufbus@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    sms_url: str = ""
+    max_attempts: int = 6
+    retry_base_s: int = 60
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any channel is enabled."""
+        return bool(self.channels)
+
+
 @dataclass(frozen=True, slots=True)
 class Service:
     """Everything the booking engine needs to know about a service (times in s, local)."""
@@ -191,6 +226,7 @@ class Service:
     breaks: BreakRule | None = None
     #: the tariff; None: no fares configured (riders are told the fare is to be set)
     fares: Tariff | None = None
+    notifications: NotificationRule = NotificationRule()
 
     def max_ride_s(self, direct_s: float) -> float:
         """The ride-time promise for a trip whose direct time is ``direct_s``."""
@@ -350,6 +386,41 @@ def _reoptimize(r: _Reader) -> ReoptimizePolicy:
     )
 
 
+NOTIFICATION_KEYS = (
+    "channels", "reminder_time", "arrival_min", "sender_name", "from_address", "smtp_host",
+    "smtp_port", "smtp_starttls", "sms_url", "max_attempts", "retry_base_s",
+)  # fmt: skip
+
+
+def _notifications(r: _Reader) -> NotificationRule:
+    r.only(NOTIFICATION_KEYS)
+    channels = r.get("channels", list, [])
+    for channel in channels:
+        if channel not in NOTIFY_CHANNELS:
+            choices = ", ".join(NOTIFY_CHANNELS)
+            raise ServiceFileError(
+                r.field("channels"), f"unknown channel {channel!r}; use {choices}"
+            )
+    sms_url = r.get("sms_url", str, "")
+    if "sms" in channels and not sms_url.startswith(("http://", "https://")):
+        raise ServiceFileError(
+            r.field("sms_url"), "the sms channel needs the provider's http(s) URL"
+        )
+    return NotificationRule(
+        channels=tuple(dict.fromkeys(channels)),
+        reminder_s=r.clock("reminder_time", "18:00"),
+        arrival_min=r.number("arrival_min", int, 5, low=1, high=60),
+        sender_name=r.get("sender_name", str, "Rufbus"),
+        from_address=r.get("from_address", str, "rufbus@localhost"),
+        smtp_host=r.get("smtp_host", str, "localhost"),
+        smtp_port=r.number("smtp_port", int, 25, low=1, high=65535),
+        smtp_starttls=r.get("smtp_starttls", bool, False),
+        sms_url=sms_url,
+        max_attempts=r.number("max_attempts", int, 6, low=1, high=50),
+        retry_base_s=r.number("retry_base_s", int, 60, low=1, high=24 * 3600),
+    )
+
+
 def _breaks(r: _Reader) -> BreakRule | None:
     r.only(("enabled", "max_work_h", "minutes", "long_day_h", "long_day_minutes", "freedom_min"))
     if not r.table or not r.get("enabled", bool, True):
@@ -506,6 +577,7 @@ def load_service(path: Path | str = DEFAULT_SERVICE_FILE) -> Service:
         reoptimize=_reoptimize(top.sub("reoptimize")),
         breaks=_breaks(top.sub("breaks")),
         fares=_fares(top.sub("fares")),
+        notifications=_notifications(top.sub("notifications")),
     )
     if service.stops_source != "gtfs-in-area":
         raise ServiceFileError(f"{path}:stops.source", "only 'gtfs-in-area' is supported")

@@ -111,6 +111,7 @@ def book() -> ResponseReturnValue:
         note=confirmation.note,
         return_offer_id=confirmation.return_offer_id,
         created_by="web",
+        notify=confirmation.notify,
     )
     return jsonify(bookings=bookings), 201
 

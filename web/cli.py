@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import multiprocessing
 import os
@@ -89,7 +90,7 @@ def serve(host: str, port: int, threads: int, workers: int, no_worker: bool) -> 
     # finally paths below run and the background worker is stopped, never orphaned
     signal.signal(signal.SIGTERM, _exit_on_signal)
     background = None
-    if service.reoptimize.enabled and not no_worker:
+    if (service.reoptimize.enabled or service.notifications.enabled) and not no_worker:
         background = _start_background()
     try:
         _serve(host, port, threads, workers)
@@ -166,8 +167,10 @@ def _background_main(parent: int) -> None:
 
 
 def _work(poll_s: float, *, parent: int | None = None) -> None:
-    """Re-optimise the open days until SIGTERM or SIGINT (or until ``parent`` is gone)."""
+    """Re-optimise open days and send notifications until SIGTERM, SIGINT or ``parent`` ends."""
     from planner.booking.background import run_forever
+    from planner.notify import worker as notify_worker
+    from planner.notify.channels import senders
 
     stop = threading.Event()
 
@@ -183,8 +186,12 @@ def _work(poll_s: float, *, parent: int | None = None) -> None:
     config = WorldConfig.from_env()
     world = load_world(config.settings, config.service_file, timetable=False)
     engine = make_engine(world, open_store(config.database_url))
+    also = []
+    if engine.service.notifications.enabled:
+        channels = senders(engine.service.notifications)
+        also.append(functools.partial(notify_worker.run_pass, engine, channels))
     try:
-        run_forever(engine, stop, poll_s)
+        run_forever(engine, stop, poll_s, also=also)
     finally:
         engine.store.close()
 
@@ -205,14 +212,17 @@ def _watch_parent(parent: int, stop: threading.Event) -> None:
 )
 @user_errors
 def worker(poll: float) -> None:
-    """Re-optimise the open days in the background until SIGTERM or SIGINT.
+    """Re-optimise the open days and send riders' notifications until SIGTERM or SIGINT.
 
     When a day is due is set by the service file's ``[reoptimize]``; results are stored
     only if every promise holds, and discarded if the day changed meanwhile.
     """
     service = load_service(WorldConfig.from_env().service_file)  # a bad file: exit code 2
-    if not service.reoptimize.enabled:
-        click.echo(f"{service.path}:reoptimize.enabled is false: nothing to do")
+    if not service.reoptimize.enabled and not service.notifications.enabled:
+        click.echo(
+            f"{service.path}: reoptimize.enabled is false and notifications.channels is "
+            "empty: nothing to do"
+        )
         return
     click.echo("Rufbus worker is running (SIGTERM or Ctrl+C stops it)")
     sys.stdout.flush()

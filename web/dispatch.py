@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 from flask import (
@@ -30,14 +30,24 @@ from planner.errors import BookingError, ConflictError, NotFoundError, PlannerEr
 from planner.export.csvsafe import csv_text
 from planner.export.plan import plan_geojson
 from planner.live.monitor import day_live, live_json
+from planner.notify import outbox
 from planner.scenarios.compare import compare_batches, read_kpis
-from planner.store.db import Booking
+from planner.store.db import Booking, Notification
 from planner.timefmt import hhmm, whole_minute
 from web.auth import role_required
 from web.forms import confirm_from_form
 from web.i18n import current_language, format_day
 from web.i18n import gettext as _
-from web.messages import OPTIMIZED, STATUS, error_text, number, revenue_text
+from web.messages import (
+    NOTIFY_CHANNEL,
+    NOTIFY_KIND,
+    NOTIFY_STATUS,
+    OPTIMIZED,
+    STATUS,
+    error_text,
+    number,
+    revenue_text,
+)
 from web.resident import handle_offers, preset_form, render_form, today
 from web.scenario_report import batch_folder, batch_names, comparison_table, report_context
 from web.services import services
@@ -363,6 +373,8 @@ def _change(code: str, action: str) -> ResponseReturnValue:
     except ConflictError as exc:
         flash(error_text(exc), "error")
         return redirect(url_for("dispatch.day"))
+    if action == "cancel":  # the operator cancelled: the rider is told (if opted in)
+        outbox.queue_cancellation(engine.store, engine.service, booking["code"], engine.clock())
     flash(f"{code}: {_('storniert') if action == 'cancel' else _('nicht erschienen')}", "ok")
     return redirect(url_for("dispatch.day", date=booking["date"]))
 
@@ -432,7 +444,54 @@ def booking(code: str) -> ResponseReturnValue:
         erase_after_days=services().engine.service.privacy.erase_after_days,
         changes=change.history(services().engine, found.code),
         tz=services().engine.tz,
+        messages=[message_row(m) for m in outbox.messages_of(services().engine.store, found.code)],
+        opted_in={"email": found.notify_email, "sms": found.notify_sms},
     )
+
+
+def message_row(m: Notification) -> dict[str, Any]:
+    """One outbox message as the dispatchers' pages list it (in their language)."""
+    tz = services().engine.tz
+    when = m.sent_at or m.created_at
+    if when.tzinfo is None:  # SQLite keeps UTC without a zone
+        when = when.replace(tzinfo=UTC)
+    local = when.astimezone(tz)
+    return {
+        "id": m.id,
+        "code": m.booking_code,
+        "day": m.day,
+        "kind": _(NOTIFY_KIND[m.kind]),
+        "channel": _(NOTIFY_CHANNEL[m.channel]),
+        "status": m.status,
+        "status_text": _(NOTIFY_STATUS[m.status]),
+        "attempts": m.attempts,
+        "error": m.last_error,
+        "address": m.address,
+        "text": m.body if m.channel != "email" else m.subject,
+        "when": f"{format_day(local.date())}, {local:%H:%M}",
+    }
+
+
+@bp.get("/notifications")
+@role_required("dispatcher")
+def notifications() -> ResponseReturnValue:
+    """The call list, and messages that failed or are still waiting."""
+    rows = [message_row(m) for m in outbox.open_messages(services().engine.store)]
+    return render_template(
+        "dispatch/notifications.html",
+        calls=[r for r in rows if r["status"] == outbox.CALL],
+        problems=[r for r in rows if r["status"] != outbox.CALL],
+    )
+
+
+@bp.post("/notifications/<int:message_id>/called")
+@role_required("dispatcher")
+def called(message_id: int) -> ResponseReturnValue:
+    """Take a rider off the call list: the dispatcher has phoned them."""
+    engine = services().engine
+    if outbox.mark_called(engine.store, message_id, engine.clock()):
+        flash(_("Als angerufen vermerkt."), "ok")
+    return redirect(url_for("dispatch.notifications"))
 
 
 @bp.get("/booking/<code>/erase")

@@ -10,10 +10,11 @@ from werkzeug.datastructures import MultiDict
 
 from planner.booking import BookingEngine, wire
 from planner.timefmt import hhmm
+from web.i18n import LANGUAGES, current_language
 
 FIELDS = ("origin", "destination", "date", "time", "kind", "passengers", "wheelchairs")
 #: The caller's data on the dispatcher's phone booking form (asked once, before the search).
-CONTACT_FIELDS = ("name", "phone", "note")
+CONTACT_FIELDS = ("name", "phone", "note", "email", "sms", "language")
 
 
 def form_defaults(today: date, start: tuple[date, int] | None = None) -> dict[str, str]:
@@ -69,5 +70,26 @@ def confirm_from_form(
         phone=form.get("phone", ""),
         note=form.get("note", ""),
         created_by=created_by,
+        notify=notify_choice(form),
     )
     return booking
+
+
+def notify_choice(form: MultiDict[str, str]) -> wire.Notify:
+    """The notifications the form opts into: e-mail (optional, checked), SMS, language.
+
+    The language is the one the form was filled in, unless the form names one (a
+    dispatcher booking by phone asks the rider).
+
+    Raises
+    ------
+    BookingError
+        If the e-mail address is not one (field ``email``).
+    """
+    language = form.get("language") or current_language()
+    payload = {
+        "email": (form.get("email") or "").strip(),
+        "sms": form.get("sms") == "1",
+        "language": language if language in LANGUAGES else "de",
+    }
+    return wire.validate(wire.Notify, payload)

@@ -663,6 +663,62 @@ ENGLISH: dict[str, str] = {
     "Der Vorschlag wurde verworfen; der bisherige Plan bleibt.": (
         "The proposal was discarded; the current plan stays."
     ),
+    # --- notify
+    "Benachrichtigungen (freiwillig)": "Notifications (optional)",
+    "E-Mail-Adresse": "E-mail address",
+    "SMS an diese Nummer": "Text messages (SMS) to this number",
+    "Bei Änderungen anrufen": "Call me if anything changes",
+    "Sprache der Nachrichten": "Language of the messages",
+    "Sie erhalten die Bestätigung, eine Erinnerung am Vorabend, geänderte Zeiten, Absagen "
+    "und kurz vor der Abholung „Ihr Bus ist gleich da“.": (
+        "You get the confirmation, a reminder the evening before, changed times, "
+        "cancellations and, shortly before the pickup, “your bus is almost there”."
+    ),
+    "Bei einer Festnetznummer ruft die Leitstelle an, wenn sich die Zeit ändert oder die "
+    "Fahrt abgesagt wird.": (
+        "For a landline number the dispatch centre calls if the time changes or the ride is "
+        "cancelled."
+    ),
+    "Die E-Mail-Adresse und die Nachrichten ebenso.": "So are the e-mail address and the messages.",
+    "Bitte geben Sie eine E-Mail-Adresse wie name@example.de an, oder lassen Sie das Feld leer.": (
+        "Please enter an e-mail address such as name@example.com, or leave the field empty."
+    ),
+    "Bestätigung": "Confirmation",
+    "Erinnerung": "Reminder",
+    "Zeitänderung": "Time change",
+    "Absage": "Cancellation",
+    "Bus gleich da": "Bus almost there",
+    "E-Mail": "E-mail",
+    "SMS": "SMS",
+    "Anruf": "Call",
+    "wartet": "waiting",
+    "gesendet": "sent",
+    "bitte anrufen": "please call",
+    "angerufen": "called",
+    "verworfen": "dropped",
+    "nicht nötig": "not needed",
+    "Nachrichten": "Messages",
+    "Nachrichten an Fahrgäste": "Messages to riders",
+    "Nachrichten an den Fahrgast": "Messages to the rider",
+    "Anrufliste": "Call list",
+    "Fahrgäste mit Festnetznummer, die benachrichtigt werden möchten: bitte anrufen und "
+    "dann abhaken.": (
+        "Riders with a landline who want to be told: please call them, then tick them off."
+    ),
+    "Niemand ist anzurufen.": "Nobody to call.",
+    "Fehlgeschlagen oder wartend": "Failed or waiting",
+    "Alle Nachrichten sind versandt.": "All messages have been sent.",
+    "Nachricht": "Message",
+    "Weg": "Channel",
+    "An": "To",
+    "Versuche": "Attempts",
+    "Angerufen": "Called",
+    "Als angerufen vermerkt.": "Marked as called.",
+    "Gewünscht": "Wanted",
+    "E-Mail an %(address)s": "e-mail to %(address)s",
+    "SMS oder Anruf an die Telefonnummer": "SMS or call to the phone number",
+    "keine Nachrichten": "no messages",
+    "Noch keine Nachrichten.": "No messages yet.",
 }
 
 

@@ -88,6 +88,9 @@ FIELD_ERRORS: dict[tuple[str, str], str] = {
     ("phone", "string_pattern_mismatch"): (
         "Bitte geben Sie eine Telefonnummer mit mindestens 5 Ziffern an."
     ),
+    ("email", "string_pattern_mismatch"): (
+        "Bitte geben Sie eine E-Mail-Adresse wie name@example.de an, oder lassen Sie das Feld leer."
+    ),
 }
 
 #: A stop field refused without a code: what the rider typed could not be booked.
@@ -111,10 +114,30 @@ FIELD_LABELS: dict[str, str] = {
     "name": "Name",
     "phone": "Telefon",
     "note": "Hinweis",
+    "email": "E-Mail-Adresse",
 }
 
 #: A booking's status in words.
 STATUS = {"confirmed": "bestätigt", "cancelled": "storniert", "no_show": "nicht erschienen"}
+
+#: A notification's event, channel and delivery status in words (dispatchers' pages).
+NOTIFY_KIND = {
+    "confirmation": "Bestätigung",
+    "reminder": "Erinnerung",
+    "change": "Zeitänderung",
+    "cancellation": "Absage",
+    "arriving": "Bus gleich da",
+}
+NOTIFY_CHANNEL = {"email": "E-Mail", "sms": "SMS", "call": "Anruf"}
+NOTIFY_STATUS = {
+    "pending": "wartet",
+    "sent": "gesendet",
+    "failed": "fehlgeschlagen",
+    "call": "bitte anrufen",
+    "called": "angerufen",
+    "dropped": "verworfen",
+    "skipped": "nicht nötig",
+}
 
 #: What became of a re-optimisation (its ``code``).
 OPTIMIZED: dict[str, str] = {
@@ -163,6 +186,9 @@ MESSAGES: tuple[str, ...] = (
     CHECK_INPUT,
     *FIELD_LABELS.values(),
     *STATUS.values(),
+    *NOTIFY_KIND.values(),
+    *NOTIFY_CHANNEL.values(),
+    *NOTIFY_STATUS.values(),
     *OPTIMIZED.values(),
     *SHIFTS.values(),
     "1 Minute",

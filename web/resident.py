@@ -182,7 +182,12 @@ def render_form(
     """
     template = "resident/book.html"
     page = render_template(
-        template, values=values, staff=staff, suggestions=suggestions or {}, change=change
+        template,
+        values=values,
+        staff=staff,
+        suggestions=suggestions or {},
+        change=change,
+        channels=services().engine.service.notifications.channels,
     )
     return page, status
 
@@ -232,6 +237,7 @@ def handle_offers(*, staff: bool, change: str | None = None) -> ResponseReturnVa
         origin=origin,
         destination=destination,
         **fare_and_hotline(trip.origin, trip.destination, trip.passengers + trip.wheelchairs),
+        channels=engine.service.notifications.channels,
     )
 
 
@@ -259,6 +265,7 @@ def render_confirm(offer: dict[str, Any], values: Mapping[str, str]) -> str:
         staff=False,
         erase_after_days=privacy.erase_after_days,
         **fare_and_hotline(offer["origin"]["id"], offer["destination"]["id"], offer["passengers"]),
+        channels=services().engine.service.notifications.channels,
     )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -238,11 +238,19 @@ def run_once(
     return results
 
 
-def run_forever(engine: BookingEngine, stop: StopEvent, poll_s: float = POLL_S) -> None:
+def run_forever(
+    engine: BookingEngine,
+    stop: StopEvent,
+    poll_s: float = POLL_S,
+    *,
+    also: Sequence[Callable[[datetime], object]] = (),
+) -> None:
     """Re-optimise due days every ``poll_s`` seconds until ``stop`` is set.
 
-    A running solve is finished first (at most the policy's time limit). A failed pass
-    (e.g. the database unreachable) is logged and tried again at the next poll.
+    ``also`` are further passes run after each look, with the time (the notifications of
+    :mod:`planner.notify.worker`). A running solve is finished first (at most the policy's
+    time limit). A failed pass (e.g. the database unreachable) is logged and tried again at
+    the next poll.
     """
     tried: dict[date, Attempt] = {}
     policy = engine.service.reoptimize
@@ -257,5 +265,10 @@ def run_forever(engine: BookingEngine, stop: StopEvent, poll_s: float = POLL_S) 
             run_once(engine, engine.clock(), tried)
         except Exception:
             log.exception("background re-optimisation failed; next try in %.0f s", poll_s)
+        for task in also:
+            try:
+                task(engine.clock())
+            except Exception:
+                log.exception("a background pass failed; next try in %.0f s", poll_s)
         if stop.wait(poll_s):
             break

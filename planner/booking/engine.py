@@ -25,6 +25,7 @@ from planner.booking.day import DayState, DayStore, OpenDay, current_plan, find_
 from planner.booking.rules import Violation
 from planner.booking.trip import TripRequest, check_contact
 from planner.booking.views import DayPlan, build_day_plan
+from planner.booking.wire import Notify
 from planner.darp.codec import (
     stop_of,
 )
@@ -541,8 +542,11 @@ class BookingEngine:
         created_by: str = "web",
         return_offer_id: str | None = None,
         standing_id: int | None = None,
+        notify: Notify | None = None,
     ) -> list[dict[str, Any]]:
         """Turn an offer (and optionally a linked return offer) into confirmed bookings.
+
+        ``notify`` is what the rider opted into (:mod:`planner.notify`; default: nothing).
 
         The offer is checked again under the day's write lock: if the plan changed so that
         it no longer fits, the rider gets a clear refusal, never a double booking. The
@@ -576,6 +580,10 @@ class BookingEngine:
                         session, lock, offer.id, name, phone, note, created_by, standing_id
                     )
                 )
+            for booking in created:  # both trips of a return are told
+                opted = notify or Notify()
+                booking.notify_email, booking.notify_sms = opted.email, opted.sms
+                booking.language = opted.language
             if len(created) == 2:
                 created[0].linked_code, created[1].linked_code = created[1].code, created[0].code
         return [booking_json(b) for b in created]

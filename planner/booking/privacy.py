@@ -1,6 +1,7 @@
 """Riders' personal data: erased when no longer needed, and shown or erased on request.
 
-Personal data are the name, phone number and note of bookings and standing bookings (offers
+Personal data are the name, phone number, note and notification e-mail address of bookings
+and standing bookings, and the addresses and texts of the notification outbox (offers
 hold stops, times and party sizes; plan versions hold booking codes, stop orders and KPIs).
 The service file's ``[privacy]`` rule says how long they are kept (:func:`apply_retention`,
 run daily by ``rufbus serve``). A rider's request for access (GDPR Art. 15) is answered with
@@ -25,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from planner.booking.engine import booking_json
 from planner.errors import ConflictError, NotFoundError
+from planner.notify import outbox
 from planner.service import PrivacyRule
-from planner.store.db import Base, Booking, Offer, StandingBooking, Store, utcnow
+from planner.store.db import Base, Booking, Notification, Offer, StandingBooking, Store, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +92,8 @@ def is_erased(booking: Booking) -> bool:
 
 def _personal(model: type[Booking] | type[StandingBooking]) -> ColumnElement[bool]:
     """Rows that still hold personal data."""
-    return or_(model.name != ERASED, model.phone != ERASED, model.note != ERASED)
+    held = or_(model.name != ERASED, model.phone != ERASED, model.note != ERASED)
+    return or_(held, Booking.notify_email != ERASED) if model is Booking else held
 
 
 def local_today(now: datetime, timezone: str) -> date:
@@ -138,8 +141,10 @@ def apply_retention(
             if not dry_run:
                 erase: dict[str, object] = {"name": ERASED, "phone": ERASED, "note": ERASED}
                 if model is Booking:
-                    erase["updated_at"] = now
+                    erase.update(updated_at=now, notify_email=ERASED)
                 session.execute(update(model).where(*where).values(**erase))
+        if not dry_run:  # the outbox's addresses and texts go with the bookings'
+            outbox.erase(session, Notification.day <= cutoff)
         old_offers = Offer.expires_at < expired_before
         offers = _count(session, Offer, old_offers)
         if not dry_run:
@@ -230,6 +235,8 @@ def erase_rider(store: Store, code: str, *, today: date, same_phone: bool = Fals
             record.name = record.phone = record.note = ERASED
         for b in bookings:
             b.updated_at = now
+            b.notify_email = ERASED
+        outbox.erase(session, Notification.booking_code.in_([b.code for b in bookings]))
         return ErasureResult(tuple(b.code for b in bookings), tuple(s.id for s in standing))
 
 
@@ -245,6 +252,11 @@ def export_rider(
     """
     with store.session() as session:
         bookings, standing = rider_records(session, code, same_phone=same_phone)
+        messages = session.scalars(
+            select(Notification)
+            .where(Notification.booking_code.in_([b.code for b in bookings]))
+            .order_by(Notification.id)
+        ).all()
     return {
         "generated_at": now.isoformat(timespec="seconds"),
         "request": {"code": code.strip().upper(), "same_phone": same_phone},
@@ -253,6 +265,11 @@ def export_rider(
                 **booking_json(b),
                 # staff account names are not the rider's data
                 "booked_by": "web" if b.created_by == "web" else "dispatcher",
+                "notifications": {
+                    "email": b.notify_email,
+                    "sms": b.notify_sms,
+                    "language": b.language,
+                },
                 "created_at": b.created_at.isoformat(timespec="seconds"),
                 "updated_at": b.updated_at.isoformat(timespec="seconds"),
             }
@@ -275,6 +292,18 @@ def export_rider(
                 "created_at": s.created_at.isoformat(timespec="seconds"),
             }
             for s in standing
+        ],
+        "messages": [
+            {
+                "code": m.booking_code,
+                "event": m.kind,
+                "channel": m.channel,
+                "address": m.address,
+                "text": m.body,
+                "status": m.status,
+                "created_at": m.created_at.isoformat(timespec="seconds"),
+            }
+            for m in messages
         ],
     }
 

@@ -221,11 +221,32 @@ class Contact(BaseModel):
     note: Note = ""
 
 
+#: An e-mail address as people type them: one @, a dot in the domain, no spaces.
+Email = Annotated[
+    str,
+    _Text(
+        254,
+        pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        mismatch="must be an e-mail address (name@example.de)",
+        description="e-mail address for notifications; empty: none",
+    ),
+]
+
+
+class Notify(BaseModel):
+    """The notifications a rider opts into: e-mail, texts to the phone, and the language."""
+
+    email: Email = ""
+    sms: bool = Field(default=False, description="texts to the booking's phone (mobile numbers)")
+    language: Literal["de", "en"] = "de"
+
+
 class Confirmation(Contact):
     """Confirm an offer, and optionally a linked return offer."""
 
     offer_id: Identifier
     return_offer_id: Identifier | None = None
+    notify: Notify | None = None
 
 
 class Standing(TripWish, Contact):

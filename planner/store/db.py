@@ -32,6 +32,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
     select,
     text,
 )
@@ -110,6 +111,12 @@ class Booking(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     #: a feeder trip's guaranteed connection: ``{"stop": {id, name}, "line", "departure"}``
     connection: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    #: notifications the rider opted into (:mod:`planner.notify`): an e-mail address (or
+    #: ""), texts to ``phone`` (SMS, or a dispatcher's call for a landline), and the
+    #: language they booked in
+    notify_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    notify_sms: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    language: Mapped[str] = mapped_column(String(2), default="de", server_default="de")
 
 
 class Offer(Base):
@@ -234,6 +241,37 @@ class VehicleEventRow(Base):
     #: the staff account that sent it (a driver's or a dispatcher's name)
     driver: Mapped[str | None] = mapped_column(String(80), nullable=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Notification(Base):
+    """One message of the outbox (:mod:`planner.notify.outbox`): queued once, sent once.
+
+    ``key`` (booking code, event, its detail and the channel) is unique, so an event queued
+    twice is stored once. ``status`` is ``pending`` (due at ``next_attempt_at``), ``sent``,
+    ``failed`` (gave up), ``call`` (on the dispatchers' call list), ``called``, ``skipped``
+    (nobody phones for it) or ``dropped`` (erased before it went out). Address, subject,
+    body and error are personal data: the retention policy and erasure requests blank them.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_next", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    booking_code: Mapped[str] = mapped_column(String(16), index=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))
+    #: the pickup window the message tells (``HH:MM-HH:MM``): what the rider was last told
+    window: Mapped[str] = mapped_column(String(20), default="")
+    address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 def default_database_url(var_dir: Path) -> str:

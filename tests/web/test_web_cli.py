@@ -105,8 +105,9 @@ def test_the_worker_has_nothing_to_do_when_the_service_file_turns_it_off(
 ) -> None:
     service = DEFAULT_SERVICE_FILE.read_text(encoding="utf-8")
     off = tmp_path / "off.toml"
-    off.write_text(service.replace("enabled = true", "enabled = false"), "utf-8")
+    service = service.replace("enabled = true", "enabled = false")
+    off.write_text(service.replace('channels = ["email", "call"]', "channels = []"), "utf-8")
     e = {**env(tmp_path, settings), "RUFBUS_SERVICE_FILE": str(off)}
     result = CliRunner().invoke(main, ["worker"], env=e)
     assert result.exit_code == 0, result.output
-    assert "reoptimize.enabled is false: nothing to do" in result.output
+    assert "notifications.channels is empty: nothing to do" in result.output
