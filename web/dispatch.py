@@ -56,6 +56,7 @@ KPI_LABELS = (
     ("ride", "Fahrtzeit Mittel / 95 %"),
 )
 
+
 def chosen_day(name: str = "date") -> date:
     """The day the page asks for (parameter ``name``), today if none; a 400 if it is no date."""
     text = request.values.get(name, "")
