@@ -40,8 +40,12 @@ def test_the_riders_note_and_window_reach_the_day_view_and_the_manifest(
     assert NOTE in day_view
     # the driver's break: a bar on the timeline and a line of the vehicle
     assert 'class="gantt-break"' in day_view and "<title>Pause 1" in day_view
-    assert re.search(r'data-label="Pausen">1[01]:\d\d–1[01]:\d\d Bernburg', day_view)
     vehicle = booking["vehicle"]
+    assert re.search(
+        r'data-label="Pausen"><span title="Bernburg[^"]*">1[01]:\d\d–1[01]:\d\d<', day_view
+    )
+    one = client.get(f"/dispatch/?date={DAY}&vehicle={vehicle}", headers=DISPATCHER)
+    assert re.search(r"Pausen</dt><dd>1[01]:\d\d–1[01]:\d\d Bernburg", one.get_data(as_text=True))
     printed = client.get(f"/dispatch/manifest/{vehicle}?date={DAY}", headers=DISPATCHER)
     page = printed.get_data(as_text=True)
     assert NOTE in page and window in page
@@ -112,12 +116,15 @@ def test_one_vehicle_shows_its_stops_and_the_overview_a_line_per_vehicle(
     status, overview = day_page(client)
     assert status == 200
     # the overview: one summary line per vehicle (bookings, km, load), stop lists collapsed
-    line = re.search(rf'<th scope="row">.*?{vehicle}</a></th>(.*?)</tr>', overview, re.S)
+    line = re.search(rf'<th scope="row">.*?>{vehicle}</a>.*?</th>(.*?)</tr>', overview, re.S)
     assert line is not None
-    cells = re.findall(r'data-label="([^"]+)">([^<]*)<', line.group(1))
-    shown = {label: text.strip() for label, text in cells}
+    cells = re.findall(r'data-label="([^"]+)">(.*?)</td>', line.group(1))
+    shown = {label: re.sub(r"<[^>]+>", "", text).strip() for label, text in cells}
     assert shown["Buchungen"] == "1"
-    assert shown["Erster Halt"].endswith(BERNBURG) and shown["Letzter Halt"].endswith(STASSFURT)
+    assert re.fullmatch(
+        rf"\d\d:\d\d {re.escape(BERNBURG)} → \d\d:\d\d {re.escape(STASSFURT)}",
+        shown["Erster Halt → Letzter Halt"],
+    )
     assert re.fullmatch(r"\d+(,\d)? km", shown["Strecke"]) and shown["Strecke"] != "0 km"
     spec = next(v for v in engine.service.fleet if v.id == vehicle)
     assert shown["Höchstbesetzung"] == f"1 / {spec.seats + spec.wheelchair_places}"
