@@ -213,3 +213,20 @@ def test_the_timeline_shows_now_on_the_day_itself(client: FlaskClient, clock: Cl
     assert 'class="gantt-now"' in today
     assert "jetzt 10:30 Uhr" in today
     assert 'class="gantt-break"' in today
+
+
+def test_the_day_view_in_english_has_no_german(client: FlaskClient, clock: Clock) -> None:
+    booking = book(client)
+    clock.now = clock.now.replace(day=2, hour=9, minute=30)  # the day itself: "now" shows
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    german = ("Buchungen", "Fahrzeug ", "Aktionen", "Pausen", "Strecke", "Höchstbesetzung",
+              "Suchen und filtern", "jetzt", "Einstieg", "Ausstieg", "oben", "unten", "keine")  # fmt: skip
+    for query in ("", f"&vehicle={booking['vehicle']}", "&status=confirmed", "&vehicle=BUS-9"):
+        _, page = day_page(client, query)
+        text = re.sub(r"<[^>]+>", " ", page[page.index("<main") :])
+        assert not [word for word in german if word in text], query
+    _, page = day_page(client, "&vehicle=BUS-9")
+    assert "There is no vehicle “BUS-9”." in page
+    _, page = day_page(client)
+    assert "now 10:30" in page and "Peak load" in page
