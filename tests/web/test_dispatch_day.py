@@ -221,7 +221,8 @@ def test_the_day_view_in_english_has_no_german(client: FlaskClient, clock: Clock
     with client.session_transaction() as session:
         session["lang"] = "en"
     german = ("Buchungen", "Fahrzeug ", "Aktionen", "Pausen", "Strecke", "Höchstbesetzung",
-              "Suchen und filtern", "jetzt", "Einstieg", "Ausstieg", "oben", "unten", "keine")  # fmt: skip
+              "Suchen und filtern", "jetzt", "Einstieg", "Ausstieg", "oben", "unten",
+              "keine")  # fmt: skip
     for query in ("", f"&vehicle={booking['vehicle']}", "&status=confirmed", "&vehicle=BUS-9"):
         _, page = day_page(client, query)
         text = re.sub(r"<[^>]+>", " ", page[page.index("<main") :])
