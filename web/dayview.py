@@ -308,7 +308,6 @@ class DayView:
     bookings: list[BookingRow]
     gantt: dict[str, Any]
     colours: dict[str, str]
-    now_s: float | None
     statuses: list[tuple[str, str]]
     fleet: list[str]
 
@@ -335,7 +334,6 @@ def day_view(engine: BookingEngine, day: date, wanted: DayFilter, *, today: date
         bookings=bookings,
         gantt=gantt(shown, colours, now_s=now_s),
         colours=colours,
-        now_s=now_s,
         statuses=[(key, _(label)) for key, label in STATUS_FILTERS],
         fleet=[v.id for v in engine.service.fleet],
     )

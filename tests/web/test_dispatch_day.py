@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from planner.booking.engine import BookingEngine
 from tests.web.helpers import DAY, DISPATCHER, Clock, csrf_token, wished
+from tests.web.test_live import late_bus, two_rides  # noqa: F401 (fixtures)
 
 BERNBURG = "Bernburg (Saale), Busbahnhof"
 STASSFURT = "Staßfurt, Bahnhof (Bus)"
@@ -231,3 +232,15 @@ def test_the_day_view_in_english_has_no_german(client: FlaskClient, clock: Clock
     assert "There is no vehicle “BUS-9”." in page
     _, page = day_page(client)
     assert "now 10:30" in page and "Peak load" in page
+
+
+def test_at_risk_lists_the_booking_the_late_bus_endangers(
+    client: FlaskClient,
+    late_bus: tuple[dict, dict],  # noqa: F811 (the fixture of tests/web/test_live.py)
+) -> None:
+    erika, otto = late_bus  # 08:45 on the day; Otto's pickup window closes at 09:05
+    _, page = day_page(client, "&status=at_risk")
+    assert found_codes(page) == {otto["code"]}
+    assert '<span class="tag status-at_risk">gefährdet</span>' in page
+    _, confirmed = day_page(client, "&status=confirmed")
+    assert found_codes(confirmed) == {erika["code"], otto["code"]}
