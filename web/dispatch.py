@@ -25,7 +25,7 @@ from flask_wtf.csrf import generate_csrf
 
 from planner.booking import booking_json, change, wire
 from planner.booking.privacy import StillBookedError, erase_rider, export_rider, is_erased
-from planner.booking.views import PlanStop, VehicleDay
+from planner.booking.views import PlanStop
 from planner.errors import BookingError, ConflictError, NotFoundError, PlannerError
 from planner.export.csvsafe import csv_text
 from planner.export.plan import plan_geojson
@@ -33,8 +33,9 @@ from planner.live.monitor import day_live, live_json
 from planner.notify import outbox
 from planner.scenarios.compare import compare_batches, read_kpis
 from planner.store.db import Booking, Notification
-from planner.timefmt import hhmm, whole_minute
+from planner.timefmt import hhmm
 from web.auth import role_required
+from web.dayview import DayFilter, FilterError, day_view, read_filter
 from web.forms import confirm_from_form
 from web.i18n import current_language, format_day
 from web.i18n import gettext as _
@@ -68,10 +69,6 @@ KPI_LABELS = (
     ("revenue", "Einnahmen"),
 )
 
-#: Timeline (Gantt) geometry: hours shown and pixels.
-GANTT_FIRST_HOUR, GANTT_LAST_HOUR = 5, 24
-GANTT_LABEL_W, GANTT_HOUR_W, GANTT_ROW_H = 70, 40, 26
-
 
 def chosen_day(name: str = "date") -> date:
     """The day the page asks for (parameter ``name``), today if none; a 400 if it is no date."""
@@ -97,66 +94,33 @@ def kpi_rows(kpis: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(_(label), values.get(key, "–")) for key, label in KPI_LABELS]
 
 
-def gantt(vehicles: Sequence[VehicleDay]) -> dict[str, Any]:
-    """Bars and ticks of the vehicle timeline, in SVG coordinates (no inline styles: CSP)."""
-
-    def x(seconds: float) -> float:
-        # to the whole minute, as the times beside the chart show it
-        return GANTT_LABEL_W + (whole_minute(seconds) / 3600 - GANTT_FIRST_HOUR) * GANTT_HOUR_W
-
-    rows: list[dict[str, Any]] = []
-    for vehicle in vehicles:
-        if not vehicle.stops:
-            continue
-        y = 20 + len(rows) * GANTT_ROW_H
-        first = min([vehicle.stops[0].arrival_s, *(b.start_s for b in vehicle.breaks)])
-        rows.append(
-            {
-                "name": vehicle.vehicle_id,
-                "y": y,
-                "x0": x(first),
-                "x1": x(vehicle.return_s),
-                "breaks": [
-                    {
-                        "x0": x(b.start_s),
-                        "x1": x(b.end_s),
-                        "title": f"{_('Pause')} {hhmm(b.start_s)}–{hhmm(b.end_s)} {b.stop.name}",
-                    }
-                    for b in vehicle.breaks
-                ],
-                "ticks": [
-                    {
-                        "x": x(s.service_start_s),
-                        "kind": s.kind,
-                        "title": f"{hhmm(s.service_start_s)} {s.stop.name}",
-                    }
-                    for s in vehicle.stops
-                ],
-            }
-        )
-    hours = [
-        {"x": GANTT_LABEL_W + (h - GANTT_FIRST_HOUR) * GANTT_HOUR_W, "label": f"{h:02d}"}
-        for h in range(GANTT_FIRST_HOUR, GANTT_LAST_HOUR + 1)
-    ]
-    width = GANTT_LABEL_W + (GANTT_LAST_HOUR - GANTT_FIRST_HOUR) * GANTT_HOUR_W + 10
-    return {"rows": rows, "hours": hours, "width": width, "height": 30 + len(rows) * GANTT_ROW_H}
-
-
 @bp.get("/")
 @role_required("dispatcher")
 def day() -> ResponseReturnValue:
-    """The dispatcher's day: routes, timeline, bookings and key figures."""
+    """The dispatcher's day: key figures, map, timeline, and one vehicle or a summary of all.
+
+    ``?vehicle=``, ``?status=`` and ``?q=`` (rider name or booking code) narrow it
+    (:mod:`web.dayview`); a vehicle or status that names nothing is said on the page (404
+    or 400), which still shows the whole day.
+    """
     when = chosen_day()
     engine = services().engine
-    plan = engine.day_plan(when)
-    return render_template(
+    problem = None
+    try:
+        wanted = read_filter(request.args, [v.id for v in engine.service.fleet])
+    except FilterError as exc:
+        problem, wanted = exc, DayFilter()
+    view = day_view(engine, when, wanted, today=today())
+    page = render_template(
         "dispatch/day.html",
         day=when.isoformat(),
         timetable_ends=engine.timetable_ends(),
-        plan=plan,
-        kpis=kpi_rows(plan.kpis),
-        gantt=gantt(plan.vehicles),
+        plan=view.plan,
+        kpis=kpi_rows(view.plan.kpis),
+        view=view,
+        problem=problem,
     )
+    return page, problem.status if problem else 200
 
 
 #: How often the live view asks for news (seconds); ``?poll=`` may set 1 to 300 (tests).

@@ -719,6 +719,43 @@ ENGLISH: dict[str, str] = {
     "SMS oder Anruf an die Telefonnummer": "SMS or call to the phone number",
     "keine Nachrichten": "no messages",
     "Noch keine Nachrichten.": "No messages yet.",
+    # --- dayview
+    "Aktionen": "Actions",
+    "Buchung öffnen": "Open booking",
+    "keine": "none",
+    "Suchen und filtern": "Search and filter",
+    "Alle Fahrzeuge": "All vehicles",
+    "Alle": "All",
+    "Fahrgast oder Buchungscode": "Rider or booking code",
+    "Filtern": "Filter",
+    "Alle Filter zurücksetzen": "Clear all filters",
+    "Gefundene Buchungen": "Bookings found",
+    "%(count)s Buchungen gefunden.": "%(count)s bookings found.",
+    "Fahrt": "Trip",
+    "Karte der Tour von %(vehicle)s": "Map of the route of %(vehicle)s",
+    "Karte zeigt": "Map shows",
+    "Depot": "Depot",
+    "Legende der Karte": "Map legend",
+    "jetzt %(time)s Uhr": "now %(time)s",
+    "jetzt": "now",
+    "oben": "top",
+    "unten": "bottom",
+    "Buchungen": "Bookings",
+    "Strecke": "Distance",
+    "Höchstbesetzung": "Peak load",
+    "%(vehicle)s hat an diesem Tag keine Fahrten.": "%(vehicle)s has no trips on this day.",
+    "Erster Halt": "First stop",
+    "Letzter Halt": "Last stop",
+    "Haltestellenlisten": "Stop lists",
+    "%(count)s Buchungen": "%(count)s bookings",
+    "gefährdet": "at risk",
+    "erledigt": "done",
+    "Das Fahrzeug „%(vehicle)s“ gibt es nicht. Bitte wählen Sie eines aus der Liste.": (
+        "There is no vehicle “%(vehicle)s”. Please choose one from the list."
+    ),
+    "Unbekannter Status „%(status)s“. Bitte wählen Sie einen aus der Liste.": (
+        "Unknown status “%(status)s”. Please choose one from the list."
+    ),
 }
 
 

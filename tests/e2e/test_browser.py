@@ -150,13 +150,12 @@ def test_dispatcher_day_phone_booking_and_manifest(
     assert seed_demo_day(engine, settings, date.fromisoformat(DAY), requests=60) > 40
     code = pre_book(engine)
     login(page, live_server)
-    page.goto(f"{live_server}/dispatch/?date={DAY}")
-    expect(page.get_by_text(code).first).to_be_visible()
+    page.goto(f"{live_server}/dispatch/?date={DAY}&q={code}")  # the day view's search
+    expect(page.get_by_role("link", name=code).first).to_be_visible()
     route_map = page.locator("#route-map")
     expect(route_map).to_have_attribute("data-loaded", re.compile(r"[1-9]\d*"))
     expect(page.locator("svg.gantt rect").first).to_be_attached()
     assert serious_violations(page) == []
-    screenshot(page, "dispatch-day", height=1500)
 
     page.get_by_role("button", name="Neu optimieren").click()
     # a preview ("Vorschlag"), or nothing to propose ("Nicht gespeichert")
@@ -177,13 +176,17 @@ def test_dispatcher_day_phone_booking_and_manifest(
     status = page.get_by_role("status")
     expect(status).to_contain_text("Gebucht!")
     phone_code = re.search(r"[0-9A-Z]{10}", status.inner_text()).group(0)
-    expect(page.get_by_text("Walter Anrufer").first).to_be_visible()
 
     vehicle = engine.booking(phone_code).vehicle_id
     with page.expect_download() as download:
         page.locator(f'a[href*="/manifest/{vehicle}.csv"]').click()
     text = download.value.path().read_text(encoding="utf-8")
     assert phone_code in text and "Walter Anrufer" in text
+    page.get_by_label("Fahrgast oder Buchungscode").fill("Walter")
+    page.get_by_role("button", name="Filtern").click()
+    expect(
+        page.get_by_role("cell", name=re.compile(f"Walter Anrufer.*{phone_code}"))
+    ).to_be_visible()
     page.goto(f"{live_server}/dispatch/manifest/{vehicle}?date={DAY}")
     expect(page.get_by_role("heading", name=re.compile("Fahrtenblatt"))).to_be_visible()
     expect(page.get_by_role("cell", name=f"Walter Anrufer {phone_code}")).to_have_count(2)
