@@ -34,7 +34,7 @@ from planner.store.db import Booking
 from planner.timefmt import hhmm, whole_minute
 from web.auth import role_required
 from web.forms import confirm_from_form
-from web.i18n import current_language
+from web.i18n import N_, current_language
 from web.i18n import gettext as _
 from web.messages import OPTIMIZED, STATUS, error_text
 from web.resident import handle_offers, preset_form, render_form, today
@@ -44,15 +44,15 @@ bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
 
 #: KPIs shown in the day view, with their German labels (translated in the template).
 KPI_LABELS = (
-    ("requests", "Anfragen"),
-    ("served", "bedient"),
-    ("rejected", "abgelehnt"),
-    ("vehicle_hours", "Fahrzeugstunden"),
-    ("passengers_per_vehicle_hour", "Fahrgäste je Fahrzeugstunde"),
-    ("pooling_rate", "Bündelungsquote"),
-    ("empty_km", "Leerkilometer"),
-    ("wait", "Wartezeit Mittel / 95 %"),
-    ("ride", "Fahrtzeit Mittel / 95 %"),
+    ("requests", N_("Anfragen")),
+    ("served", N_("bedient")),
+    ("rejected", N_("abgelehnt")),
+    ("vehicle_hours", N_("Fahrzeugstunden")),
+    ("passengers_per_vehicle_hour", N_("Fahrgäste je Fahrzeugstunde")),
+    ("pooling_rate", N_("Bündelungsquote")),
+    ("empty_km", N_("Leerkilometer")),
+    ("wait", N_("Wartezeit Mittel / 95 %")),
+    ("ride", N_("Fahrtzeit Mittel / 95 %")),
 )
 
 #: Timeline (Gantt) geometry: hours shown and pixels.
@@ -105,7 +105,8 @@ def gantt(vehicles: Sequence[VehicleDay]) -> dict[str, Any]:
                     {
                         "x0": x(b.start_s),
                         "x1": x(b.end_s),
-                        "title": f"{_('Pause')} {hhmm(b.start_s)}–{hhmm(b.end_s)} {b.stop.name}",
+                        "title": _("Pause %(start)s–%(end)s %(stop)s")
+                        % {"start": hhmm(b.start_s), "end": hhmm(b.end_s), "stop": b.stop.name},
                     }
                     for b in vehicle.breaks
                 ],
@@ -279,7 +280,7 @@ def confirm(offer_id: str) -> ResponseReturnValue:
     except PlannerError as exc:
         flash(error_text(exc), "error")
         return redirect(url_for("dispatch.book"))
-    flash(f"{_('Gebucht!')} {_('Buchungscode')} {booking['code']}", "ok")
+    flash(_("Gebucht! Buchungscode %(code)s") % {"code": booking["code"]}, "ok")
     return redirect(url_for("dispatch.day", date=booking["date"]))
 
 
@@ -292,7 +293,8 @@ def _change(code: str, action: str) -> ResponseReturnValue:
     except ConflictError as exc:
         flash(error_text(exc), "error")
         return redirect(url_for("dispatch.day"))
-    flash(f"{code}: {_('storniert') if action == 'cancel' else _('nicht erschienen')}", "ok")
+    status = _("storniert") if action == "cancel" else _("nicht erschienen")
+    flash(f"{code}: {status}", "ok")
     return redirect(url_for("dispatch.day", date=booking["date"]))
 
 
@@ -368,7 +370,8 @@ def erase_form(code: str) -> ResponseReturnValue:
     """The confirmation step before erasing: names the booking and the rider."""
     found = _booking_or_404(code)
     if is_erased(found):
-        flash(f"{found.code}: {_('Die Daten sind bereits gelöscht.')}", "ok")
+        message = _("Die Daten sind bereits gelöscht.")
+        flash(f"{found.code}: {message}", "ok")
         return redirect(url_for("dispatch.booking", code=found.code))
     return render_template("dispatch/erase.html", booking=booking_json(found))
 
@@ -388,7 +391,8 @@ def erase(code: str) -> ResponseReturnValue:
         message = _("Die Fahrt ist noch bestätigt. Bitte zuerst stornieren.")
         flash(f"{exc.code} ({exc.day}): {message}", "error")
         return redirect(url_for("dispatch.booking", code=code))
-    flash(f"{_('Personenbezogene Daten gelöscht')}: {', '.join(result.codes)}", "ok")
+    message = _("Personenbezogene Daten gelöscht: %(codes)s") % {"codes": ", ".join(result.codes)}
+    flash(message, "ok")
     return redirect(url_for("dispatch.booking", code=code))
 
 

@@ -4,6 +4,8 @@
 "use strict";
 const COLOURS = ["#00507a", "#a1001a", "#1d5e20", "#6b3fa0", "#8a4b00", "#005f5f", "#5a5a00", "#b0006e"];
 const el = document.getElementById("route-map");
+// the popups' words, in the page's language (from the template: one catalogue)
+const TEXTS = JSON.parse(document.getElementById("dispatch-texts")?.textContent || "{}");
 if (el && window.L) {
   const map = L.map(el, { preferCanvas: true }).setView([51.87, 11.6], 10);
   fetch(el.dataset.basemap).then((r) => r.json()).then((data) => {
@@ -23,7 +25,7 @@ if (el && window.L) {
       onEachFeature: (f, layer) => {
         const p = f.properties;
         const text = p.booking_ref
-          ? `${p.vehicle} · ${p.time} · ${p.kind === "pickup" ? "Einstieg" : "Ausstieg"} · ${p.stop} · ${p.booking_ref}`
+          ? `${p.vehicle} · ${p.time} · ${p.kind === "pickup" ? TEXTS.pickup : TEXTS.dropoff} · ${p.stop} · ${p.booking_ref}`
           : p.vehicle;
         layer.bindPopup(text);
         if (p.booking_ref) layer.options.title = text;
