@@ -29,8 +29,8 @@ from planner.errors import BookingError, ConflictError
 from planner.store.db import ROLES, Store, User
 from web.i18n import N_
 from web.i18n import gettext as _
-from web.messages import http_error_text, needs_role_text
 from web.limits import P, View, client_address, limiter, too_many
+from web.messages import http_error_text, needs_role_text
 from web.services import services
 
 #: What a client blocked by the login limit reads (German source text of ``web.i18n``).
@@ -191,8 +191,12 @@ def login() -> ResponseReturnValue:
         login_limiter.add(client)
         flash(_("Benutzername oder Passwort falsch."), "error")
         return render_template("auth/login.html", next=request.form.get("next", "")), 401
+    # a fresh session against fixation, in the language the person chose before logging in
+    lang = session.get("lang")
     session.clear()
     session["user_id"] = user.id
+    if lang is not None:
+        session["lang"] = lang
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):
         target = start_page(user.role)

@@ -90,8 +90,9 @@ def current_language() -> str:
 
 
 def api_language() -> str | None:
-    """The language of the API's ``message``: the better of German and English by
-    ``Accept-Language`` (English if it names neither), or None without the header.
+    """The language of the API's ``message``, or None without ``Accept-Language``.
+
+    The header's better of German and English (English if it names neither).
 
     Without the header the API answers as it always has (English words for developers);
     its machine-readable codes never change with the language.

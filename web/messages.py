@@ -134,8 +134,7 @@ HTTP_ERRORS: dict[int, tuple[str, str]] = {
 #: A form sent without its valid CSRF token (an old page, or cookies off).
 FORM_EXPIRED = (
     "Formular abgelaufen",
-    "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es noch "
-    "einmal.",
+    "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.",
 )
 #: Who may see a page (a 403 names the role it needs).
 ROLE_NAMES = {"dispatcher": "Disposition", "analyst": "Analyse", "driver": "Fahrer"}

@@ -117,10 +117,7 @@ def compiled_directory() -> Path:
     when missing or older than the ``.po``, so the pages never run on a stale catalogue.
     """
     pos = sorted(HERE.glob("*/LC_MESSAGES/messages.po"))
-    if all(os.access(po.parent, os.W_OK) for po in pos):
-        target = HERE
-    else:
-        target = CACHE
+    target = HERE if all(os.access(po.parent, os.W_OK) for po in pos) else CACHE
     for po in pos:
         mo = target / po.relative_to(HERE).with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
