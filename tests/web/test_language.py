@@ -75,7 +75,8 @@ ENGLISH_MARKERS = (
 #: Words that give German away on an English page.
 GERMAN_MARKERS = (
     "und", "Uhr", "Haltestelle", "Bitte", "bitte", "der", "die", "das", "nicht", "Sie",
-    "mit", "ist", "Fahrt", "Buchung",
+    "mit", "ist", "Fahrt", "Buchung", "oben", "unten", "von", "bis", "für", "auf", "eine",
+    "noch", "oder", "Uhrzeit", "Datum",
 )  # fmt: skip
 #: Punctuation around a catalogue fragment that says nothing about its language.
 EDGES = " .,:;–-()„“\"'!?·/→%"
