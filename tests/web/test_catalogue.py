@@ -6,13 +6,23 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 from pathlib import Path
 
+import pytest
+from babel.support import Translations
 from jinja2 import Environment
 from jinja2.ext import extract_from_ast
 
 from web.messages import MESSAGES
-from web.translations import english
+from web.translations import (
+    PO,
+    add,
+    compile_catalogue,
+    compiled_directory,
+    english,
+    pairs_from_source,
+)
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 
@@ -73,3 +83,35 @@ def test_no_message_hides_in_an_f_string() -> None:
                     and node.func.id in ("_", "gettext")
                 ]
     assert hidden == []
+
+
+def test_the_app_runs_on_a_fresh_compiled_catalogue() -> None:
+    # the .mo is not in the repository: the app compiles it when missing or older than the .po
+    mo = compiled_directory() / "en" / "LC_MESSAGES" / "messages.mo"
+    assert mo.stat().st_mtime >= PO.stat().st_mtime
+    with mo.open("rb") as handle:
+        assert Translations(handle).gettext("Fahrt buchen") == "Book a ride"
+
+
+def test_a_block_of_pairs_goes_into_the_catalogue(tmp_path: Path) -> None:
+    po = tmp_path / "messages.po"
+    shutil.copy(PO, po)
+    block = """
+    # --- helper
+    "Neue Seite": "New page",
+    "Abholung um %(time)s Uhr": (
+        "Pickup at %(time)s"
+    ),
+    "Fahrt buchen": "Book a trip",
+    """
+    conflicts = add(pairs_from_source(block), po)
+    assert conflicts == ["Fahrt buchen"]  # kept as it was: the catalogue may have been edited
+    assert english(po)["Neue Seite"] == "New page"
+    assert english(po)["Abholung um %(time)s Uhr"] == "Pickup at %(time)s"
+    assert english(po)["Fahrt buchen"] == "Book a ride"
+    with pytest.raises(ValueError, match="placeholders"):
+        add({"Abholung um %(time)s Uhr": "Pickup"}, po)
+    mo = tmp_path / "messages.mo"
+    compile_catalogue(po, mo)
+    with mo.open("rb") as handle:
+        assert Translations(handle).gettext("Neue Seite") == "New page"

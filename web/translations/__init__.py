@@ -138,7 +138,7 @@ def compile_catalogue(po: Path, mo: Path) -> None:
 
 def extract_messages_module(
     fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: Any
-) -> Iterator[tuple[int, str, str, list[str]]]:
+) -> Iterator[tuple[Any, ...]]:
     """Babel extractor for web/messages.py: its ``_()`` calls and its :data:`MESSAGES`.
 
     The refusals and errors are said by code from dicts of German texts, which the plain
@@ -146,9 +146,10 @@ def extract_messages_module(
     """
     from web.messages import MESSAGES  # noqa: PLC0415 - only when extracting
 
+    # (line, function, message, comments), as Babel's extractors yield them
     yield from extract_python(fileobj, keywords, comment_tags, options)
-    for message in MESSAGES:
-        yield 0, "_", message, []
+    for text in MESSAGES:
+        yield 0, "_", text, []
 
 
 def main(argv: list[str] | None = None) -> int:
