@@ -34,7 +34,7 @@ from planner.store.db import Booking
 from planner.timefmt import hhmm, whole_minute
 from web.auth import role_required
 from web.forms import confirm_from_form
-from web.i18n import N_, current_language
+from web.i18n import N_, current_language, format_number
 from web.i18n import gettext as _
 from web.messages import OPTIMIZED, STATUS, error_text
 from web.resident import handle_offers, preset_form, render_form, today
@@ -73,11 +73,12 @@ def chosen_day(name: str = "date") -> date:
 
 def kpi_rows(kpis: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Key figures as ``(label, value)`` rows in the reader's language."""
+    n = {k: format_number(v) for k, v in kpis.items()}  # 1,5 in German, 1.5 in English
     values = {
-        **{k: str(v) for k, v in kpis.items()},
-        "pooling_rate": f"{100 * kpis.get('pooling_rate', 0):.0f} %",
-        "wait": f"{kpis.get('mean_wait_min', 0)} / {kpis.get('p95_wait_min', 0)} min",
-        "ride": f"{kpis.get('mean_ride_min', 0)} / {kpis.get('p95_ride_min', 0)} min",
+        **n,
+        "pooling_rate": f"{format_number(round(100 * kpis.get('pooling_rate', 0)))} %",
+        "wait": f"{n.get('mean_wait_min', '0')} / {n.get('p95_wait_min', '0')} min",
+        "ride": f"{n.get('mean_ride_min', '0')} / {n.get('p95_ride_min', '0')} min",
     }
     return [(_(label), values.get(key, "–")) for key, label in KPI_LABELS]
 
