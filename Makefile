@@ -10,7 +10,7 @@ PORT     ?= 8000
 # apt-get needs root; use sudo when we are not
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format bench screenshots clean
+.PHONY: run test lint format bench screenshots clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,23 @@ $(INITDB):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql
 
-run: $(STAMP)
+# The pages' translations: German msgids in the code, English in web/translations/en/.../messages.po.
+# `make translations` extracts every message (babel.cfg), adds new ones to the .po (fill in their
+# msgstr) and compiles it. The .mo is never committed: `run` and `test` compile it when stale, and
+# the app compiles it at start too (web.translations.compiled_directory), so a fresh clone works.
+PO := web/translations/en/LC_MESSAGES/messages.po
+MO := $(PO:.po=.mo)
+
+$(MO): $(PO) $(STAMP)
+	$(BIN)/pybabel -q compile -d web/translations -D messages
+
+translations: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --add-location=file --sort-by-file --no-wrap -o web/translations/messages.pot .
+	$(BIN)/pybabel -q update -i web/translations/messages.pot -d web/translations -D messages --width 100 --ignore-obsolete
+	$(BIN)/pybabel -q compile -d web/translations -D messages
+	rm web/translations/messages.pot
+
+run: $(STAMP) $(MO)
 	$(BIN)/rufbus graph info
 	$(BIN)/rufbus demo
 	@echo "Open http://$(HOST):$(PORT)/ (dispatcher: http://$(HOST):$(PORT)/dispatch/)"
@@ -40,7 +56,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint $(CHROMIUM) $(INITDB)
+test: lint $(MO) $(CHROMIUM) $(INITDB)
 	$(BIN)/pytest -q
 
 format: $(STAMP)

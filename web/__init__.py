@@ -6,8 +6,10 @@ import logging
 import secrets
 
 import xstatic.pkg.leaflet
-from flask import Flask, Response, send_from_directory
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, Response, render_template, request, send_from_directory
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
 
 from planner.booking import BookingEngine
 from web import (
@@ -24,6 +26,7 @@ from web import (
     vehicles,
 )
 from web.config import AppConfig
+from web.messages import http_error_text
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,7 @@ def create_app(config: AppConfig | None = None, *, engine: BookingEngine | None 
     for blueprint in (resident.bp, dispatch.bp, driver.bp, api.bp, vehicles.bp, live.bp,
                       realtime.bp):  # fmt: skip
         app.register_blueprint(blueprint)
+    app.register_error_handler(HTTPException, _error_page)
     app.add_url_rule("/vendor/leaflet/<path:filename>", "leaflet", _leaflet_file)
     app.after_request(_security_headers)
     return app
@@ -74,6 +78,19 @@ def _random_secret() -> str:
     """A session key for this run only, when ``RUFBUS_SECRET_KEY`` is not set."""
     log.warning("RUFBUS_SECRET_KEY is not set: using a random key for this run")
     return secrets.token_hex(32)
+
+
+def _error_page(exc: HTTPException) -> ResponseReturnValue:
+    """An HTTP error as a page in the reader's language (JSON under ``/api/``).
+
+    Werkzeug's own pages are English; the API's blueprints answer their own errors, this
+    catches the rest (unknown addresses, an expired form's CSRF error, a crash).
+    """
+    if request.path.startswith("/api/"):
+        return api.http_error(exc)
+    status = exc.code or 500
+    title, message = http_error_text(status, form_expired=isinstance(exc, CSRFError))
+    return render_template("error.html", title=title, message=message), status
 
 
 def _leaflet_file(filename: str) -> Response:

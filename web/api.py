@@ -12,7 +12,9 @@ from werkzeug.exceptions import HTTPException
 from planner.booking import booking_json, change, trip_request, wire
 from planner.errors import ConflictError, NotFoundError, PlannerError, UnknownStopError
 from web.auth import guard_api_changes, role_required
+from web.i18n import api_language, forced_language
 from web.limits import throttled
+from web.messages import error_text, not_found_text, refusal_text
 from web.openapi import openapi_spec
 from web.services import services
 
@@ -20,29 +22,51 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def error(
-    field: str, message: str, status: int, *, suggestions: tuple[str, ...] | None = None
+    field: str,
+    message: str,
+    status: int,
+    *,
+    suggestions: tuple[str, ...] | None = None,
+    code: str | None = None,
 ) -> tuple[Response, int]:
     """The JSON error answer ``{"error": {"field", "message"}}`` with ``status``.
 
-    ``suggestions`` (values that would be accepted, e.g. stop names) are added if given.
+    ``suggestions`` (values that would be accepted, e.g. stop names) and the
+    machine-readable ``code`` are added if given.
     """
     detail: dict[str, object] = {"field": field, "message": message}
+    if code is not None:
+        detail["code"] = code
     if suggestions is not None:
         detail["suggestions"] = list(suggestions)
     return jsonify(error=detail), status
 
 
+def said(exc: PlannerError) -> str:
+    """The error's message: in the ``Accept-Language``, else in the planner's English."""
+    lang = api_language()
+    if lang is None:
+        return exc.reason
+    with forced_language(lang):
+        return error_text(exc)
+
+
 def _planner_error(exc: PlannerError) -> tuple[Response, int]:
     status = 409 if isinstance(exc, ConflictError) else 400
     suggestions = exc.suggestions if isinstance(exc, UnknownStopError) else None
-    return error(exc.field, exc.reason, status, suggestions=suggestions)
+    return error(exc.field, said(exc), status, suggestions=suggestions, code=exc.code)
 
 
 def _not_found(exc: NotFoundError) -> tuple[Response, int]:
-    return error(exc.field, exc.reason, 404)
+    lang = api_language()
+    if lang is None:
+        return error(exc.field, exc.reason, 404)
+    with forced_language(lang):
+        return error(exc.field, not_found_text(exc.field), 404)
 
 
-def _http_error(exc: HTTPException) -> tuple[Response, int]:
+def http_error(exc: HTTPException) -> tuple[Response, int]:
+    """An HTTP error (404, 405, 413...) as the API's JSON error."""
     field = "body" if exc.code in (400, 413, 415) else "url"
     return error(field, exc.description or exc.name, exc.code or 500)
 
@@ -56,7 +80,7 @@ def json_api(blueprint: Blueprint) -> Blueprint:
     blueprint.before_request(guard_api_changes)
     blueprint.register_error_handler(PlannerError, _planner_error)
     blueprint.register_error_handler(NotFoundError, _not_found)
-    blueprint.register_error_handler(HTTPException, _http_error)
+    blueprint.register_error_handler(HTTPException, http_error)
     return blueprint
 
 
@@ -95,9 +119,12 @@ def offers() -> ResponseReturnValue:
     """Offers for a trip wish, each with its fare, and the hotline (null until it is known)."""
     engine = services().engine
     trip = trip_request(body(wire.TripWish), engine.catalog, engine.service)
-    return jsonify(
-        {**engine.offer(trip).to_json(), "hotline": engine.service.phone.strip() or None}
-    )
+    answer = {**engine.offer(trip).to_json(), "hotline": engine.service.phone.strip() or None}
+    lang = api_language()
+    if answer.get("reason") and lang is not None:
+        with forced_language(lang):
+            answer["message"] = refusal_text(answer["reason"], answer["reason_params"])
+    return jsonify(answer)
 
 
 @bp.post("/bookings")

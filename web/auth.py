@@ -27,12 +27,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from planner.errors import BookingError, ConflictError
 from planner.store.db import ROLES, Store, User
+from web.i18n import N_
 from web.i18n import gettext as _
 from web.limits import P, View, client_address, limiter, too_many
+from web.messages import http_error_text, needs_role_text
 from web.services import services
 
 #: What a client blocked by the login limit reads (German source text of ``web.i18n``).
-TOO_MANY_LOGINS = "Zu viele Anmeldeversuche."
+TOO_MANY_LOGINS = N_("Zu viele Anmeldeversuche.")
 #: Methods that change something: a cookie alone never authorises them in the API.
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -156,10 +158,12 @@ def role_required(*roles: str, api: bool = False) -> Callable[[View[P]], View[P]
                 response.headers["WWW-Authenticate"] = 'Basic realm="Rufbus"'
                 return response, 401
             if g.user.role not in roles:
-                msg = f"needs the {' or '.join(roles)} role"
                 if api:
+                    msg = f"needs the {' or '.join(roles)} role"
                     return jsonify(error={"field": "authorization", "message": msg}), 403
-                return render_template("auth/forbidden.html", message=msg), 403
+                title = http_error_text(403)[0]
+                page = render_template("error.html", title=title, message=needs_role_text(roles))
+                return page, 403
             return view(*args, **kwargs)
 
         return wrapped
@@ -187,8 +191,12 @@ def login() -> ResponseReturnValue:
         login_limiter.add(client)
         flash(_("Benutzername oder Passwort falsch."), "error")
         return render_template("auth/login.html", next=request.form.get("next", "")), 401
+    # a fresh session against fixation, in the language the person chose before logging in
+    lang = session.get("lang")
     session.clear()
     session["user_id"] = user.id
+    if lang is not None:
+        session["lang"] = lang
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):
         target = start_page(user.role)

@@ -20,8 +20,8 @@ from planner.booking.views import DayPlan, PlanStop, VehicleDay
 from planner.live.monitor import day_live
 from planner.store.db import Booking
 from planner.timefmt import hhmm, whole_minute
+from web.i18n import N_, format_number
 from web.i18n import gettext as _
-from web.messages import number
 
 #: Route colours of the map, its legend and the timeline, by the vehicle's place in the
 #: plan: dark enough for 3:1 against the base map and white; shape tells pickup from drop-off.
@@ -32,11 +32,11 @@ VEHICLE_COLOURS = ("#00507a", "#a1001a", "#1d5e20", "#6b3fa0", "#8a4b00", "#005f
 #: ``at_risk`` are states of confirmed bookings: the planned drop-off is past, or the live
 #: estimate breaks a promise (today only).
 STATUS_FILTERS = (
-    ("confirmed", "bestätigt"),
-    ("at_risk", "gefährdet"),
-    ("done", "erledigt"),
-    ("cancelled", "storniert"),
-    ("no_show", "nicht erschienen"),
+    ("confirmed", N_("bestätigt")),
+    ("at_risk", N_("gefährdet")),
+    ("done", N_("erledigt")),
+    ("cancelled", N_("storniert")),
+    ("no_show", N_("nicht erschienen")),
 )
 
 #: Timeline (Gantt) geometry: hours shown and pixels.
@@ -118,7 +118,7 @@ class VehicleSummary:
     @property
     def km_text(self) -> str:
         """The distance as the reader writes numbers (``12,5``)."""
-        return number(self.km)
+        return format_number(self.km)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +266,8 @@ def gantt(
                     {
                         "x0": x(b.start_s),
                         "x1": x(b.end_s),
-                        "title": f"{_('Pause')} {hhmm(b.start_s)}–{hhmm(b.end_s)} {b.stop.name}",
+                        "title": _("Pause %(start)s–%(end)s %(stop)s")
+                        % {"start": hhmm(b.start_s), "end": hhmm(b.end_s), "stop": b.stop.name},
                     }
                     for b in vehicle.breaks
                 ],

@@ -37,7 +37,7 @@ from planner.timefmt import hhmm
 from web.auth import role_required
 from web.dayview import DayFilter, FilterError, day_view, read_filter
 from web.forms import confirm_from_form
-from web.i18n import current_language, format_day
+from web.i18n import N_, current_language, format_day, format_number
 from web.i18n import gettext as _
 from web.messages import (
     NOTIFY_CHANNEL,
@@ -46,7 +46,6 @@ from web.messages import (
     OPTIMIZED,
     STATUS,
     error_text,
-    number,
     revenue_text,
 )
 from web.resident import handle_offers, preset_form, render_form, today
@@ -57,16 +56,16 @@ bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
 
 #: KPIs shown in the day view, with their German labels (translated in the template).
 KPI_LABELS = (
-    ("requests", "Anfragen"),
-    ("served", "bedient"),
-    ("rejected", "abgelehnt"),
-    ("vehicle_hours", "Fahrzeugstunden"),
-    ("passengers_per_vehicle_hour", "Fahrgäste je Fahrzeugstunde"),
-    ("pooling_rate", "Bündelungsquote"),
-    ("empty_km", "Leerkilometer"),
-    ("wait", "Wartezeit Mittel / 95 %"),
-    ("ride", "Fahrtzeit Mittel / 95 %"),
-    ("revenue", "Einnahmen"),
+    ("requests", N_("Anfragen")),
+    ("served", N_("bedient")),
+    ("rejected", N_("abgelehnt")),
+    ("vehicle_hours", N_("Fahrzeugstunden")),
+    ("passengers_per_vehicle_hour", N_("Fahrgäste je Fahrzeugstunde")),
+    ("pooling_rate", N_("Bündelungsquote")),
+    ("empty_km", N_("Leerkilometer")),
+    ("wait", N_("Wartezeit Mittel / 95 %")),
+    ("ride", N_("Fahrtzeit Mittel / 95 %")),
+    ("revenue", N_("Einnahmen")),
 )
 
 
@@ -83,11 +82,12 @@ def chosen_day(name: str = "date") -> date:
 
 def kpi_rows(kpis: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Key figures as ``(label, value)`` rows in the reader's language."""
+    n = {k: format_number(v) for k, v in kpis.items()}  # 1,5 in German, 1.5 in English
     values = {
-        **{k: str(v) for k, v in kpis.items()},
-        "pooling_rate": f"{100 * kpis.get('pooling_rate', 0):.0f} %",
-        "wait": f"{kpis.get('mean_wait_min', 0)} / {kpis.get('p95_wait_min', 0)} min",
-        "ride": f"{kpis.get('mean_ride_min', 0)} / {kpis.get('p95_ride_min', 0)} min",
+        **n,
+        "pooling_rate": f"{format_number(round(100 * kpis.get('pooling_rate', 0)))} %",
+        "wait": f"{n.get('mean_wait_min', '0')} / {n.get('p95_wait_min', '0')} min",
+        "ride": f"{n.get('mean_ride_min', '0')} / {n.get('p95_ride_min', '0')} min",
     }
     if "revenue_cents" in kpis:  # figures stored before fares were counted have none
         values["revenue"] = revenue_text(kpis["revenue_cents"])
@@ -262,7 +262,7 @@ def confirm(offer_id: str) -> ResponseReturnValue:
     except PlannerError as exc:
         flash(error_text(exc), "error")
         return redirect(url_for("dispatch.book"))
-    flash(f"{_('Gebucht!')} {_('Buchungscode')} {booking['code']}", "ok")
+    flash(_("Gebucht! Buchungscode %(code)s") % {"code": booking["code"]}, "ok")
     return redirect(url_for("dispatch.day", date=booking["date"]))
 
 
@@ -339,7 +339,8 @@ def _change(code: str, action: str) -> ResponseReturnValue:
         return redirect(url_for("dispatch.day"))
     if action == "cancel":  # the operator cancelled: the rider is told (if opted in)
         outbox.queue_cancellation(engine.store, engine.service, booking["code"], engine.clock())
-    flash(f"{code}: {_('storniert') if action == 'cancel' else _('nicht erschienen')}", "ok")
+    status = _("storniert") if action == "cancel" else _("nicht erschienen")
+    flash(f"{code}: {status}", "ok")
     return redirect(url_for("dispatch.day", date=booking["date"]))
 
 
@@ -464,7 +465,8 @@ def erase_form(code: str) -> ResponseReturnValue:
     """The confirmation step before erasing: names the booking and the rider."""
     found = _booking_or_404(code)
     if is_erased(found):
-        flash(f"{found.code}: {_('Die Daten sind bereits gelöscht.')}", "ok")
+        message = _("Die Daten sind bereits gelöscht.")
+        flash(f"{found.code}: {message}", "ok")
         return redirect(url_for("dispatch.booking", code=found.code))
     return render_template("dispatch/erase.html", booking=booking_json(found))
 
@@ -484,7 +486,8 @@ def erase(code: str) -> ResponseReturnValue:
         message = _("Die Fahrt ist noch bestätigt. Bitte zuerst stornieren.")
         flash(f"{exc.code} ({exc.day}): {message}", "error")
         return redirect(url_for("dispatch.booking", code=code))
-    flash(f"{_('Personenbezogene Daten gelöscht')}: {', '.join(result.codes)}", "ok")
+    message = _("Personenbezogene Daten gelöscht: %(codes)s") % {"codes": ", ".join(result.codes)}
+    flash(message, "ok")
     return redirect(url_for("dispatch.booking", code=code))
 
 
@@ -513,18 +516,18 @@ def export_booking(code: str) -> ResponseReturnValue:
 #: Key figures compared before and after a re-optimisation: (key, German label, unit,
 #: whether more is better).
 COMPARED = (
-    ("served", "bedient", "", True),
-    ("rejected", "abgelehnt", "", False),
-    ("vehicles_used", "Fahrzeuge im Einsatz", "", False),
-    ("vehicle_km", "Fahrzeugkilometer", " km", False),
-    ("empty_km", "Leerkilometer", " km", False),
-    ("vehicle_hours", "Fahrzeugstunden", " h", False),
-    ("passengers_per_vehicle_hour", "Fahrgäste je Fahrzeugstunde", "", True),
-    ("pooling_rate", "Bündelungsquote", " %", True),
-    ("mean_wait_min", "Wartezeit Mittel", " min", False),
-    ("p95_wait_min", "Wartezeit 95 %", " min", False),
-    ("mean_ride_min", "Fahrtzeit Mittel", " min", False),
-    ("p95_ride_min", "Fahrtzeit 95 %", " min", False),
+    ("served", N_("bedient"), "", True),
+    ("rejected", N_("abgelehnt"), "", False),
+    ("vehicles_used", N_("Fahrzeuge im Einsatz"), "", False),
+    ("vehicle_km", N_("Fahrzeugkilometer"), " km", False),
+    ("empty_km", N_("Leerkilometer"), " km", False),
+    ("vehicle_hours", N_("Fahrzeugstunden"), " h", False),
+    ("passengers_per_vehicle_hour", N_("Fahrgäste je Fahrzeugstunde"), "", True),
+    ("pooling_rate", N_("Bündelungsquote"), " %", True),
+    ("mean_wait_min", N_("Wartezeit Mittel"), " min", False),
+    ("p95_wait_min", N_("Wartezeit 95 %"), " min", False),
+    ("mean_ride_min", N_("Fahrtzeit Mittel"), " min", False),
+    ("p95_ride_min", N_("Fahrtzeit 95 %"), " min", False),
 )
 
 
@@ -550,8 +553,8 @@ def compared_rows(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[C
         out.append(
             Compared(
                 _(label),
-                f"{number(round(old * scale, 1))}{unit}",
-                f"{number(round(new * scale, 1))}{unit}",
+                f"{format_number(round(old * scale, 1))}{unit}",
+                f"{format_number(round(new * scale, 1))}{unit}",
                 worse,
             )
         )

@@ -22,7 +22,8 @@ from flask.typing import ResponseReturnValue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from web.config import AppConfig, RateLimit
-from web.i18n import ENGLISH
+from web.i18n import N_, api_language, forced_language
+from web.i18n import gettext as _
 
 P = ParamSpec("P")
 #: A view function taking the route's arguments ``P``; what decorators of views wrap.
@@ -103,7 +104,9 @@ class RateLimiter:
 #: The app's limiters by purpose.
 PURPOSES = ("login", "offers", "lookups", "feeds")
 #: What a throttled client reads (German source text; ``web.i18n`` translates it).
-TOO_MANY_REQUESTS = "Zu viele Anfragen von Ihrer Adresse."
+TOO_MANY_REQUESTS = N_("Zu viele Anfragen von Ihrer Adresse.")
+#: When the API's client may try again.
+RETRY_AFTER = N_("Neuer Versuch in %(seconds)s s.")
 
 
 def init_app(app: Flask, config: AppConfig) -> None:
@@ -137,13 +140,15 @@ def client_address() -> str:
 
 
 def too_many(wait: int, *, field: str, message: str) -> Response:
-    """The 429 answer: JSON in the API (in English), a page in the rider's language else.
+    """The 429 answer: JSON in the API, a page in the rider's language else.
 
-    Both carry ``Retry-After``. ``message`` is the German source text of ``web.i18n``.
+    Both carry ``Retry-After``. ``message`` is the German source text of the catalogue. The
+    API says it in the ``Accept-Language`` (English without the header, as it always has).
     """
     if request.path.startswith("/api/"):
-        text = f"{ENGLISH[message]} Retry after {wait} s."
-        response = jsonify(error={"field": field, "message": text})
+        with forced_language(api_language() or "en"):
+            text = _(message) + " " + _(RETRY_AFTER) % {"seconds": wait}
+        response = jsonify(error={"field": field, "message": text, "code": "too_many_requests"})
     else:
         response = current_app.make_response(
             render_template("rate_limited.html", message=message, seconds=wait)

@@ -3,7 +3,7 @@
 The planner refuses offers and raises errors with a machine-readable code and the values
 it names (``OfferResult.reason`` and ``reason_params``; ``PlannerError.code`` and
 ``params``). The API passes those on with an English message; pages say them here, in
-German or English through the one catalogue (:data:`web.i18n.ENGLISH`), and never show a
+German or English through the one catalogue (see :mod:`web.i18n`), and never show a
 raw field name or an English sentence on a German page.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from planner.errors import PlannerError
 from planner.fares import Fare, format_money
 from planner.timefmt import hhmm, parse_hhmm
-from web.i18n import current_language
+from web.i18n import current_language, format_number
 from web.i18n import gettext as _
 
 #: Why there is no offer (``OfferResult.reason``), German; the values are ``reason_params``.
@@ -117,6 +117,44 @@ FIELD_LABELS: dict[str, str] = {
     "email": "E-Mail-Adresse",
 }
 
+#: What the API says when a key names nothing (``NotFoundError.field``).
+NOT_FOUND: dict[str, str] = {
+    "code": "Eine Buchung mit diesem Code gibt es nicht.",
+    "offer_id": "Dieses Angebot gibt es nicht (mehr). Bitte suchen Sie die Fahrt noch einmal.",
+    "vehicle": "Dieses Fahrzeug gibt es nicht.",
+}
+NOT_FOUND_OTHER = "Nicht gefunden."
+
+#: What a page says for an HTTP error (status -> German heading and sentence).
+HTTP_ERRORS: dict[int, tuple[str, str]] = {
+    400: (
+        "Ungültige Anfrage",
+        "Die Anfrage war unvollständig. Bitte laden Sie die Seite neu und versuchen Sie es "
+        "noch einmal.",
+    ),
+    403: ("Kein Zugang", "Diese Seite ist nur für angemeldete Mitarbeiter."),
+    404: (
+        "Seite nicht gefunden",
+        "Diese Seite gibt es nicht. Bitte prüfen Sie die Adresse oder beginnen Sie auf der "
+        "Startseite.",
+    ),
+    405: ("Nicht möglich", "So kann diese Seite nicht aufgerufen werden."),
+    413: ("Zu viele Daten", "Die gesendeten Daten sind zu groß."),
+    500: (
+        "Etwas ist schiefgegangen",
+        "Ein Fehler auf unserer Seite. Bitte versuchen Sie es später noch einmal oder rufen "
+        "Sie die Disposition an.",
+    ),
+}
+#: A form sent without its valid CSRF token (an old page, or cookies off).
+FORM_EXPIRED = (
+    "Formular abgelaufen",
+    "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.",
+)
+#: Who may see a page (a 403 names the role it needs).
+ROLE_NAMES = {"dispatcher": "Disposition", "analyst": "Analyse", "driver": "Fahrer"}
+NEEDS_ROLE = "Diese Seite ist nur für: %(roles)s."
+
 #: A booking's status in words.
 STATUS = {"confirmed": "bestätigt", "cancelled": "storniert", "no_show": "nicht erschienen"}
 
@@ -190,23 +228,20 @@ MESSAGES: tuple[str, ...] = (
     *NOTIFY_CHANNEL.values(),
     *NOTIFY_STATUS.values(),
     *OPTIMIZED.values(),
+    *NOT_FOUND.values(),
+    *(text for pair in (*HTTP_ERRORS.values(), FORM_EXPIRED) for text in pair),
+    *ROLE_NAMES.values(),
+    NEEDS_ROLE,
+    NOT_FOUND_OTHER,
     *SHIFTS.values(),
     "1 Minute",
     "%(count)s Minuten",
 )
 
 
-def number(value: Any) -> str:
-    """A value as the reader writes numbers: ``1,5`` in German, ``1.5`` in English."""
-    if not isinstance(value, float):
-        return str(value)
-    text = f"{value:.1f}".removesuffix(".0")
-    return text.replace(".", ",") if current_language() == "de" else text
-
-
 def say(template: str, values: Mapping[str, Any]) -> str:
     """The German ``template`` in the reader's language, filled with ``values``."""
-    return _(template) % {key: number(value) for key, value in values.items()}
+    return _(template) % {key: format_number(value) for key, value in values.items()}
 
 
 def refusal_text(reason: str, params: Mapping[str, Any]) -> str:
@@ -233,6 +268,22 @@ def error_text(exc: PlannerError, values: Mapping[str, str] | None = None) -> st
     if field in ("origin", "destination") and typed:
         return say(STOP_NOT_FOUND, {"value": typed})
     return say(CHECK_FIELD, {"label": label}) if label else _(CHECK_INPUT)
+
+
+def http_error_text(status: int, *, form_expired: bool = False) -> tuple[str, str]:
+    """The heading and sentence of the page for HTTP error ``status``, in the reader's language."""
+    pair = FORM_EXPIRED if form_expired else HTTP_ERRORS.get(status, HTTP_ERRORS[500])
+    return _(pair[0]), _(pair[1])
+
+
+def needs_role_text(roles: tuple[str, ...]) -> str:
+    """Which role a page needs (a 403), in the reader's language."""
+    return _(NEEDS_ROLE) % {"roles": ", ".join(_(ROLE_NAMES.get(r, r)) for r in roles)}
+
+
+def not_found_text(field: str) -> str:
+    """What the API says when ``field`` names nothing, in the reader's language."""
+    return _(NOT_FOUND.get(field, NOT_FOUND_OTHER))
 
 
 def minutes_text(minutes: int) -> str:

@@ -26,7 +26,15 @@ class ErrorDetail(BaseModel):
     """Which field is wrong and why."""
 
     field: str = Field(description="the offending field, e.g. `connection.departure`")
-    message: str
+    message: str = Field(
+        description="why, for people: in the language `Accept-Language` asks for (German or "
+        "English); without that header in English words for developers"
+    )
+    code: str | None = Field(
+        None,
+        description="the machine-readable reason, the same in every language, e.g. `past`, "
+        "`too_many_people`, `unknown_stop`, `offer_expired`, `too_many_requests`",
+    )
     suggestions: list[str] | None = Field(
         None,
         max_length=5,
@@ -150,7 +158,11 @@ class Offers(BaseModel):
         description='the values the reason names, e.g. `{"minutes": 60}` for `lead_time`, '
         '`{"first": "05:30", "last": "23:30"}` for `outside_hours`',
     )
-    message: str | None = Field(None, description="the reason in English words")
+    message: str | None = Field(
+        None,
+        description="the reason in words: in the language `Accept-Language` asks for "
+        "(German or English), in English without that header",
+    )
     alternatives: list[str] = []
     scheduled: list[dict[str, Any]] = Field(
         [], description="scheduled connections near the wish; with reason `scheduled_line` "
@@ -563,7 +575,9 @@ def openapi_spec() -> dict[str, Any]:
             "title": "Rufbus API",
             "version": "1",
             "description": "Book on-demand bus rides in the Salzlandkreis; dispatchers manage "
-            "the day's plans. Times are local (Europe/Berlin), HH:MM.",
+            "the day's plans. Times are local (Europe/Berlin), HH:MM. Refusals and errors carry "
+            "a machine-readable code (`reason`, `error.code`) and a `message` for people, in "
+            "German or English as the `Accept-Language` header asks (English without it).",
         },
         "servers": [{"url": "/api/v1"}],
         "components": {

@@ -98,13 +98,20 @@ def describe_connections(result_json: dict[str, Any]) -> list[str]:
     out = []
     for c in result_json.get("scheduled", ()):
         legs = [
-            f"{_('Linie')} {leg['line']}: {_('ab')} {leg['from']['name']} {leg['departure']}, "
-            f"{_('Ankunft')} {leg['to']['name']} {leg['arrival']}"
+            _("Linie %(line)s: ab %(origin)s %(departure)s, Ankunft %(destination)s %(arrival)s")
+            % {
+                "line": leg["line"],
+                "origin": leg["from"]["name"],
+                "departure": leg["departure"],
+                "destination": leg["to"]["name"],
+                "arrival": leg["arrival"],
+            }
             for leg in c["legs"]
         ]
+        text = _("; dann ").join(legs)
         walk = c["walk_start_min"] + c["walk_end_min"]
-        text = f"; {_('dann')} ".join(legs)
-        out.append(text + (f" ({_('Fußweg')} {walk} {_('Min.')})" if walk else ""))
+        out.append(_("%(legs)s (Fußweg %(minutes)s Min.)") % {"legs": text, "minutes": walk}
+                   if walk else text)  # fmt: skip
     return out
 
 
@@ -115,9 +122,17 @@ def describe_feeders(result_json: dict[str, Any]) -> list[str]:
     14:55, Ankunft 15:24'.
     """
     return [
-        f"{_('Rufbus bis')} {f['hub']['name']} ({_('Ankunft bis')} {f['arrive_by']}), "
-        f"{_('dann')} {_('Linie')} {f['line']} {_('ab')} {f['departure']}, "
-        f"{_('Ankunft')} {f['arrival']}"
+        _(
+            "Rufbus bis %(hub)s (Ankunft bis %(arrive_by)s), dann Linie %(line)s ab "
+            "%(departure)s, Ankunft %(arrival)s"
+        )
+        % {
+            "hub": f["hub"]["name"],
+            "arrive_by": f["arrive_by"],
+            "line": f["line"],
+            "departure": f["departure"],
+            "arrival": f["arrival"],
+        }
         for f in result_json.get("feeders", ())
     ]
 

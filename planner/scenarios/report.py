@@ -30,41 +30,51 @@ from planner.fares import round_cents  # noqa: E402
 from planner.timefmt import hhmm  # noqa: E402
 from routing.sources.osm import read_area  # noqa: E402
 
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's "mark now, translate later"
+    """Mark a German text for the catalogue (``make translations``); the pages translate it.
+
+    The planner does not import the web layer, so the marker is repeated here; it only
+    returns its argument.
+    """
+    return message
+
+
 #: What a reader sees for each KPI and swept key: German source texts, translated where shown
 #: (``web.i18n``); one place for the report's charts and tables and the comparison page.
 LABELS = {
-    "requests": "Anfragen",
-    "served": "bedient",
-    "rejection_rate": "abgelehnt",
-    "rejection_rate_single": "Einzelfahrgäste",
-    "rejection_rate_group": "Gruppen",
-    "rejection_rate_wheelchair": "Rollstuhlnutzer",
-    "vehicles_used": "Busse im Einsatz",
-    "vehicle_hours": "Fahrzeugstunden",
-    "vehicle_km": "Fahrzeug-km",
-    "empty_km": "Leer-km",
-    "passengers_per_vehicle_hour": "Fahrgäste je Fahrzeugstunde",
-    "pooling_rate": "Bündelungsquote",
-    "mean_occupancy": "mittlere Besetzung",
-    "mean_wait_min": "Abweichung vom Wunsch, Mittel (min)",
-    "p95_wait_min": "Abweichung vom Wunsch, 95 % (min)",
-    "mean_ride_min": "Fahrzeit, Mittel (min)",
-    "p95_ride_min": "Fahrzeit, 95 % (min)",
-    "mean_detour": "Umwegfaktor, Mittel",
-    "solver_seconds": "Rechenzeit (s)",
-    "revenue_cents": "Einnahmen (€, ohne Tarif: –)",
-    "overrides.fleet_size": "Busse",
-    "overrides.seats": "Sitzplätze je Bus",
-    "overrides.wheelchair_places": "Rollstuhlplätze je Bus",
-    "demand.requests": "Anfragen pro Tag",
-    "seed": "Seed",
-    "status": "Status",
-    "batch": "Szenario-Lauf",
+    "requests": N_("Anfragen"),
+    "served": N_("bedient"),
+    "rejection_rate": N_("abgelehnt"),
+    "rejection_rate_single": N_("Einzelfahrgäste"),
+    "rejection_rate_group": N_("Gruppen"),
+    "rejection_rate_wheelchair": N_("Rollstuhlnutzer"),
+    "vehicles_used": N_("Busse im Einsatz"),
+    "vehicle_hours": N_("Fahrzeugstunden"),
+    "vehicle_km": N_("Fahrzeug-km"),
+    "empty_km": N_("Leer-km"),
+    "passengers_per_vehicle_hour": N_("Fahrgäste je Fahrzeugstunde"),
+    "pooling_rate": N_("Bündelungsquote"),
+    "mean_occupancy": N_("mittlere Besetzung"),
+    "mean_wait_min": N_("Abweichung vom Wunsch, Mittel (min)"),
+    "p95_wait_min": N_("Abweichung vom Wunsch, 95 % (min)"),
+    "mean_ride_min": N_("Fahrzeit, Mittel (min)"),
+    "p95_ride_min": N_("Fahrzeit, 95 % (min)"),
+    "mean_detour": N_("Umwegfaktor, Mittel"),
+    "solver_seconds": N_("Rechenzeit (s)"),
+    "revenue_cents": N_("Einnahmen (€, ohne Tarif: –)"),
+    "overrides.fleet_size": N_("Busse"),
+    "overrides.seats": N_("Sitzplätze je Bus"),
+    "overrides.wheelchair_places": N_("Rollstuhlplätze je Bus"),
+    "demand.requests": N_("Anfragen pro Tag"),
+    "seed": N_("Seed"),
+    "status": N_("Status"),
+    "batch": N_("Szenario-Lauf"),
 }
 #: KPIs charted against the swept parameter.
 CHART_KPIS = ("rejection_rate", "passengers_per_vehicle_hour", "vehicle_hours", "mean_wait_min")
 #: Chart titles where a KPI's short table label would not say enough.
-CHART_TITLES = {"rejection_rate": "Anteil abgelehnter Anfragen"}
+CHART_TITLES = {"rejection_rate": N_("Anteil abgelehnter Anfragen")}
 TABLE_KPIS = (
     "requests", "served", "rejection_rate", "vehicles_used", "vehicle_hours", "vehicle_km",
     "empty_km", "passengers_per_vehicle_hour", "pooling_rate", "mean_occupancy",
@@ -89,12 +99,12 @@ class Chart:
 
 
 SWEEP_CHARTS = (
-    Chart("kpis.png", "Kennzahlen über dem variierten Parameter (Mittel über die Seeds)"),
-    Chart("rejections.png", "Ablehnungsquote nach Fahrgastgruppe"),
+    Chart("kpis.png", N_("Kennzahlen über dem variierten Parameter (Mittel über die Seeds)")),
+    Chart("rejections.png", N_("Ablehnungsquote nach Fahrgastgruppe")),
 )
 DAY_CHARTS = (
-    Chart("timeline.png", "Fahrzeuge über den Tag des typischen Laufs"),
-    Chart("map.png", "Bediente und abgelehnte Fahrten dieses Tages"),
+    Chart("timeline.png", N_("Fahrzeuge über den Tag des typischen Laufs")),
+    Chart("map.png", N_("Bediente und abgelehnte Fahrten dieses Tages")),
 )
 
 

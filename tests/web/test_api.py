@@ -113,6 +113,7 @@ def test_book_look_up_and_cancel(client: FlaskClient, engine: BookingEngine) -> 
     assert again.get_json()["error"] == {
         "field": "code",
         "message": f"booking {code} is already cancelled",
+        "code": "not_confirmed",
     }
     plan = client.get(f"/api/v1/plans/{DAY}", headers=DISPATCHER).get_json()
     assert all(s["code"] != code for v in plan["vehicles"] for s in v["stops"])

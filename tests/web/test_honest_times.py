@@ -212,7 +212,11 @@ def test_the_api_keeps_machine_readable_reasons(client: FlaskClient) -> None:
         json={"origin": BERNBURG, "destination": STASSFURT, "date": "2026-11-30", "time": "08:10"},
     )
     assert past.status_code == 400
-    assert past.get_json()["error"] == {"field": "time", "message": "is in the past"}
+    assert past.get_json()["error"] == {
+        "field": "time",
+        "message": "is in the past",
+        "code": "past",
+    }
 
 
 def test_the_optimisation_result_is_said_in_german(client: FlaskClient) -> None:

@@ -161,7 +161,8 @@
   function post(url, body) {
     return fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": config.csrf },
+      // the API says its messages in the page's language when asked
+      headers: { "Content-Type": "application/json", "X-CSRFToken": config.csrf, "Accept-Language": config.lang },
       body: JSON.stringify(body),
       credentials: "same-origin",
     }).then((r) => r.json().then((json) => ({ status: r.status, json })));
