@@ -7,6 +7,7 @@ import html
 import re
 from datetime import UTC, datetime
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from planner.booking import BookingEngine
@@ -229,16 +230,10 @@ def test_a_preview_of_a_day_changed_since_is_refused(client: FlaskClient) -> Non
     assert client.delete(path, headers=DISPATCHER).status_code == 404  # used up
 
 
-def test_worse_figures_are_marked() -> None:
+def test_worse_figures_are_marked(app: Flask) -> None:
     before = {"served": 10, "p95_wait_min": 11.0, "p95_ride_min": 80.0, "vehicle_km": 300.0}
     after = {"served": 10, "p95_wait_min": 14.0, "p95_ride_min": 90.9, "vehicle_km": 250.0}
-    rows = {r.label: r for r in _rows(before, after)}
+    with app.test_request_context():  # compared_rows says the labels in the request's language
+        rows = {r.label: r for r in compared_rows(before, after)}
     assert rows["Wartezeit 95 %"].worse and rows["Fahrtzeit 95 %"].worse
     assert not rows["bedient"].worse and not rows["Fahrzeugkilometer"].worse
-
-
-def _rows(before: dict, after: dict):  # compared_rows reads the language of the request
-    from flask import Flask
-
-    with Flask(__name__).test_request_context():
-        return compared_rows(before, after)

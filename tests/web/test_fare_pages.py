@@ -71,6 +71,7 @@ def test_money_is_written_as_the_reader_writes_it(app: Flask) -> None:
         assert money(350) == "3,50\u00a0€"
         assert money(123456) == "1.234,56\u00a0€"
         assert money(5) == "0,05\u00a0€"
+    with app.test_request_context():  # the language is read once per request
         session["lang"] = "en"
         assert money(350) == "€3.50"
         assert money(123456) == "€1,234.56"
