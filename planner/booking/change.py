@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from planner.booking import rules, wire
-from planner.booking.day import find_booking
+from planner.booking.day import find_booking, require_confirmed
 from planner.booking.trip import TripRequest
 from planner.errors import ConflictError, NotFoundError
 from planner.store.db import Booking, BookingChange, Offer, utcnow
@@ -84,13 +84,7 @@ def changeable(engine: BookingEngine, code: str) -> Booking:
 
 
 def _check(engine: BookingEngine, booking: Booking) -> None:
-    if booking.status != "confirmed":
-        raise ConflictError(
-            "code",
-            f"booking {booking.code} is already {booking.status}",
-            code="not_confirmed",
-            params={"code": booking.code, "status": booking.status},
-        )
+    require_confirmed(booking)
     if booking.connection is not None:
         msg = "a feeder trip cannot be changed; cancel it and book the new trip"
         raise ConflictError("code", msg, code="feeder_change")

@@ -468,6 +468,17 @@ def find_booking(session: Session, code: str) -> Booking | None:
     return session.scalar(select(Booking).where(Booking.code == code.strip().upper()))
 
 
+def require_confirmed(booking: Booking) -> None:
+    """Refuse to change a booking that is no longer confirmed (cancelled, no-show)."""
+    if booking.status != "confirmed":
+        raise ConflictError(
+            "code",
+            f"booking {booking.code} is already {booking.status}",
+            code="not_confirmed",
+            params={"code": booking.code, "status": booking.status},
+        )
+
+
 def update_estimates(session: Session, state: DayState) -> None:
     """Copy the vehicle and estimated times of the state's changed routes onto their bookings."""
     times: dict[str, tuple[str, float, float]] = {}

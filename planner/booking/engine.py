@@ -21,7 +21,15 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from planner.booking import change, reoptimize, rules, standing
-from planner.booking.day import DayState, DayStore, OpenDay, current_plan, find_booking, new_code
+from planner.booking.day import (
+    DayState,
+    DayStore,
+    OpenDay,
+    current_plan,
+    find_booking,
+    new_code,
+    require_confirmed,
+)
 from planner.booking.rules import Violation
 from planner.booking.trip import TripRequest, check_contact
 from planner.booking.views import DayPlan, build_day_plan
@@ -762,13 +770,7 @@ class BookingEngine:
             b = find_booking(session, code)
             if b is None:  # deleted since self.booking() found it
                 raise NotFoundError("code", f"no booking {code!r}")
-            if b.status != "confirmed":
-                raise ConflictError(
-                    "code",
-                    f"booking {b.code} is already {b.status}",
-                    code="not_confirmed",
-                    params={"code": b.code, "status": b.status},
-                )
+            require_confirmed(b)
             if status == "no_show" and not self.may_mark_no_show(b):
                 raise ConflictError(
                     "code",
