@@ -42,10 +42,12 @@ def no_sideways_scroll(page: Page) -> None:
     assert overflow <= 0
 
 
-def test_a_rider_books_with_email_on_a_phone_and_the_mail_arrives(
-    page: Page, mailbox: Mailbox, live_server: str, engine: BookingEngine
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_rider_books_with_email_and_the_mail_arrives(
+    page: Page, mailbox: Mailbox, live_server: str, engine: BookingEngine, width: int
 ) -> None:
-    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_viewport_size({"width": width, "height": 844})
+    suffix = "" if width == 390 else f"-{width}"
     search(page, live_server)
     page.locator('.offer[data-shift-min="0"]').get_by_role(
         "link", name="Diese Fahrt buchen"
@@ -56,7 +58,7 @@ def test_a_rider_books_with_email_on_a_phone_and_the_mail_arrives(
     expect(page.get_by_role("group", name="Benachrichtigungen (freiwillig)")).to_be_visible()
     assert serious_violations(page) == []
     no_sideways_scroll(page)
-    screenshot(page, "notify-opt-in", height=1400)
+    screenshot(page, f"notify-opt-in{suffix}", height=1400)
     page.get_by_role("button", name="Verbindlich buchen").click()
     expect(page.get_by_role("heading", name="Gebucht!")).to_be_visible()
     code = page.locator("#booking-code").inner_text()
@@ -76,9 +78,9 @@ def test_a_rider_books_with_email_on_a_phone_and_the_mail_arrives(
     expect(messages.get_by_role("row", name=re.compile("Bestätigung.*gesendet"))).to_be_visible()
     assert serious_violations(page) == []
     no_sideways_scroll(page)
-    screenshot(page, "dispatch-booking-messages", height=1800)
+    screenshot(page, f"dispatch-booking-messages{suffix}", height=1800)
     page.get_by_role("link", name="Nachrichten", exact=True).click()
     expect(page.get_by_role("heading", name="Nachrichten an Fahrgäste")).to_be_visible()
     expect(page.locator("#no-problems")).to_have_text("Alle Nachrichten sind versandt.")
     assert serious_violations(page) == []
-    screenshot(page, "dispatch-notifications")
+    screenshot(page, f"dispatch-notifications{suffix}")
