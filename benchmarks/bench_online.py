@@ -3,10 +3,12 @@
 A demand day is drawn from the scenario demand model (seeded). Online, riders book it one by
 one through the booking engine (``planner.scenarios.simulate.simulate_day``: each rider takes
 an offer only if its pickup window is the one wished for, so both sides promise the same
-windows), once with insertion only, once re-optimising the day every
-``--reoptimize-every-min`` minutes of booking time, and once re-optimising it after every
-``--reoptimize-every-bookings`` bookings (the background worker's rule of the service file's
-``[reoptimize]``, through the same policy and pass), each for ``--reoptimize-seconds``. Offline, the
+windows), side by side in one process: with insertion only; with the background
+re-optimisation after every ``--reoptimize-every-bookings`` bookings for
+``--reoptimize-seconds`` (the worker's rule of the service file's ``[reoptimize]``, through
+the same policy and pass); with the repair at offer time (``booking.repair_ms``: when no
+insertion fits the wish, the day is re-planned around it for up to ``--repair-ms``); and
+with both. Offline, the
 same requests, with the same windows and ride-time promises, are solved at once with all of
 them known (each request optional with a penalty above any route cost: served first, then
 the service's objective), for ``--offline-seconds`` with 2 workers.
@@ -24,6 +26,7 @@ import argparse
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -34,6 +37,7 @@ from planner.darp.solve import SolveParams, solve
 from planner.darp.validate import validate
 from planner.scenarios.demand import DemandParams, DemandRequest, read_places, sample_demand
 from planner.scenarios.simulate import SimClock, SimulationParams, simulate_day
+from planner.service import Service
 from planner.store.db import open_store
 from routing.settings import Settings
 
@@ -71,25 +75,30 @@ def hindsight(
 
 
 def online(
-    world_service: object,
+    world_service: Service,
     catalog: object,
     demand: list[DemandRequest],
     day: date,
-    every_min: int,
+    *,
+    repair_ms: int,
+    every_bookings: int,
     seconds: float,
-    every_bookings: int = 0,
 ) -> tuple[int, float, float]:
-    """Served requests, vehicle-km and wall seconds of the day booked one rider at a time."""
+    """Served requests, vehicle-km and wall seconds of the day booked one rider at a time.
+
+    ``repair_ms`` is the service file's ``booking.repair_ms`` (0: insertion only);
+    ``every_bookings`` the background re-optimisation's rule (0: off).
+    """
     db = Path(tempfile.mkdtemp(prefix="rufbus-online-")) / "online.sqlite3"
     params = SimulationParams(
         rider_tolerance_min=0,
-        reoptimize_every_min=every_min,
+        reoptimize_every_min=0,
         reoptimize_seconds=seconds,
         reoptimize_every_bookings=every_bookings,
     )
     started = time.perf_counter()
     result = simulate_day(
-        world_service,  # type: ignore[arg-type]
+        replace(world_service, repair_s=repair_ms / 1000),
         catalog,  # type: ignore[arg-type]
         demand,
         day=day,
@@ -111,7 +120,8 @@ def main() -> None:
     parser.add_argument("--vehicles", type=int, default=12)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--day", default="2027-03-10")
-    parser.add_argument("--reoptimize-every-min", type=int, default=60)
+    parser.add_argument("--repair-ms", type=int, default=200)
+    parser.add_argument("--only", help="run only the online variants whose name holds this")
     parser.add_argument("--reoptimize-every-bookings", type=int, default=25)
     parser.add_argument("--reoptimize-seconds", type=float, default=5.0)
     parser.add_argument("--offline-seconds", type=float, default=60.0)
@@ -127,28 +137,30 @@ def main() -> None:
         open_store(f"sqlite:///{tempfile.mkdtemp()}/x.sqlite3"),
         clock=SimClock(),
     )
+    every, seconds, repair = (
+        args.reoptimize_every_bookings,
+        args.reoptimize_seconds,
+        args.repair_ms,
+    )
+    background = f"background re-optimisation after every {every} bookings for {seconds:g} s"
+    variants = {
+        "insertion only": (0, 0),
+        background: (0, every),
+        f"repair at offer time ({repair} ms)": (repair, 0),
+        f"repair at offer time ({repair} ms) and {background}": (repair, every),
+    }
     runs = {
-        "insertion only": online(world.service, world.catalog, demand, day, 0, 0.0),
-        f"re-optimising every {args.reoptimize_every_min} min for {args.reoptimize_seconds:g} s": (
-            online(
-                world.service,
-                world.catalog,
-                demand,
-                day,
-                args.reoptimize_every_min,
-                args.reoptimize_seconds,
-            )
-        ),
-        f"re-optimising after every {args.reoptimize_every_bookings} bookings for "
-        f"{args.reoptimize_seconds:g} s": online(
+        name: online(
             world.service,
             world.catalog,
             demand,
             day,
-            0,
-            args.reoptimize_seconds,
-            args.reoptimize_every_bookings,
-        ),
+            repair_ms=repair_ms,
+            every_bookings=every_bookings,
+            seconds=seconds,
+        )
+        for name, (repair_ms, every_bookings) in variants.items()
+        if args.only is None or args.only in name
     }
     served_off, km_off, off_s = hindsight(engine, demand, args.offline_seconds)
 

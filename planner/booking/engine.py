@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -34,11 +35,17 @@ from planner.booking.rules import Violation
 from planner.booking.trip import TripRequest, check_contact
 from planner.booking.views import DayPlan, build_day_plan
 from planner.booking.wire import Notify
-from planner.darp.codec import (
-    stop_of,
+from planner.darp.codec import kind_of, request_of, stop_of
+from planner.darp.insertion import (
+    Insertion,
+    PreparedRoutes,
+    Repair,
+    best_insertion,
+    held_repair,
+    prepare,
+    repair_insertion,
 )
-from planner.darp.insertion import Insertion, PreparedRoutes, best_insertion, prepare
-from planner.darp.model import Request
+from planner.darp.model import Instance, Request
 from planner.darp.validate import validate
 from planner.errors import BookingError, ConflictError, NotFoundError
 from planner.fares import Fare, trip_fare
@@ -459,6 +466,9 @@ class BookingEngine:
                     found.append((k, insertion, window))
             if len(found) == rules.MAX_OFFERS:
                 break
+        held: dict[str, list[list[Any]]] = {}  # routes a repair re-planned, by vehicle id
+        if not found and first_violation is None:
+            found, held = self._repaired(trip, opened.instance, candidates[0], prepared, base)
         if not found:
             why = first_violation or Violation(
                 "fully_booked", "no bus can take this trip near the wished time"
@@ -503,11 +513,83 @@ class BookingEngine:
                             "est_arrival": arrival,
                             "connection": self._feeder_json(trip.connection),
                             "replaces": replacing,
+                            "routes": held,
                         },
                     )
                 )
                 views.append(view)
         return OfferResult(tuple(views))
+
+    def _repaired(
+        self,
+        trip: TripRequest,
+        instance: Instance,
+        wish: Request,
+        prepared: PreparedRoutes,
+        r: int,
+    ) -> tuple[
+        list[tuple[int, Insertion, tuple[float, float, float, float]]], dict[str, list[list[Any]]]
+    ]:
+        """The wished window by re-planning the day around it, where no insertion fits.
+
+        ``wish`` is the candidate at the wish (request ``r`` of ``prepared``; the requests
+        before it are ``instance``'s). Within
+        ``booking.repair_ms`` the other bookings move within their promises to make room
+        (:func:`planner.darp.insertion.repair_insertion`). Returns the offer and the changed
+        routes by vehicle id, each stop as ``[booking code, kind]`` (``None`` for the new
+        rider), which the offer holds for its confirmation (:meth:`place_offer`).
+        """
+        repair = self._repair(prepared, r, trip)
+        if repair is None:
+            return [], {}
+        window = self._window_of(wish, repair.insertion, r)
+        if self._rule_violation(trip, window[0]) is not None:
+            return [], {}
+        held = {
+            instance.vehicles[v].id: [
+                [None if request_of(s) == r else instance.requests[request_of(s)].id, kind_of(s)]
+                for s in stops
+            ]
+            for v, stops in repair.routes.items()
+        }
+        return [(0, repair.insertion, window)], held
+
+    def _repair(self, prepared: PreparedRoutes, r: int, trip: TripRequest) -> Repair | None:
+        """Room for request ``r`` by re-planning the day, within ``booking.repair_ms``."""
+        seed = zlib.crc32(f"{trip.origin}:{trip.destination}:{trip.kind}:{trip.time_s}".encode())
+        return repair_insertion(
+            prepared, r, self.service.objective, time_limit=self.service.repair_s, seed=seed
+        )
+
+    @staticmethod
+    def _held_repair(
+        instance: Instance,
+        prepared: PreparedRoutes,
+        r: int,
+        held: dict[str, list[list[Any]]] | None,
+    ) -> Repair | None:
+        """The routes an offer's repair re-planned, if they still fit the day as it is now.
+
+        ``held`` is the offer's routes by vehicle id, each stop ``[booking code, kind]``
+        (``None`` for the new rider); ``instance`` holds the day's requests, request ``r``
+        (the new rider) last. None if a booking or bus is gone or the routes no longer fit
+        (:func:`planner.darp.insertion.held_repair`): the day moved on since the offer.
+        """
+        if not held:
+            return None
+        index = {req.id: k for k, req in enumerate(instance.requests) if k != r}
+        vehicle_of = {vehicle.id: v for v, vehicle in enumerate(instance.vehicles)}
+        changes: dict[int, tuple[int, ...]] = {}
+        for vehicle_id, visits in held.items():
+            if vehicle_id not in vehicle_of or any(
+                c is not None and c not in index for c, _ in visits
+            ):
+                return None
+            v = vehicle_of[vehicle_id]
+            changes[v] = tuple(
+                stop_of(r if code is None else index[code], kind) for code, kind in visits
+            )
+        return held_repair(prepared, r, changes)
 
     def _feeder_json(self, feeder: Feeder | None) -> dict[str, Any] | None:
         return None if feeder is None else feeder.to_json(self.catalog.name(feeder.stop))
@@ -692,11 +774,17 @@ class BookingEngine:
         )
         ins = None if offered is None else best_insertion(prepared, r, vehicle=offered)
         ins = ins or best_insertion(prepared, r)
+        trip = self._offered_trip(offer)
+        if ins is None and (
+            repair := self._held_repair(state.instance, prepared, r, p.get("routes"))
+        ):
+            for vehicle, stops in repair.routes.items():  # others moved within their promises
+                state.set_route(vehicle, stops)
+            ins = repair.insertion
         if ins is None:
             msg = "this offer is no longer available; please ask again"
             raise ConflictError("offer_id", msg, code="offer_taken")
         state.set_route(ins.vehicle, ins.stops)
-        trip = self._offered_trip(offer)
         return {
             "day": offer.day,
             "origin_node": trip.origin,

@@ -24,7 +24,7 @@ import numpy as np
 from planner.darp.model import Request
 from planner.darp.objective import Objective
 from planner.darp.schedule import StopTable
-from planner.darp.search import kernels
+from planner.darp.search import kernels, lns
 
 #: Exact schedule checks per vehicle before giving up on it (the screen's candidates are
 #: necessary conditions only; a route duration limit, for one, is checked exactly).
@@ -208,3 +208,105 @@ def best_insertion(
     feasible = kernels.schedule(p.arrays, v, np.array(new, dtype=np.int64), len(new), times)
     assert feasible
     return Insertion(int(v), tuple(new), tuple(float(t) for t in times), float(cost))
+
+
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """Room made for one more request by re-planning the routes around it.
+
+    ``insertion`` is the new request's vehicle with its new route and exact schedule;
+    ``routes`` holds every vehicle whose route changed (that one included), from position 0.
+    Every request that was in a route still is, and every stop held at the head of a route
+    stays there.
+    """
+
+    insertion: Insertion
+    routes: dict[int, tuple[int, ...]]
+
+
+def repair_insertion(
+    prepared: PreparedRoutes,
+    request: int,
+    objective: Objective,
+    *,
+    time_limit: float,
+    seed: int = 0,
+) -> Repair | None:
+    """Make room for ``request`` where the screen found none, or return None.
+
+    Ruin and recreate (:func:`planner.darp.search.lns.improve`) around the routes as they
+    are, with ``request`` pending, until it is served or ``time_limit`` seconds pass. A
+    move never leaves out a request that was placed, so every promise already made holds;
+    only the planned times within those promises move. This is what lets a rider in when
+    the day's routes were built one booking at a time and the room is there, just not in
+    one piece.
+
+    Parameters
+    ----------
+    prepared
+        The routes, from :func:`prepare`; stops held at the heads (``first``) stay.
+    request
+        Index of the request to place (in the table, in no route).
+    objective
+        What the search minimises among plans that serve everyone.
+    time_limit
+        Seconds to spend at most.
+    seed
+        Random seed of the search.
+    """
+    p = prepared
+    if time_limit <= 0 or not p.usable.all():  # a route without a schedule cannot be re-planned
+        return None
+    vehicles = range(len(p.lengths))
+    routes = [p.route(v) for v in vehicles]
+    locked = [p.fixed(v) for v in vehicles]
+    new = lns.improve(
+        p.table,
+        routes,
+        time_limit=time_limit,
+        seed=seed,
+        objective=objective,
+        locked=locked,
+        pending=[request],
+        until_placed=True,
+    )
+    where = [v for v in vehicles if 2 * request in new[v]]
+    if not where:
+        return None
+    v = where[0]
+    stops = np.array(new[v], dtype=np.int64)
+    times = np.empty(len(stops) + 2)
+    assert kernels.schedule(p.arrays, v, stops, len(stops), times)  # the search timed it
+    changed = {u: tuple(new[u]) for u in vehicles if new[u] != routes[u]}
+    cost = objective.routes_cost(p.table, new) - objective.routes_cost(p.table, routes)
+    insertion = Insertion(v, tuple(new[v]), tuple(float(t) for t in times), float(cost))
+    return Repair(insertion, changed)
+
+
+def held_repair(
+    prepared: PreparedRoutes, request: int, routes: Mapping[int, Sequence[int]]
+) -> Repair | None:
+    """A repair found earlier (``routes``: changed vehicles' stops), if it still fits.
+
+    It fits ``prepared`` if every stop held at a route's head is still there, every
+    request in the routes is served exactly once with ``request`` added, and every changed
+    route has a schedule that keeps its promises. An offer holds its repair this way until
+    the rider confirms; in between, the day may have moved on.
+    """
+    p = prepared
+    if any(list(stops[: int(p.first[v])]) != p.fixed(v) for v, stops in routes.items()):
+        return None
+    vehicles = range(len(p.lengths))
+    after = sorted(s for v in vehicles for s in routes.get(v, p.route(v)))
+    before = sorted([s for v in vehicles for s in p.route(v)] + [2 * request, 2 * request + 1])
+    if after != before:
+        return None
+    checked = p.with_routes(routes)
+    if not all(checked.usable[v] for v in routes):
+        return None
+    v = next(v for v, stops in routes.items() if 2 * request in stops)
+    stops = np.array(routes[v], dtype=np.int64)
+    times = np.empty(len(stops) + 2)
+    kernels.schedule(p.arrays, v, stops, len(stops), times)
+    insertion = Insertion(v, tuple(int(s) for s in stops), tuple(float(t) for t in times), 0.0)
+    return Repair(insertion, {v: tuple(stops) for v, stops in routes.items()})

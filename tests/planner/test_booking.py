@@ -16,6 +16,7 @@ rider picked up at Anger at ``t`` arrives at ``t`` + 1 min boarding + 35 min.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 from collections.abc import Callable
@@ -559,3 +560,66 @@ def test_a_server_keeps_only_the_recently_used_days_in_memory(
     pair = engine.offer(trip(time="08:00", day=days[0], passengers=2))
     assert (hm("08:00"), hm("08:15")) not in windows(pair)
     assert list(engine.days._open) == [d.isoformat() for d in (days[2], days[0])]
+
+
+#: Booked one by one into two buses with insertion only, these leave no single gap for
+#: ``REPAIRED``; the buses have room for it once riders already booked move within their
+#: promises (found by trying random days).
+FILLED = [
+    trip(HOF, ANGER_POST, "07:30"),
+    trip(ANGER_POST, BERG, "09:15", passengers=2),
+    trip(HOF, EICHE, "08:45", passengers=2),
+    trip(DORF, EICHE, "09:45", passengers=2),
+    trip(BERG, HOF, "07:30"),
+    trip(BERG, DORF, "10:15", passengers=2),
+    trip(BERG, ANGER, "08:30", passengers=2),
+]
+REPAIRED = trip(ANGER_POST, EICHE, "09:30")
+
+
+def test_a_wish_no_gap_fits_is_offered_by_replanning_the_day_around_it(
+    make_engine: Callable[..., BookingEngine], clock: Clock
+) -> None:
+    engine = make_engine(buses=2)
+    screen_only = BookingEngine(
+        dataclasses.replace(engine.service, repair_s=0.0), engine.catalog, engine.store, clock=clock
+    )
+    codes = [book(screen_only, wish)["code"] for wish in FILLED]
+    promised = {code: engine.booking(code) for code in codes}
+    refused = screen_only.offer(REPAIRED, with_alternatives=False)
+    assert not refused.offers and refused.reason == "fully_booked"
+
+    offer = engine.offer(REPAIRED, with_alternatives=False).offers[0]
+    assert offer.window_start_s == REPAIRED.time_s
+    booked = engine.confirm(offer.id, name="Rider", phone="03471 1234")[0]
+    assert booked["status"] == "confirmed"
+    assert engine.validate_day(DAY) == []
+    routes = plan_versions(engine)[-1].routes
+    served = sorted(code for stops in routes.values() for code, _ in stops)
+    assert served == sorted(c for c in [*codes, booked["code"]] for _ in range(2))
+    assert sum(1 for stops in routes.values() if stops) == 2  # room was made across the buses
+    for code in codes:  # the others moved, within what they were promised
+        b, old = engine.booking(code), promised[code]
+        assert (b.window_start_s, b.window_end_s) == (old.window_start_s, old.window_end_s)
+        assert b.window_start_s <= b.est_pickup_s <= b.window_end_s
+        assert b.est_arrival_s - b.est_pickup_s - BOARDING_S <= b.max_ride_s + 1e-6
+    assert_memory_is_the_database(engine)
+
+
+def test_a_repaired_offer_is_not_booked_once_the_day_moved_on(
+    make_engine: Callable[..., BookingEngine], clock: Clock
+) -> None:
+    """The offer holds the routes its repair made; a booking made meanwhile is not in them,
+    so the confirmation refuses rather than drop anyone, and nothing is written."""
+    engine = make_engine(buses=2)
+    for wish in FILLED:
+        book(engine, wish)
+    repaired = engine.offer(REPAIRED, with_alternatives=False).offers[0]
+    before = plan_versions(engine)
+    other = engine.offer(trip(HOF, ANGER, "10:30"), with_alternatives=False).offers[0]
+    engine.confirm(other.id, name="Other", phone="03471 1234")
+    with pytest.raises(ConflictError) as refused:
+        engine.confirm(repaired.id, name="Rider", phone="03471 1234")
+    assert refused.value.code == "offer_taken"
+    assert len(plan_versions(engine)) == len(before) + 1  # only the other booking
+    assert engine.validate_day(DAY) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,7 +11,14 @@ import numpy as np
 import pytest
 
 from planner.darp.codec import build_plan
-from planner.darp.insertion import PreparedRoutes, best_insertion, prepare
+from planner.darp.insertion import (
+    PreparedRoutes,
+    Repair,
+    best_insertion,
+    held_repair,
+    prepare,
+    repair_insertion,
+)
 from planner.darp.model import Instance, Request, Vehicle
 from planner.darp.objective import Objective
 from planner.darp.read import read_cordeau
@@ -131,3 +139,90 @@ def test_waiting_for_the_first_rider_does_not_count_against_the_route_duration()
     tighter = replace(bus, max_route_duration=57 * 60)  # shorter than the round trip
     table = StopTable.from_instance(replace(instance, vehicles=(tighter,)))
     assert best_insertion(prepare(table, [[]], TIME), 0) is None
+
+
+def fill_two_buses(
+    bench_dir: Path, on_refusal: Callable[[PreparedRoutes, int], Repair | None]
+) -> tuple[Instance, StopTable, list[list[int]], list[int], int]:
+    """Requests of a4-24 inserted one by one into two of its four vehicles; where the screen
+    finds no gap, ``on_refusal`` may place the request. Returns the instance, its table, the
+    routes, the placed requests and how many ``on_refusal`` placed."""
+    full = read_cordeau(bench_dir / "darp" / "a4-24.txt")
+    instance = replace(full, vehicles=full.vehicles[:2])
+    table = StopTable.from_instance(instance)
+    routes: list[list[int]] = [[] for _ in instance.vehicles]
+    order = list(range(instance.num_requests))
+    random.Random(0).shuffle(order)
+    placed: list[int] = []
+    repaired = 0
+    for r in order:
+        held_until = 60.0 if placed else -1.0  # the first stops of the day may not move
+        prepared = prepare(table, routes, TIME, fixed_before=held_until)
+        if (found := best_insertion(prepared, r)) is not None:
+            routes[found.vehicle] = list(found.stops)
+            placed.append(r)
+        elif (repair := on_refusal(prepared, r)) is not None:
+            routes = [list(repair.routes.get(v, routes[v])) for v in range(len(routes))]
+            placed.append(r)
+            repaired += 1
+    return instance, table, routes, placed, repaired
+
+
+def test_a_repair_makes_room_where_no_gap_fits_and_loses_no_one(bench_dir: Path) -> None:
+    """Where the screen finds no gap, the repair re-plans the routes around the request.
+    Every request placed before stays placed exactly once, the held heads stay, the new
+    route's schedule is exact, and the plan is valid; and it places more than the screen."""
+    checked = []
+
+    def repair_and_check(prepared: PreparedRoutes, r: int) -> Repair | None:
+        repair = repair_insertion(prepared, r, TIME, time_limit=1.0, seed=0)
+        if repair is not None:
+            vehicles = range(len(prepared.lengths))
+            new = [list(repair.routes.get(v, prepared.route(v))) for v in vehicles]
+            for v in vehicles:
+                assert new[v][: int(prepared.first[v])] == prepared.fixed(v)
+            before = [s for v in vehicles for s in prepared.route(v)] + [2 * r, 2 * r + 1]
+            assert sorted(s for route in new for s in route) == sorted(before)
+            v = repair.insertion.vehicle
+            assert list(repair.insertion.stops) == new[v]
+            assert earliest_schedule(prepared.table, v, new[v]) == list(repair.insertion.times)
+            checked.append(r)
+        return repair
+
+    instance, table, routes, placed, repaired = fill_two_buses(bench_dir, repair_and_check)
+    _, _, _, screen_only, _ = fill_two_buses(bench_dir, lambda prepared, r: None)
+    assert repaired == len(checked) >= 1
+    assert len(placed) > len(screen_only) and len(placed) < instance.num_requests
+    plan = build_plan(instance, routes, table=table)
+    served = {v.request_id for route in plan.routes for v in route.visits}
+    assert len(served) == len(placed)
+    assert [v for v in validate(instance, plan) if v.request_id in served] == []
+
+
+def test_a_held_repair_is_used_only_while_it_fits_the_day(bench_dir: Path) -> None:
+    """An offer holds its repair until the rider confirms. If the day moved on meanwhile (a
+    booking the held routes do not know, or stops now held at a route's head), it is not
+    used: nobody is dropped and nothing held is moved."""
+    found: list[tuple[PreparedRoutes, int, Repair]] = []
+
+    def keep_first(prepared: PreparedRoutes, r: int) -> Repair | None:
+        repair = repair_insertion(prepared, r, TIME, time_limit=1.0, seed=0)
+        if repair is not None and not found:
+            found.append((prepared, r, repair))
+        return repair
+
+    fill_two_buses(bench_dir, keep_first)
+    prepared, r, repair = found[0]
+    again = held_repair(prepared, r, repair.routes)
+    assert again is not None and again.routes == repair.routes
+    held, made = again.insertion, repair.insertion
+    assert (held.vehicle, held.stops, held.times) == (made.vehicle, made.stops, made.times)
+    # a booking made after the offer is in the day but not in the held routes
+    v, stops = next((v, s) for v, s in repair.routes.items() if any(x >> 1 != r for x in s))
+    other = next(x >> 1 for x in stops if x >> 1 != r)
+    lost = {**repair.routes, v: tuple(x for x in stops if x >> 1 != other)}
+    assert held_repair(prepared, r, lost) is None
+    # every stop of the day is now held where it is: the held routes would move them
+    routes = [prepared.route(u) for u in range(len(prepared.lengths))]
+    frozen = prepare(prepared.table, routes, TIME, fixed_before=1e9)
+    assert held_repair(frozen, r, repair.routes) is None

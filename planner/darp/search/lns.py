@@ -58,6 +58,7 @@ def improve(
     max_removed: int = 30,
     max_checks: int = 10,
     pending: list[int] | None = None,
+    until_placed: bool = False,
 ) -> Routes:
     """Improve feasible routes by ruin and recreate until the time limit.
 
@@ -87,6 +88,9 @@ def improve(
     pending
         Requests not in ``routes`` that should be served: every iteration tries to insert
         them, and serving more requests beats any saving in cost.
+    until_placed
+        Stop as soon as every pending request is served (a repair at offer time wants room
+        for one more rider, not the cheapest plan).
 
     Returns
     -------
@@ -134,6 +138,8 @@ def improve(
             max_checks,
         )
         iterations += batch
+        if until_placed and n_pending[1] == 0:
+            break
         if n_pending[0] < before:  # newly served requests may be moved from now on
             movable_arr = np.array(
                 movable_requests(table, kernels.unpack(current, cur_len), locked)
