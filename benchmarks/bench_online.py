@@ -120,7 +120,7 @@ def main() -> None:
     parser.add_argument("--vehicles", type=int, default=12)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--day", default="2027-03-10")
-    parser.add_argument("--repair-ms", type=int, default=200)
+    parser.add_argument("--repair-ms", type=int, default=50)
     parser.add_argument("--only", help="run only the online variants whose name holds this")
     parser.add_argument("--reoptimize-every-bookings", type=int, default=25)
     parser.add_argument("--reoptimize-seconds", type=float, default=5.0)

@@ -221,7 +221,7 @@ class Service:
     operations: OperationsRule = OperationsRule()
     reoptimize: ReoptimizePolicy = ReoptimizePolicy()
     #: seconds an offer may re-plan the day to make room for the wish (0: insertion only)
-    repair_s: float = 0.2
+    repair_s: float = 0.05
     #: planned driving times are the network's times this factor (a margin for traffic)
     travel_time_factor: float = 1.0
     #: drivers' breaks the planner places (at the depot); None: not planned
@@ -560,7 +560,7 @@ def load_service(path: Path | str = DEFAULT_SERVICE_FILE) -> Service:
         night_from_s=booking.clock("night_from", "24:00"),
         night_deadline_s=booking.clock("night_deadline", "24:00"),
         offer_ttl_s=booking.number("offer_ttl_s", int, 300, low=10, high=3600),
-        repair_s=booking.number("repair_ms", int, 200, low=0, high=5000) / 1000,
+        repair_s=booking.number("repair_ms", int, 50, low=0, high=5000) / 1000,
         max_passengers=booking.number("max_passengers", int, 8, low=1, high=100),
         window_s=rides.number("window_min", int, 15, low=1, high=120) * 60,
         boarding_s=rides.number("boarding_s", int, 60, low=0, high=900),
