@@ -269,6 +269,8 @@ def repair_insertion(
         locked=locked,
         pending=[request],
         until_placed=True,
+        arrays=p.arrays,
+        focus=request,
     )
     where = [v for v in vehicles if 2 * request in new[v]]
     if not where:
@@ -278,8 +280,10 @@ def repair_insertion(
     times = np.empty(len(stops) + 2)
     assert kernels.schedule(p.arrays, v, stops, len(stops), times)  # the search timed it
     changed = {u: tuple(new[u]) for u in vehicles if new[u] != routes[u]}
-    cost = objective.routes_cost(p.table, new) - objective.routes_cost(p.table, routes)
-    insertion = Insertion(v, tuple(new[v]), tuple(float(t) for t in times), float(cost))
+    before, after = (
+        kernels.solution_cost(p.arrays, *kernels.pack(r, len(p.arrays.loc))) for r in (routes, new)
+    )
+    insertion = Insertion(v, tuple(new[v]), tuple(float(t) for t in times), after - before)
     return Repair(insertion, changed)
 
 

@@ -718,12 +718,19 @@ def _when_and_saving(
 
 @_jit
 def _choose_removal(
-    a: Arrays, routes: np.ndarray, lengths: np.ndarray, movable: np.ndarray, max_removed: int
+    a: Arrays,
+    routes: np.ndarray,
+    lengths: np.ndarray,
+    movable: np.ndarray,
+    max_removed: int,
+    focus: int,
 ) -> np.ndarray:
     """Pick requests to remove.
 
     Random (30 %); related to a random seed request by place and current start times
     (Shaw, 35 %); the costliest by distance saved, randomised (25 %); or a whole route.
+    With a ``focus`` request (>= 0; one to place, in no route), half the moves remove the
+    requests related to it: the room it needs is near it in place and time.
     """
     n_mov = len(movable)
     if n_mov == 0:
@@ -731,13 +738,16 @@ def _choose_removal(
     q = np.random.randint(2, max(2, min(max_removed, n_mov // 4 + 2)) + 1)
     q = min(q, n_mov)
     move = np.random.random()
+    focused = focus >= 0 and np.random.random() < 0.5
+    if focused:
+        move = 0.5  # a related removal, seeded at the focus
     if move < 0.3:
         return np.random.permutation(movable)[:q]
     if move < 0.9:
-        when, saving = _when_and_saving(a, routes, lengths)
+        when, saving = _when_and_saving(a, routes, lengths)  # not in a route: its window's mid
         score = np.empty(n_mov)
         if move < 0.65:
-            seed = movable[np.random.randint(0, n_mov)]
+            seed = focus if focused else movable[np.random.randint(0, n_mov)]
             p0, d0 = 2 * seed, 2 * seed + 1
             for x in range(n_mov):
                 p, d = 2 * movable[x], 2 * movable[x] + 1
@@ -776,6 +786,7 @@ def ruin_and_recreate(
     pending: np.ndarray,
     max_removed: int,
     max_checks: int,
+    focus: int,
 ) -> int:
     """One move of the search on copies: returns the number of unplaced pending requests.
 
@@ -784,7 +795,7 @@ def ruin_and_recreate(
     removed request fit nowhere); the arrays are then garbage.
     """
     num_vehicles = len(lengths)
-    removed = _choose_removal(a, routes, lengths, movable, max_removed)
+    removed = _choose_removal(a, routes, lengths, movable, max_removed, focus)
     if len(removed) == 0 and len(pending) == 0:
         return -1
     gone = np.zeros(len(a.loc), np.bool_)
@@ -831,6 +842,7 @@ def search(
     temperature: float,
     max_removed: int,
     max_checks: int,
+    focus: int = -1,
 ) -> int:
     """Run ``iterations`` ruin-and-recreate moves with simulated-annealing acceptance.
 
@@ -846,7 +858,7 @@ def search(
         lengths = cur_len.copy()
         waiting = pending[: n_pending[0]].copy()
         left = ruin_and_recreate(
-            a, routes, lengths, first, movable, waiting, max_removed, max_checks
+            a, routes, lengths, first, movable, waiting, max_removed, max_checks, focus
         )
         if left < 0:
             continue
@@ -924,4 +936,5 @@ def warm_up() -> None:
         0.1,
         15,
         10,
+        0,
     )

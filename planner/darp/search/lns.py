@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import replace
 
 import numpy as np
 
@@ -59,6 +58,8 @@ def improve(
     max_checks: int = 10,
     pending: list[int] | None = None,
     until_placed: bool = False,
+    arrays: kernels.Arrays | None = None,
+    focus: int = -1,
 ) -> Routes:
     """Improve feasible routes by ruin and recreate until the time limit.
 
@@ -91,6 +92,11 @@ def improve(
     until_placed
         Stop as soon as every pending request is served (a repair at offer time wants room
         for one more rider, not the cheapest plan).
+    arrays
+        ``kernels.arrays(table, objective)`` if the caller has them already.
+    focus
+        A pending request around which half the ruin steps remove related requests (-1:
+        none). A repair at offer time needs room near one request, not anywhere.
 
     Returns
     -------
@@ -102,18 +108,18 @@ def improve(
     waiting = list(pending or [])
     if len(movable) < 2 and not waiting:
         return [list(r) for r in routes]
-    a = kernels.arrays(table, objective)
+    a = arrays if arrays is not None else kernels.arrays(table, objective)
     num_stops = len(table.location)
     current, cur_len = kernels.pack(routes, num_stops)
     best, best_len = current.copy(), cur_len.copy()
     first = np.array([len(p) for p in locked or [[] for _ in routes]], dtype=np.int64)
     waiting_arr = np.array(waiting + [0] * (num_stops // 2 - len(waiting)), dtype=np.int64)
     n_pending = np.array([len(waiting), len(waiting)], dtype=np.int64)
-    cost = objective.routes_cost(table, routes)
+    cost = kernels.solution_cost(a, current, cur_len)  # compiled: a repair's budget is ms
     costs = np.array([cost, cost])
     # without the vehicle cost: a large one (the hierarchical Li & Lim objective) must not
     # turn the annealing into a random walk over the distance
-    running = replace(objective, vehicle_cost=0.0).routes_cost(table, routes)
+    running = cost - a.vehicle_cost * int(np.count_nonzero(cur_len))
     start_temperature = temperature * running / math.log(2)
     kernels.seed(seed)
     batch = 1
@@ -136,6 +142,7 @@ def improve(
             start_temperature * (deadline - now) / time_limit,
             max_removed,
             max_checks,
+            focus,
         )
         iterations += batch
         if until_placed and n_pending[1] == 0:
