@@ -59,22 +59,28 @@ def apply_overrides(service: Service, spec: RunSpec) -> Service:
     if spec.shift or any(k in o for k in fleet_keys):
         template = service.fleet[0]
         depots = list(dict.fromkeys(v.depot for v in service.fleet))
-        size = o.get("fleet_size", len(service.fleet))
-        start, end = (
-            (parse_hhmm(spec.shift[0], field="shift"), parse_hhmm(spec.shift[1], field="shift"))
+        buses = list(dict.fromkeys(v.bus_id for v in service.fleet))
+        size = o.get("fleet_size", len(buses))
+        # every shift of the service's first bus (drivers change at the depot), or the
+        # scenario's own shift
+        shifts = (
+            [(parse_hhmm(spec.shift[0], field="shift"), parse_hhmm(spec.shift[1], field="shift"))]
             if spec.shift
-            else (template.shift_start_s, template.shift_end_s)
+            else [(v.shift_start_s, v.shift_end_s) for v in service.fleet if v.bus_id == buses[0]]
         )
         changes["fleet"] = tuple(
             VehicleSpec(
-                f"BUS-{k + 1:02d}",
+                bus if len(shifts) == 1 else f"{bus}-S{n}",
                 depots[k % len(depots)],
                 o.get("seats", template.seats),
                 o.get("wheelchair_places", template.wheelchair_places),
                 start,
                 end,
+                bus="" if len(shifts) == 1 else bus,
             )
             for k in range(size)
+            for bus in [f"BUS-{k + 1:02d}"]
+            for n, (start, end) in enumerate(shifts, 1)
         )
     return dataclasses.replace(service, **changes)
 

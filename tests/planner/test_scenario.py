@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from dask.distributed import LocalCluster
 
 import planner.scenarios.batch
-from planner.scenarios.batch import TIMING_COLUMNS, run_batch
+from planner.scenarios.batch import TIMING_COLUMNS, apply_overrides, run_batch
 from planner.scenarios.scenario import ScenarioError, load_scenario
+from planner.service import load_service
 from routing.settings import Settings
 from web.cli import main
 
@@ -146,3 +147,23 @@ def test_cli_run_and_compare(tmp_path: Path, settings: Settings) -> None:
     bad = runner.invoke(main, ["scenarios", "run", str(tmp_path / "none.yaml"), "--out",
                                str(out)], env=env)  # fmt: skip
     assert bad.exit_code == 2 and "scenario file not found" in bad.output
+
+
+def test_a_fleet_size_override_keeps_every_shift_of_the_service(tmp_path: Path) -> None:
+    """The default service drives each bus in two shifts (drivers change at the depot). A
+    scenario that sets the fleet size gets that many buses, each with both shifts: before,
+    every bus kept only the first shift, and a 40-bus day served half its riders."""
+    service = load_service()
+    first_bus = service.fleet[0].bus_id
+    shifts = [(v.shift_start_s, v.shift_end_s) for v in service.fleet if v.bus_id == first_bus]
+    assert len(shifts) == 2  # the premise: the default service has two shifts per bus
+    spec = dataclasses.replace(load_scenario(TINY)[0], overrides=(("fleet_size", 5),))
+    fleet = apply_overrides(service, spec).fleet
+    assert len({v.bus_id for v in fleet}) == 5
+    for bus in {v.bus_id for v in fleet}:
+        assert [(v.shift_start_s, v.shift_end_s) for v in fleet if v.bus_id == bus] == shifts
+    assert len({v.id for v in fleet}) == len(fleet) == 10
+    # a scenario's own shift replaces them: one shift per bus
+    one = dataclasses.replace(spec, shift=("06:00", "20:00"))
+    fleet = apply_overrides(service, one).fleet
+    assert [(v.shift_start_s, v.shift_end_s) for v in fleet] == [(6 * 3600, 20 * 3600)] * 5
