@@ -20,6 +20,7 @@ from pathlib import Path
 
 from planner.scenarios.batch import run_batch, run_one
 from planner.scenarios.scenario import load_scenario
+from planner.service import load_service
 from routing.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -33,17 +34,31 @@ def with_section(spec, name: str, **changes):
     return dataclasses.replace(spec, **{name: tuple(sorted(values.items()))})
 
 
+def spec_repair(spec) -> int:
+    return int(spec.section("overrides")["repair_ms"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500, help="of the one day")
     parser.add_argument("--vehicles", type=int, default=12, help="of the one day")
     parser.add_argument("--no-batch", action="store_true", help="only the one day")
+    parser.add_argument(
+        "--repair-ms", type=int, default=None, help="of the one day (default: the service's)"
+    )
     args = parser.parse_args()
     settings = Settings.from_env()
     base = load_scenario(REPO / "fixtures" / "scenarios" / "tiny.yaml")[0]
     day = with_section(
         with_section(
-            with_section(base, "overrides", fleet_size=args.vehicles),
+            with_section(
+                base,
+                "overrides",
+                fleet_size=args.vehicles,
+                repair_ms=round(load_service().repair_s * 1000)
+                if args.repair_ms is None
+                else args.repair_ms,
+            ),
             "demand",
             requests=args.requests,
         ),
@@ -65,7 +80,8 @@ def main() -> None:
         timings[workers] = time.perf_counter() - started
         assert (table["status"] == "ok").all(), table["error"].tolist()
     print(f"\n{time.strftime('%Y-%m-%d')}, {machine()}")
-    print(f"one day, {args.requests} requests, {args.vehicles} vehicles: {one_day:.1f} s wall "
+    print(f"one day, {args.requests} requests, {args.vehicles} vehicles, repair "
+          f"{spec_repair(day)} ms: {one_day:.1f} s wall "
           f"(solver {row['solver_seconds']} s), served {row['served']}, "
           f"rejection rate {row['rejection_rate']}, status {row['status']}")  # fmt: skip
     for workers, seconds in timings.items():

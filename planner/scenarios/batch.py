@@ -52,6 +52,8 @@ def apply_overrides(service: Service, spec: RunSpec) -> Service:
         changes["beta_s"] = o["beta_min"] * 60
     if "min_lead_min" in o:
         changes["min_lead_s"] = o["min_lead_min"] * 60
+    if "repair_ms" in o:
+        changes["repair_s"] = o["repair_ms"] / 1000
     for key in ("ride_time_weight", "vehicle_time_weight"):
         if key in o:
             changes[key] = o[key]

@@ -49,6 +49,7 @@ OVERRIDES: dict[str, Rule] = {
     "alpha": (None, float, 1.0, 5.0),
     "beta_min": (None, float, 0.0, 120.0),
     "min_lead_min": (None, int, 0, 10080),
+    "repair_ms": (None, int, 0, 5000),
     "ride_time_weight": (None, float, 0.0, 1000.0),
     "vehicle_time_weight": (None, float, 0.0, 1000.0),
 }

@@ -167,3 +167,17 @@ def test_a_fleet_size_override_keeps_every_shift_of_the_service(tmp_path: Path) 
     one = dataclasses.replace(spec, shift=("06:00", "20:00"))
     fleet = apply_overrides(service, one).fleet
     assert [(v.shift_start_s, v.shift_end_s) for v in fleet] == [(6 * 3600, 20 * 3600)] * 5
+
+
+def test_an_analyst_can_turn_the_repair_at_offer_time_off_or_up() -> None:
+    service = load_service()
+    for ms in (0, 200):
+        spec = dataclasses.replace(load_scenario(TINY)[0], overrides=(("repair_ms", ms),))
+        assert apply_overrides(service, spec).repair_s == ms / 1000
+
+
+def test_a_repair_time_out_of_range_is_refused_naming_the_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TINY.read_text().replace("repair_ms: 0", "repair_ms: 9000"))
+    with pytest.raises(ScenarioError, match="repair_ms.*between 0 and 5000"):
+        load_scenario(bad)
