@@ -30,6 +30,10 @@ from planner.darp.search import kernels, lns
 #: necessary conditions only; a route duration limit, for one, is checked exactly).
 MAX_EXACT_CHECKS = 25
 
+#: Most requests one ruin step of a repair removes: room for one rider is found near it,
+#: and smaller steps keep a step's time, and so the repair's overrun of its budget, small.
+REPAIR_MAX_REMOVED = 10
+
 
 @dataclass(frozen=True, slots=True)
 class Insertion:
@@ -271,6 +275,7 @@ def repair_insertion(
         until_placed=True,
         arrays=p.arrays,
         focus=request,
+        max_removed=REPAIR_MAX_REMOVED,
     )
     where = [v for v in vehicles if 2 * request in new[v]]
     if not where:
