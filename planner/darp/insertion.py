@@ -207,11 +207,16 @@ def best_insertion(
         return None
     route = p.route(v)
     new = route[:i] + [2 * request] + route[i:j] + [2 * request + 1] + route[j:]
-    times = np.empty(len(new) + 2)
-    # the kernel timed exactly this sequence before accepting it; this only reads the times
-    feasible = kernels.schedule(p.arrays, v, np.array(new, dtype=np.int64), len(new), times)
-    assert feasible
-    return Insertion(int(v), tuple(new), tuple(float(t) for t in times), float(cost))
+    return _timed(p, int(v), new, float(cost))
+
+
+def _timed(p: PreparedRoutes, vehicle: int, stops: Sequence[int], cost: float) -> Insertion:
+    """The insertion of a stop sequence the caller knows is feasible, with its schedule."""
+    times = np.empty(len(stops) + 2)
+    feasible = kernels.schedule(p.arrays, vehicle, np.array(stops, np.int64), len(stops), times)
+    if not feasible:  # a caller's own check passed it: a bug, not a refusal
+        raise AssertionError(f"vehicle {vehicle}: the stops have no schedule")
+    return Insertion(vehicle, tuple(int(s) for s in stops), tuple(float(t) for t in times), cost)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,16 +285,11 @@ def repair_insertion(
     where = [v for v in vehicles if 2 * request in new[v]]
     if not where:
         return None
-    v = where[0]
-    stops = np.array(new[v], dtype=np.int64)
-    times = np.empty(len(stops) + 2)
-    assert kernels.schedule(p.arrays, v, stops, len(stops), times)  # the search timed it
     changed = {u: tuple(new[u]) for u in vehicles if new[u] != routes[u]}
     before, after = (
         kernels.solution_cost(p.arrays, *kernels.pack(r, len(p.arrays.loc))) for r in (routes, new)
     )
-    insertion = Insertion(v, tuple(new[v]), tuple(float(t) for t in times), after - before)
-    return Repair(insertion, changed)
+    return Repair(_timed(p, where[0], new[where[0]], after - before), changed)
 
 
 def held_repair(
@@ -314,8 +314,4 @@ def held_repair(
     if not all(checked.usable[v] for v in routes):
         return None
     v = next(v for v, stops in routes.items() if 2 * request in stops)
-    stops = np.array(routes[v], dtype=np.int64)
-    times = np.empty(len(stops) + 2)
-    kernels.schedule(p.arrays, v, stops, len(stops), times)
-    insertion = Insertion(v, tuple(int(s) for s in stops), tuple(float(t) for t in times), 0.0)
-    return Repair(insertion, {v: tuple(stops) for v, stops in routes.items()})
+    return Repair(_timed(p, v, routes[v], 0.0), {u: tuple(s) for u, s in routes.items()})
