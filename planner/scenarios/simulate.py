@@ -184,7 +184,8 @@ def simulate_day(
         (confirmed,) = engine.confirm(choice.id, name="Simulation", phone="0000 00000")
         booked += 1
         rows.append({**row, "outcome": "served", "reason": "", "code": confirmed["code"]})
-        reoptimize_if_due(at)  # after the every_bookings-th booking, at once
+        if policy.every_bookings:  # after the every_bookings-th booking, at once
+            reoptimize_if_due(at)  # (the time rule is asked before the next request)
     if policy.enabled and booked:
         # the last re-optimisation before the day starts
         clock.now = max(clock.now, engine.local(day, -3600))
