@@ -35,7 +35,7 @@ from planner.booking.rules import Violation
 from planner.booking.trip import TripRequest, check_contact
 from planner.booking.views import DayPlan, build_day_plan
 from planner.booking.wire import Notify
-from planner.darp.codec import kind_of, request_of, stop_of
+from planner.darp.codec import kind_of, request_of, stop_of, stop_of_ref
 from planner.darp.insertion import (
     Insertion,
     PreparedRoutes,
@@ -47,7 +47,7 @@ from planner.darp.insertion import (
 )
 from planner.darp.model import Instance, Request
 from planner.darp.validate import validate
-from planner.errors import BookingError, ConflictError, NotFoundError
+from planner.errors import BookingError, ConflictError, InvalidPlanError, NotFoundError
 from planner.fares import Fare, trip_fare
 from planner.live import journal
 from planner.service import Service
@@ -577,18 +577,18 @@ class BookingEngine:
         """
         if not held:
             return None
-        index = {req.id: k for k, req in enumerate(instance.requests) if k != r}
         vehicle_of = {vehicle.id: v for v, vehicle in enumerate(instance.vehicles)}
-        changes: dict[int, tuple[int, ...]] = {}
-        for vehicle_id, visits in held.items():
-            if vehicle_id not in vehicle_of or any(
-                c is not None and c not in index for c, _ in visits
-            ):
-                return None
-            v = vehicle_of[vehicle_id]
-            changes[v] = tuple(
-                stop_of(r if code is None else index[code], kind) for code, kind in visits
-            )
+        rider = instance.requests[r].id
+        try:
+            changes = {
+                vehicle_of[vehicle_id]: tuple(
+                    stop_of_ref(instance, (rider if code is None else code, kind), "routes")
+                    for code, kind in visits
+                )
+                for vehicle_id, visits in held.items()
+            }
+        except (KeyError, InvalidPlanError):  # a bus or booking of the offer is gone
+            return None
         return held_repair(prepared, r, changes)
 
     def _feeder_json(self, feeder: Feeder | None) -> dict[str, Any] | None:
