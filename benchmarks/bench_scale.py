@@ -20,22 +20,25 @@ Run: ``.venv/bin/python benchmarks/bench_scale.py --bookings 2000 --vehicles 40`
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from sqlalchemy import select
 from tqdm import tqdm
 
 from planner.booking import TripRequest
 from planner.booking.engine import BookingEngine
 from planner.darp.insertion import best_insertion
 from planner.scenarios.demand import DemandParams, read_places, sample_demand
-from planner.store.db import open_store
+from planner.store.db import PlanVersion, open_store
 from planner.world import make_engine
 from routing.settings import Settings
 
@@ -64,6 +67,25 @@ def screen_seconds(engine: BookingEngine, trip: TripRequest, repeat: int = 20) -
     return (time.perf_counter() - start) / repeat
 
 
+def history_bytes(engine: BookingEngine, day: str) -> tuple[int, int, int]:
+    """The day's plan history: versions, bytes stored, and bytes of a whole plan per version.
+
+    The second figure is what the history held before versions stored only their changes
+    (the whole plan each time), replayed from the same rows.
+    """
+    with engine.store.session() as session:
+        rows = session.execute(
+            select(PlanVersion.routes).where(PlanVersion.day == day).order_by(PlanVersion.version)
+        ).all()
+    stored = whole = 0
+    plan: dict = {}
+    for (changes,) in rows:
+        plan = {v: plan.get(v, []) if stops is None else stops for v, stops in changes.items()}
+        stored += len(json.dumps(changes))
+        whole += len(json.dumps(plan))
+    return len(rows), stored, whole
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bookings", type=int, default=2000)
@@ -80,7 +102,7 @@ def main() -> None:
     parser.add_argument(
         "--gravity-km",
         type=float,
-        default=DemandParams.gravity_km,
+        default=DemandParams().gravity_km,
         help="distance scale of the demand model's trips (shorter trips: more per bus)",
     )
     parser.add_argument(
@@ -121,15 +143,23 @@ def main() -> None:
     booked = len(confirms)
 
     timed = [next(trips) for _ in range(args.offers)]
-    in_process = []
+    # the same offers with insertion only, side by side: what the repair adds to a wait
+    screen_only = BookingEngine(
+        replace(engine.service, repair_s=0.0), engine.catalog, engine.store, clock=engine.clock
+    )
+    in_process, without_repair = [], []
     refused = 0
     for trip in tqdm(timed, desc="offers in-process"):
         start = time.perf_counter()
         result = engine.offer(trip)
         in_process.append(time.perf_counter() - start)
         refused += not result.offers
+        start = time.perf_counter()
+        screen_only.offer(trip)
+        without_repair.append(time.perf_counter() - start)
     over_http = offers_over_http(world.service, url, workdir, timed) if args.http else []
     problems = engine.validate_day(day)
+    versions, stored, whole = history_bytes(engine, day.isoformat())
 
     header(booked, args.vehicles, attempts)
     print(
@@ -144,9 +174,17 @@ def main() -> None:
             f"{np.percentile(last_offers, 95) / screen:.0f} |"
         )
     print(f"\nat {booked} bookings, {args.offers} offers ({refused} refused, with alternatives):")
-    print(f"- in-process: p50 {ms(in_process, 50)} ms, p95 {ms(in_process, 95)} ms")
+    print(
+        f"- in-process: p50 {ms(in_process, 50)} ms, p95 {ms(in_process, 95)} ms "
+        f"(repair {engine.service.repair_s * 1000:.0f} ms); insertion only: p50 "
+        f"{ms(without_repair, 50)} ms, p95 {ms(without_repair, 95)} ms"
+    )
     if over_http:
         print(f"- over HTTP: p50 {ms(over_http, 50)} ms, p95 {ms(over_http, 95)} ms")
+    print(
+        f"\nplan history: {versions} versions, {stored / 1e6:.1f} MB stored; a whole plan per "
+        f"version would be {whole / 1e6:.1f} MB ({whole / stored:.0f} x)"
+    )
     print(f"\nvalidator on the stored plan: {'no violations' if not problems else problems[:3]}")
 
 

@@ -14,10 +14,10 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -27,7 +27,7 @@ from planner.darp.breaks import break_requests, place_breaks
 from planner.darp.codec import TimedRoute, assemble_plan, kind_of, routes_of_refs, time_route
 from planner.darp.insertion import PreparedRoutes, prepare
 from planner.darp.model import Instance, Request, Vehicle
-from planner.darp.plan import Plan
+from planner.darp.plan import Plan, StopKind
 from planner.darp.schedule import StopTable
 from planner.darp.validate import Violation, validate
 from planner.errors import ConflictError
@@ -73,6 +73,11 @@ class OpenDay:
     timed: tuple[TimedRoute | None, ...]
     prepared: PreparedRoutes
     events: Mapping[str, Sequence[VehicleEvent]]
+    stored: StoredPlan | None = None
+
+
+#: A day's stored plan: its plan version and each vehicle's stops as ``[code, kind]`` pairs.
+StoredPlan = tuple[int, dict[str, list[list[str]]]]
 
 
 @dataclass
@@ -95,6 +100,9 @@ class DayState:
     events: Mapping[str, Sequence[VehicleEvent]] = field(default_factory=dict)
     #: the routes as loaded, prepared for insertion (from memory; None: prepare anew)
     prepared: PreparedRoutes | None = None
+    #: the plan stored last as this state knows it (None: not known), so that a save
+    #: stores only the routes that changed since
+    stored: StoredPlan | None = None
 
     def __post_init__(self) -> None:
         if not self.timed:  # nothing timed yet: every route is new
@@ -246,11 +254,13 @@ class DayStore:
         breaks = self.breaks(vehicles)
         instance = self._instance(day, requests + breaks + list(extra), vehicles)
         table = StopTable.from_instance(instance, matrices=self.matrix_lists)
-        current = current_plan(session, day)
+        stored = stored_plan(session, day)
         known = {b.code for b in bookings} | {b.id for b in breaks}
-        refs = {  # a stored plan still lists bookings cancelled since (or breaks of old rules)
-            vid: [(code, kind) for code, kind in stops if code in known]
-            for vid, stops in (current.routes if current is not None else {}).items()
+        # a stored plan still lists bookings cancelled since (or breaks of old rules); the
+        # kinds are read from JSON, and routes_of_refs checks them
+        refs = {
+            vid: [(code, cast(StopKind, kind)) for code, kind in stops if code in known]
+            for vid, stops in stored[1].items()
         }
         routes = routes_of_refs(instance, refs, where=f"plan of {day}")
         if breaks:  # a day planned before the rule (or the fleet) changed: breaks added now
@@ -263,7 +273,7 @@ class DayStore:
         if events:  # buses are driving: plan from where they really are
             instance, routes = pin(instance, routes, self.catalog.nodes, events)
             table = StopTable.from_instance(instance, matrices=self.matrix_lists)
-        return DayState(day, instance, table, routes, mark=mark, events=events)
+        return DayState(day, instance, table, routes, mark=mark, events=events, stored=stored)
 
     def breaks(self, vehicles: Sequence[Vehicle]) -> list[Request]:
         """The drivers' breaks the service's rule asks for, as the vehicles' own tasks."""
@@ -327,6 +337,7 @@ class DayStore:
             mark=kept.mark,
             events=kept.events,
             prepared=kept.prepared.with_requests(extra),
+            stored=kept.stored,
         )
 
     def open_day(self, session: Session, day: str) -> OpenDay:
@@ -389,6 +400,7 @@ class DayStore:
             tuple(state.timed),
             prepared,
             state.events,
+            state.stored,
         )
 
     def save_plan(
@@ -421,26 +433,37 @@ class DayStore:
             raise ConflictError("plan", f"would break a constraint: {problems[0]}")
         if plan.rejected:
             raise ConflictError("plan", f"booking {plan.rejected[0].request_id} not served")
-        last = session.scalar(
-            select(PlanVersion.version)
-            .where(PlanVersion.day == state.day)
-            .order_by(PlanVersion.version.desc())
+        of_day = PlanVersion.day == state.day
+        last = session.scalar(select(func.max(PlanVersion.version)).where(of_day)) or 0
+        last_full = session.scalar(
+            select(func.max(PlanVersion.version)).where(of_day, PlanVersion.full)
         )
         routes = {
             route.vehicle_id: [[v.request_id, v.kind] for v in route.visits]
             for route in plan.routes
         }
+        if state.stored is not None and state.stored[0] == last:
+            before = state.stored[1]
+        else:  # another process wrote the day since this state was read
+            before = stored_plan(session, state.day)[1]
+        changes = {v: None if before.get(v) == stops else stops for v, stops in routes.items()}
+        changed = sum(stops is not None for stops in changes.values())
+        # a whole plan once per as many versions as there are vehicles: the history grows
+        # by about two routes per write, and a plan is read from at most that many rows
+        full = last_full is None or last - last_full >= len(routes) or 2 * changed > len(routes)
         figures = self.kpis(state.instance, plan) if kpis else {}
         session.add(
             PlanVersion(
                 day=state.day,
-                version=(last or 0) + 1,
+                version=last + 1,
                 reason=reason,
-                routes=routes,
+                routes=routes if full else changes,
+                full=full,
                 kpis=figures,
                 created_at=self.clock(),
             )
         )
+        state.stored = (last + 1, routes)
         update_estimates(session, state)
         lock.version += 1
         saved = session.info.setdefault("rufbus.saved_days", {})
@@ -453,8 +476,31 @@ class DayStore:
             self._keep(state, version)
 
 
+def stored_plan(session: Session, day: str) -> StoredPlan:
+    """The day's newest stored plan, whole: read from its last full version on.
+
+    Version 0 with no routes if the day has no plan yet.
+    """
+    of_day = PlanVersion.day == day
+    base = session.scalar(select(func.max(PlanVersion.version)).where(of_day, PlanVersion.full))
+    if base is None:
+        return 0, {}
+    rows = session.execute(
+        select(PlanVersion.version, PlanVersion.routes)
+        .where(of_day, PlanVersion.version >= base)
+        .order_by(PlanVersion.version)
+    ).all()
+    routes: dict[str, list[list[str]]] = {}
+    for _, changes in rows:
+        routes = {v: routes.get(v, []) if stops is None else stops for v, stops in changes.items()}
+    return rows[-1].version, routes
+
+
 def current_plan(session: Session, day: str) -> PlanVersion | None:
-    """The day's newest stored plan, if any."""
+    """The day's newest plan version, if any: its number, reason and KPIs.
+
+    Its ``routes`` may hold only what it changed; :func:`stored_plan` reads the whole plan.
+    """
     return session.scalars(
         select(PlanVersion)
         .where(PlanVersion.day == day)

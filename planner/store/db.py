@@ -35,6 +35,7 @@ from sqlalchemy import (
     false,
     select,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -132,13 +133,23 @@ class Offer(Base):
 
 
 class PlanVersion(Base):
-    """One version of a day's plan: the stop order of each vehicle and its KPIs."""
+    """One version of a day's plan: the stop order of each vehicle and its KPIs.
+
+    A ``full`` version holds the stops of every vehicle that drives. Any other holds only
+    what changed since the version before: the stops of a vehicle whose route changed, and
+    None for one whose route did not (a vehicle not named does not drive). A booking changes
+    one route of a plan of tens, and a day is written thousands of times: whole plans per
+    write grew the history with the square of the day. Read a version's whole plan with
+    :func:`planner.booking.day.stored_plan`.
+    """
 
     __tablename__ = "plan_versions"
     __table_args__ = (
         UniqueConstraint("day", "version"),
         # the background worker finds a day's last re-optimisation without reading plans
         Index("ix_plan_versions_day_reason_version", "day", "reason", "version"),
+        # a plan is read from the last full version on
+        Index("ix_plan_versions_day_full_version", "day", "full", "version"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[str] = mapped_column(String(10), index=True)
@@ -147,6 +158,7 @@ class PlanVersion(Base):
     routes: Mapped[dict] = mapped_column(JSON)
     kpis: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    full: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class BookingChange(Base):
@@ -408,6 +420,11 @@ def upgrade(store: Store) -> None:
     """Run Alembic's migrations up to ``head`` on the store's database."""
     config = alembic_config()
     with store.write_engine.connect() as connection:
+        # one transaction for the whole upgrade: Alembic takes SQLite's DDL for
+        # non-transactional and, given a connection with no transaction begun, commits
+        # after each migration, so a second process could read the version in between and
+        # run a migration again ("table ... already exists")
+        connection.begin()
         if connection.dialect.name == "postgresql":
             # ``rufbus serve`` and ``rufbus worker`` start together: on a fresh database
             # both would create the tables, and one fail. One migrates while the other

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from planner.booking import BookingEngine, trip_request, wire
 from planner.booking.change import history, merged_wish
+from planner.booking.day import stored_plan
 from planner.errors import BookingError, ConflictError
-from planner.store.db import Booking, PlanVersion
+from planner.store.db import Booking
 from tests.planner import test_booking as line
 from tests.planner.test_booking import ANGER, BERG, DAY, EICHE, book, hm, plan_versions, trip
 from tests.web.helpers import Clock
@@ -29,10 +30,8 @@ def stored(engine: BookingEngine, code: str) -> Booking:
 def stops_of(engine: BookingEngine, day: str = DAY.isoformat()) -> list[tuple[str, str]]:
     """Every (booking, kind) of the day's newest plan."""
     with engine.store.session() as session:
-        version = session.scalars(
-            select(PlanVersion).where(PlanVersion.day == day).order_by(PlanVersion.version.desc())
-        ).first()
-    return [tuple(s) for stops in (version.routes if version else {}).values() for s in stops]
+        routes = stored_plan(session, day)[1]
+    return [tuple(s) for stops in routes.values() for s in stops]
 
 
 def test_a_changed_time_keeps_the_code_and_is_recorded(engine: BookingEngine) -> None:
