@@ -31,6 +31,7 @@ from planner.booking.day import (
     new_code,
     require_confirmed,
 )
+from planner.booking.repair_gate import RepairGate
 from planner.booking.rules import Violation
 from planner.booking.trip import TripRequest, check_contact
 from planner.booking.views import DayPlan, build_day_plan
@@ -215,6 +216,7 @@ class BookingEngine:
         self.depots = [catalog.resolve(v.depot, field="fleet.depot") for v in service.fleet]
         # days are planned from what the vehicles reported (the event journal)
         self.days = DayStore(service, catalog, self.depots, clock, reality=journal.plan_events)
+        self.repairs = RepairGate()
 
     @property
     def depot_of(self) -> dict[str, int]:
@@ -555,11 +557,19 @@ class BookingEngine:
         return [(0, repair.insertion, window)], held
 
     def _repair(self, prepared: PreparedRoutes, r: int, trip: TripRequest) -> Repair | None:
-        """Room for request ``r`` by re-planning the day, within ``booking.repair_ms``."""
+        """Room for request ``r`` by re-planning the day, within ``booking.repair_ms``.
+
+        Not on a day that is full (:class:`~planner.booking.repair_gate.RepairGate`).
+        """
+        day = trip.day.isoformat()
+        if self.service.repair_s <= 0 or not self.repairs.worth_trying(day):
+            return None
         seed = zlib.crc32(f"{trip.origin}:{trip.destination}:{trip.kind}:{trip.time_s}".encode())
-        return repair_insertion(
+        found = repair_insertion(
             prepared, r, self.service.objective, time_limit=self.service.repair_s, seed=seed
         )
+        self.repairs.record(day, placed=found is not None)
+        return found
 
     @staticmethod
     def _held_repair(

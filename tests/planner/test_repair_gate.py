@@ -1,0 +1,61 @@
+"""The repair at offer time gives up on a day that is full, and comes back when it is not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import planner.booking.engine as engine_module
+from planner.booking import BookingEngine
+from planner.booking.repair_gate import RepairGate
+from tests.planner import test_booking as line
+from tests.planner.test_booking import ANGER, EICHE, book, trip
+
+catalog = line.catalog
+make_engine = line.make_engine
+
+
+def test_the_gate_trips_after_misses_in_a_row_and_then_only_probes() -> None:
+    gate = RepairGate(trip_after=3, probe_every=4)
+    for _ in range(2):
+        assert gate.worth_trying("2026-12-02")
+        gate.record("2026-12-02", placed=False)
+    gate.record("2026-12-02", placed=True)  # room found: the count starts again
+    for _ in range(3):
+        assert gate.worth_trying("2026-12-02")
+        gate.record("2026-12-02", placed=False)
+    assert gate.is_full("2026-12-02") and not gate.is_full("2026-12-03")
+    tried = [gate.worth_trying("2026-12-02") for _ in range(12)]
+    assert tried == [False, False, False, True] * 3  # every 4th refused wish is a probe
+    assert gate.worth_trying("2026-12-03")  # another day is not full
+    gate.record("2026-12-02", placed=True)  # a probe found room: every wish again
+    assert not gate.is_full("2026-12-02") and gate.worth_trying("2026-12-02")
+
+
+def test_a_full_day_stops_making_riders_wait_for_repairs_that_find_nothing(
+    make_engine: Callable[..., BookingEngine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One bus of two seats, both taken on every ride from 07:00: no repair can make room
+    near those rides, so after the gate's count of misses wishes are refused without one."""
+    engine = make_engine(buses=1)
+    engine.repairs = RepairGate(trip_after=5, probe_every=10)
+    hours = range(7, 18, 2)  # Anger - Eiche and back takes 72 min
+    for hour in hours:
+        book(engine, trip(ANGER, EICHE, f"{hour:02d}:00", passengers=2))
+    calls = []
+    real = engine_module.repair_insertion
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        calls.append(found)
+        return found
+
+    monkeypatch.setattr(engine_module, "repair_insertion", counted)
+    for k in range(25):
+        wish = trip(ANGER, EICHE, f"{hours[k % len(hours)]:02d}:20", passengers=2)
+        result = engine.offer(wish, with_alternatives=False)
+        assert result.reason == "fully_booked"
+    assert calls == [None] * 7  # 5 until the day counts as full, then 2 probes in 20
+    assert engine.repairs.is_full(line.DAY.isoformat())
