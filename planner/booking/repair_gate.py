@@ -6,19 +6,24 @@ the day is full it almost never does, and then every refused wish waits the whol
 for nothing. On a simulated day of 2,000 requests on 40 buses, 1,021 repairs placed 4
 riders and cost 51 s, and a full day's offer p95 went from 10 ms to 71 ms.
 
-So the gate works like a circuit breaker, per day: after ``trip_after`` repairs in a row
-found no room, the day counts as full, and only every ``probe_every``-th refused wish is
-repaired (a probe); the first probe that finds room opens the day to every wish again.
+So the gate judges each day by its last ``window`` repairs: while at least ``min_placed``
+of them found room (one in ten), every refused wish is repaired. Below that the day counts
+as full, and only every ``probe_every``-th refused wish is repaired (a probe); the probes'
+outcomes enter the count, so a day where room opens up again (cancellations, a
+re-optimisation) is noticed.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 
-#: Repairs in a row without room, after which a day counts as full. A day where one repair
-#: in ten finds room trips only by chance (0.9^20 = 12 % per 20 wishes).
-TRIP_AFTER = 20
+#: The last repairs of a day its success is judged on.
+WINDOW = 20
+#: Of them, how many must have found room for every refused wish to be repaired: one in
+#: ten, so a rider placed costs the others at most ten repairs' waits.
+MIN_PLACED = 2
 #: On a full day, every how many refused wishes one is still repaired: fewer than 5 % of
 #: a full day's offers then wait for a repair, so they leave the offers' p95 alone.
 PROBE_EVERY = 25
@@ -26,18 +31,19 @@ PROBE_EVERY = 25
 
 @dataclass
 class RepairGate:
-    """Counts, per service day, the repairs in a row that found no room (thread-safe)."""
+    """The recent repairs per service day, and whether the next is worth it (thread-safe)."""
 
-    trip_after: int = TRIP_AFTER
+    window: int = WINDOW
+    min_placed: int = MIN_PLACED
     probe_every: int = PROBE_EVERY
-    _misses: dict[str, int] = field(default_factory=dict)
+    _recent: dict[str, deque[bool]] = field(default_factory=dict)
     _skipped: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def worth_trying(self, day: str) -> bool:
         """Whether to repair a wish on ``day`` that no gap fits."""
         with self._lock:
-            if self._misses.get(day, 0) < self.trip_after:
+            if not self._full(day):
                 return True
             skipped = self._skipped.get(day, 0) + 1
             self._skipped[day] = skipped
@@ -46,13 +52,13 @@ class RepairGate:
     def record(self, day: str, *, placed: bool) -> None:
         """Tell the gate whether a repair on ``day`` found room."""
         with self._lock:
-            if placed:
-                self._misses.pop(day, None)
-                self._skipped.pop(day, None)
-            else:
-                self._misses[day] = self._misses.get(day, 0) + 1
+            self._recent.setdefault(day, deque(maxlen=self.window)).append(placed)
 
     def is_full(self, day: str) -> bool:
         """Whether ``day`` counts as full (only probes are repaired)."""
         with self._lock:
-            return self._misses.get(day, 0) >= self.trip_after
+            return self._full(day)
+
+    def _full(self, day: str) -> bool:
+        recent = self._recent.get(day)
+        return recent is not None and len(recent) == self.window and sum(recent) < self.min_placed

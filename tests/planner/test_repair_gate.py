@@ -17,21 +17,20 @@ catalog = line.catalog
 make_engine = line.make_engine
 
 
-def test_the_gate_trips_after_misses_in_a_row_and_then_only_probes() -> None:
-    gate = RepairGate(trip_after=3, probe_every=4)
-    for _ in range(2):
-        assert gate.worth_trying("2026-12-02")
-        gate.record("2026-12-02", placed=False)
-    gate.record("2026-12-02", placed=True)  # room found: the count starts again
-    for _ in range(3):
-        assert gate.worth_trying("2026-12-02")
-        gate.record("2026-12-02", placed=False)
-    assert gate.is_full("2026-12-02") and not gate.is_full("2026-12-03")
-    tried = [gate.worth_trying("2026-12-02") for _ in range(12)]
-    assert tried == [False, False, False, True] * 3  # every 4th refused wish is a probe
-    assert gate.worth_trying("2026-12-03")  # another day is not full
-    gate.record("2026-12-02", placed=True)  # a probe found room: every wish again
-    assert not gate.is_full("2026-12-02") and gate.worth_trying("2026-12-02")
+def test_a_day_counts_as_full_while_few_recent_repairs_found_room() -> None:
+    gate = RepairGate(window=4, min_placed=2, probe_every=3)
+    day, other = "2026-12-02", "2026-12-03"
+    for placed in (True, False, True, False):  # 2 of the last 4 found room
+        assert gate.worth_trying(day)
+        gate.record(day, placed=placed)
+    assert not gate.is_full(day)
+    gate.record(day, placed=False)  # now 1 of the last 4: full
+    assert gate.is_full(day) and not gate.is_full(other)
+    tried = [gate.worth_trying(day) for _ in range(9)]
+    assert tried == [False, False, True] * 3  # every 3rd refused wish is a probe
+    assert gate.worth_trying(other)  # another day is not full
+    gate.record(day, placed=True)  # a probe found room: 2 of the last 4 again
+    assert not gate.is_full(day) and gate.worth_trying(day)
 
 
 def test_a_full_day_stops_making_riders_wait_for_repairs_that_find_nothing(
@@ -40,7 +39,7 @@ def test_a_full_day_stops_making_riders_wait_for_repairs_that_find_nothing(
     """One bus of two seats, both taken on every ride from 07:00: no repair can make room
     near those rides, so after the gate's count of misses wishes are refused without one."""
     engine = make_engine(buses=1)
-    engine.repairs = RepairGate(trip_after=5, probe_every=10)
+    engine.repairs = RepairGate(window=5, min_placed=1, probe_every=10)
     hours = range(7, 18, 2)  # Anger - Eiche and back takes 72 min
     for hour in hours:
         book(engine, trip(ANGER, EICHE, f"{hour:02d}:00", passengers=2))
