@@ -492,8 +492,18 @@ def stored_plan(session: Session, day: str) -> StoredPlan:
     ).all()
     routes: dict[str, list[list[str]]] = {}
     for _, changes in rows:
-        routes = {v: routes.get(v, []) if stops is None else stops for v, stops in changes.items()}
+        routes = with_changes(routes, changes)
     return rows[-1].version, routes
+
+
+def with_changes(
+    routes: Mapping[str, list[list[str]]], changes: Mapping[str, list[list[str]] | None]
+) -> dict[str, list[list[str]]]:
+    """The plan ``routes`` after a version's ``changes`` (a whole version: every route).
+
+    A vehicle named with None keeps its route; a vehicle not named does not drive.
+    """
+    return {v: routes.get(v, []) if stops is None else stops for v, stops in changes.items()}
 
 
 def current_plan(session: Session, day: str) -> PlanVersion | None:

@@ -46,6 +46,8 @@ def downgrade() -> None:
     )
     plan: dict = {}
     day = None
+    # replayed here, not with planner.booking.day.with_changes: a migration must keep
+    # working whatever the application's code becomes later
     for row in rows.all():
         if row.day != day:
             day, plan = row.day, {}
