@@ -448,8 +448,8 @@ class DayStore:
             before = stored_plan(session, state.day)[1]
         changes = {v: None if before.get(v) == stops else stops for v, stops in routes.items()}
         changed = sum(stops is not None for stops in changes.values())
-        # a whole plan once per as many versions as there are vehicles: the history grows
-        # by about two routes per write, and a plan is read from at most that many rows
+        # a whole plan once per as many versions as vehicles drive: the history grows by
+        # about two routes per write, and a plan is read from at most that many rows
         full = last_full is None or last - last_full >= len(routes) or 2 * changed > len(routes)
         figures = self.kpis(state.instance, plan) if kpis else {}
         session.add(
