@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import event, func, select, update
+from sqlalchemy import case, event, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -433,11 +433,13 @@ class DayStore:
             raise ConflictError("plan", f"would break a constraint: {problems[0]}")
         if plan.rejected:
             raise ConflictError("plan", f"booking {plan.rejected[0].request_id} not served")
-        of_day = PlanVersion.day == state.day
-        last = session.scalar(select(func.max(PlanVersion.version)).where(of_day)) or 0
-        last_full = session.scalar(
-            select(func.max(PlanVersion.version)).where(of_day, PlanVersion.full)
-        )
+        newest, last_full = session.execute(
+            select(
+                func.max(PlanVersion.version),
+                func.max(case((PlanVersion.full, PlanVersion.version))),
+            ).where(PlanVersion.day == state.day)
+        ).one()
+        last = newest or 0
         routes = {
             route.vehicle_id: [[v.request_id, v.kind] for v in route.visits]
             for route in plan.routes
