@@ -158,8 +158,8 @@ def main() -> None:
         start = time.perf_counter()
         screen_only.offer(trip)
         without_repair.append(time.perf_counter() - start)
-    # twice: a fresh server process first learns which days are full (the repair gate is
-    # per process), so the first pass shows a server's first minutes and the second its rest
+    # twice: a fresh server process, then the same server again (its days in memory, its
+    # repair gate seeded from the day's stored judgement and then its own)
     over_http = offers_over_http(world.service, url, workdir, timed * 2) if args.http else []
     problems = engine.validate_day(day)
     versions, stored, whole = history_bytes(engine, day.isoformat())

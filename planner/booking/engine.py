@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from planner.booking import change, reoptimize, rules, standing
@@ -562,13 +563,25 @@ class BookingEngine:
         Not on a day that is full (:class:`~planner.booking.repair_gate.RepairGate`).
         """
         day = trip.day.isoformat()
-        if self.service.repair_s <= 0 or not self.repairs.worth_trying(day):
+        if self.service.repair_s <= 0:
+            return None
+        if not self.repairs.knows(day):  # what other processes learnt of the day
+            with self.store.session() as session:
+                full = session.scalar(select(ServiceDay.repair_full).where(ServiceDay.day == day))
+            self.repairs.seed(day, full=bool(full))
+        if not self.repairs.worth_trying(day):
             return None
         seed = zlib.crc32(f"{trip.origin}:{trip.destination}:{trip.kind}:{trip.time_s}".encode())
         found = repair_insertion(
             prepared, r, self.service.objective, time_limit=self.service.repair_s, seed=seed
         )
-        self.repairs.record(day, placed=found is not None)
+        if self.repairs.record(day, placed=found is not None):
+            with self.store.maintaining() as session:  # no plan moves: no day lock
+                session.execute(
+                    update(ServiceDay)
+                    .where(ServiceDay.day == day)
+                    .values(repair_full=self.repairs.is_full(day))
+                )
         return found
 
     @staticmethod

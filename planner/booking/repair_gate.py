@@ -15,6 +15,11 @@ The bar is low on purpose: a placed rider is worth many others' 50 ms. A gate th
 for one repair in ten to find room cost 43 of 526 riders on the online 1,000/30 day of
 ``benchmarks/bench_online.py``, where late repairs still found room one time in ten to
 twenty.
+
+A process learns a day's repairs itself, but whether a day counts as full is also stored
+with the day (``service_days.repair_full``, written only when it flips), so that a server
+process started on a full day, or each of several worker processes, does not first make 40
+riders wait for repairs that find nothing: the engine seeds the gate from it (:meth:`seed`).
 """
 
 from __future__ import annotations
@@ -53,10 +58,25 @@ class RepairGate:
             self._skipped[day] = skipped
             return skipped % self.probe_every == 0
 
-    def record(self, day: str, *, placed: bool) -> None:
-        """Tell the gate whether a repair on ``day`` found room."""
+    def knows(self, day: str) -> bool:
+        """Whether the gate has judged ``day`` yet (seeded, or a repair recorded)."""
         with self._lock:
+            return day in self._recent
+
+    def seed(self, day: str, *, full: bool) -> None:
+        """Start judging ``day`` from what is known of it: full, or not (nothing known)."""
+        with self._lock:
+            self._recent[day] = deque([False] * self.window if full else [], maxlen=self.window)
+
+    def record(self, day: str, *, placed: bool) -> bool:
+        """Tell the gate whether a repair on ``day`` found room.
+
+        Returns whether that changed whether the day counts as full.
+        """
+        with self._lock:
+            was_full = self._full(day)
             self._recent.setdefault(day, deque(maxlen=self.window)).append(placed)
+            return self._full(day) != was_full
 
     def is_full(self, day: str) -> bool:
         """Whether ``day`` counts as full (only probes are repaired)."""

@@ -65,7 +65,7 @@ class ServiceDay(Base):
 
     ``version`` counts the day's writes (bookings, plans); ``events`` the vehicles' reports
     the plan is pinned to (:mod:`planner.live.replan`). A day in memory is current only if
-    both match.
+    both match. ``repair_full`` is shared by server processes and moves no version.
     """
 
     __tablename__ = "service_days"
@@ -73,6 +73,9 @@ class ServiceDay(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     #: how many vehicle events that move the plan were recorded (positions do not count)
     events: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: whether the repair at offer time judged the day full, so that it repairs refused
+    #: wishes only now and then (:class:`planner.booking.repair_gate.RepairGate`)
+    repair_full: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Booking(Base):
@@ -354,8 +357,9 @@ class Store:
 
         It begins like every write (``BEGIN IMMEDIATE`` on SQLite), so it waits for other
         writers instead of failing half-way. It may change only what no booking decision
-        reads: personal data of bookings, expired offers, and the append-only journal of
-        vehicle events.
+        reads: personal data of bookings, expired offers, the append-only journal of
+        vehicle events, and whether the repair at offer time judged a day full (a hint of
+        how long to try, not a decision).
         """
         with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
             yield session

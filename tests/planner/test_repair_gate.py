@@ -6,10 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 import planner.booking.engine as engine_module
 from planner.booking import BookingEngine
 from planner.booking.repair_gate import RepairGate
+from planner.store.db import ServiceDay, open_store
 from tests.planner import test_booking as line
 from tests.planner.test_booking import ANGER, EICHE, book, trip
 
@@ -24,13 +26,27 @@ def test_a_day_counts_as_full_while_few_recent_repairs_found_room() -> None:
         assert gate.worth_trying(day)
         gate.record(day, placed=placed)
     assert not gate.is_full(day)
-    gate.record(day, placed=False)  # now 1 of the last 4: full
+    assert gate.record(day, placed=False)  # now 1 of the last 4: full, a change
     assert gate.is_full(day) and not gate.is_full(other)
     tried = [gate.worth_trying(day) for _ in range(9)]
     assert tried == [False, False, True] * 3  # every 3rd refused wish is a probe
     assert gate.worth_trying(other)  # another day is not full
-    gate.record(day, placed=True)  # a probe found room: 2 of the last 4 again
+    assert gate.record(day, placed=True)  # a probe found room: 2 of the last 4 again
     assert not gate.is_full(day) and gate.worth_trying(day)
+
+
+def test_a_gate_seeded_with_a_full_day_only_probes_it() -> None:
+    gate = RepairGate(window=4, min_placed=1, probe_every=3)
+    day, other = "2026-12-02", "2026-12-03"
+    assert not gate.knows(day)
+    gate.seed(day, full=True)
+    gate.seed(other, full=False)
+    assert gate.knows(day) and gate.knows(other)
+    assert gate.is_full(day) and not gate.is_full(other)
+    assert [gate.worth_trying(day) for _ in range(3)] == [False, False, True]
+    assert not gate.record(day, placed=False)  # the probe found nothing: still full
+    assert gate.record(day, placed=True)  # the probe found room: open again
+    assert gate.worth_trying(day) and gate.worth_trying(other)
 
 
 def test_a_full_day_stops_making_riders_wait_for_repairs_that_find_nothing(
@@ -58,3 +74,19 @@ def test_a_full_day_stops_making_riders_wait_for_repairs_that_find_nothing(
         assert result.reason == "fully_booked"
     assert calls == [None] * 7  # 5 until the day counts as full, then 2 probes in 20
     assert engine.repairs.is_full(line.DAY.isoformat())
+
+    # another server process on the same database knows the day is full from the start
+    with engine.store.session() as session:
+        full = session.scalar(
+            select(ServiceDay.repair_full).where(ServiceDay.day == line.DAY.isoformat())
+        )
+    assert full is True
+    other = BookingEngine(
+        engine.service, engine.catalog, open_store(engine.store.url), clock=engine.clock
+    )
+    other.repairs = RepairGate(window=5, min_placed=1, probe_every=10)
+    calls.clear()
+    for k in range(10):
+        wish = trip(ANGER, EICHE, f"{hours[k % len(hours)]:02d}:20", passengers=2)
+        assert other.offer(wish, with_alternatives=False).reason == "fully_booked"
+    assert calls == [None]  # only the 10th wish was repaired: a probe
