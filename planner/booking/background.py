@@ -109,34 +109,31 @@ def open_days(service: Service, now: datetime) -> list[date]:
 def day_activity(session: Session, day: date) -> DayActivity | None:
     """The day's changes since its last re-optimisation; None if it has no plan yet.
 
-    Every query runs on an index of ``plan_versions`` (a day holds a version per write, each
-    with the whole plan): this is asked after every booking of a simulated day.
+    One query, on indexes of ``plan_versions`` only: this is asked before every request of
+    a simulated day. A day's versions are numbered 1, 2, 3, ... (one per write,
+    :meth:`planner.booking.day.DayStore.save_plan`), so the changes since version ``base``
+    are ``newest - base``.
     """
     key = day.isoformat()
-    last = session.execute(
-        select(PlanVersion.version, PlanVersion.created_at)
-        .where(PlanVersion.day == key, PlanVersion.reason == REASON)
-        .order_by(PlanVersion.version.desc())
-        .limit(1)
+    of_day = PlanVersion.day == key
+    newest = select(func.max(PlanVersion.version)).where(of_day).scalar_subquery()
+    base = (
+        select(func.max(PlanVersion.version))
+        .where(of_day, PlanVersion.reason == REASON)
+        .scalar_subquery()
+    )
+    first = select(func.min(PlanVersion.version)).where(of_day).scalar_subquery()
+    # since the last re-optimisation; never re-optimised: since the day's first change
+    row = session.execute(
+        select(newest, base, PlanVersion.created_at).where(
+            of_day, PlanVersion.version == func.coalesce(base, first)
+        )
     ).first()
-    base = last.version if last is not None else 0
-    count, newest = session.execute(
-        select(func.count(), func.max(PlanVersion.version)).where(
-            PlanVersion.day == key, PlanVersion.version > base
-        )
-    ).one()
-    if last is None and not count:
+    if row is None:
         return None
-    if last is not None:
-        since = last.created_at
-    else:  # never re-optimised: since the day's first change
-        since = session.scalar(
-            select(PlanVersion.created_at)
-            .where(PlanVersion.day == key)
-            .order_by(PlanVersion.version)
-            .limit(1)
-        )
-    return DayActivity(day, newest or base, base, count, _aware(since))
+    version, last, since = row
+    last = last or 0
+    return DayActivity(day, version, last, version - last, _aware(since))
 
 
 def is_due(
