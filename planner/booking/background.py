@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from planner.booking.reoptimize import CHANGED_MEANWHILE, REASON, optimize
@@ -106,16 +106,8 @@ def open_days(service: Service, now: datetime) -> list[date]:
     return [today + timedelta(days=k) for k in range(service.horizon_days + 1)]
 
 
-def day_activity(session: Session, day: date) -> DayActivity | None:
-    """The day's changes since its last re-optimisation; None if it has no plan yet.
-
-    One query, on indexes of ``plan_versions`` only: this is asked before every request of
-    a simulated day. A day's versions are numbered 1, 2, 3, ... (one per write,
-    :meth:`planner.booking.day.DayStore.save_plan`), so the changes since version ``base``
-    are ``newest - base``.
-    """
-    key = day.isoformat()
-    of_day = PlanVersion.day == key
+def _activity_query() -> Select[int, int | None, datetime]:
+    of_day = PlanVersion.day == bindparam("day")
     newest = select(func.max(PlanVersion.version)).where(of_day).scalar_subquery()
     base = (
         select(func.max(PlanVersion.version))
@@ -124,11 +116,24 @@ def day_activity(session: Session, day: date) -> DayActivity | None:
     )
     first = select(func.min(PlanVersion.version)).where(of_day).scalar_subquery()
     # since the last re-optimisation; never re-optimised: since the day's first change
-    row = session.execute(
-        select(newest, base, PlanVersion.created_at).where(
-            of_day, PlanVersion.version == func.coalesce(base, first)
-        )
-    ).first()
+    return select(newest, base, PlanVersion.created_at).where(
+        of_day, PlanVersion.version == func.coalesce(base, first)
+    )
+
+
+#: built once: building the statement took as long as running it
+_ACTIVITY = _activity_query()
+
+
+def day_activity(session: Session, day: date) -> DayActivity | None:
+    """The day's changes since its last re-optimisation; None if it has no plan yet.
+
+    One query, on indexes of ``plan_versions`` only: this is asked before every request of
+    a simulated day. A day's versions are numbered 1, 2, 3, ... (one per write,
+    :meth:`planner.booking.day.DayStore.save_plan`), so the changes since version ``base``
+    are ``newest - base``.
+    """
+    row = session.execute(_ACTIVITY, {"day": day.isoformat()}).first()
     if row is None:
         return None
     version, last, since = row

@@ -30,6 +30,11 @@ from planner.darp.search import kernels, lns
 #: necessary conditions only; a route duration limit, for one, is checked exactly).
 MAX_EXACT_CHECKS = 25
 
+#: Room for stops beyond the longest route in the arrays of :class:`PreparedRoutes`. They
+#: are as wide as the longest route, not as the day's stops: a confirmation copies them
+#: (:meth:`PreparedRoutes.with_routes`), and a full day's routes hold tens of its thousands.
+ROUTE_SLACK = 16
+
 #: Most requests one ruin step of a repair removes: room for one rider is found near it,
 #: and smaller steps keep a step's time, and so the repair's overrun of its budget, small.
 REPAIR_MAX_REMOVED = 10
@@ -103,7 +108,10 @@ class PreparedRoutes:
         Only the changed vehicles' route data is built again: a confirmation changes one
         route of dozens.
         """
-        width = max([len(self.arrays.loc), *(len(r) for r in changes.values())])
+        width = self.stops.shape[1]
+        longest = max((len(r) for r in changes.values()), default=0)
+        if longest > width:
+            width = longest + ROUTE_SLACK
         stops = np.zeros((len(self.lengths), width), np.int64)
         stops[:, : self.stops.shape[1]] = self.stops
         data = kernels.route_data(len(self.lengths), width)
@@ -153,12 +161,13 @@ def prepare(
     ValueError
         If there is not one route per vehicle.
     """
-    num_vehicles, num_stops = len(table.start), len(table.location)
+    num_vehicles = len(table.start)
     if len(routes) != num_vehicles:
         raise ValueError(f"{len(routes)} routes for {num_vehicles} vehicles")
     a = kernels.arrays(table, objective)
-    stops, lengths = kernels.pack([list(r) for r in routes], num_stops)
-    data = kernels.route_data(num_vehicles, num_stops)
+    width = max((len(r) for r in routes), default=0) + ROUTE_SLACK
+    stops, lengths = kernels.pack([list(r) for r in routes], width)
+    data = kernels.route_data(num_vehicles, width)
     usable = np.zeros(num_vehicles, np.bool_)
     for v in range(num_vehicles):
         usable[v] = kernels.build(a, v, stops[v], int(lengths[v]), data)
