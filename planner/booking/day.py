@@ -440,15 +440,23 @@ class DayStore:
             ).where(PlanVersion.day == state.day)
         ).one()
         last = newest or 0
-        routes = {
-            route.vehicle_id: [[v.request_id, v.kind] for v in route.visits]
-            for route in plan.routes
-        }
         if state.stored is not None and state.stored[0] == last:
             before = state.stored[1]
+            # a route not timed anew is the one stored last (a loaded state times every route)
+            fresh = {state.instance.vehicles[v].id for v in state.fresh}
         else:  # another process wrote the day since this state was read
             before = stored_plan(session, state.day)[1]
-        changes = {v: None if before.get(v) == stops else stops for v, stops in routes.items()}
+            fresh = {route.vehicle_id for route in plan.routes}
+        routes = {
+            route.vehicle_id: [[v.request_id, v.kind] for v in route.visits]
+            if route.vehicle_id in fresh or route.vehicle_id not in before
+            else before[route.vehicle_id]
+            for route in plan.routes
+        }
+        changes = {
+            v: None if before.get(v) is stops or before.get(v) == stops else stops
+            for v, stops in routes.items()
+        }
         changed = sum(stops is not None for stops in changes.values())
         # a whole plan once per as many versions as vehicles drive: the history grows by
         # about two routes per write, and a plan is read from at most that many rows
