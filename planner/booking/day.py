@@ -327,7 +327,7 @@ class DayStore:
             kept = self._open.get(lock.day)
         if kept is None or (kept.version, kept.mark) != (lock.version, lock.events):
             return self.load(session, lock.day, extra)
-        instance = replace(kept.instance, requests=kept.instance.requests + tuple(extra))
+        instance = kept.instance.with_requests(extra)
         return DayState(
             kept.day,
             instance,

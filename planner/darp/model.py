@@ -7,8 +7,10 @@ distance matrices. Nothing here knows about file formats or solvers.
 
 from __future__ import annotations
 
+import copy
 import math
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -168,28 +170,44 @@ class Instance:
             raise InvalidInstanceError("distances", msg)
         object.__setattr__(self, "requests", tuple(self.requests))
         object.__setattr__(self, "vehicles", tuple(self.vehicles))
-        num_locations = self.travel_times.shape[0]
-        index: dict[str, int] = {}
-        for k, req in enumerate(self.requests):
-            if req.id in index:
-                raise InvalidInstanceError(f"requests[{k}].id", f"duplicate id {req.id!r}")
-            index[req.id] = k
-            if max(req.pickup, req.dropoff) >= num_locations:
-                msg = f"location out of range 0..{num_locations - 1}"
-                raise InvalidInstanceError(f"requests[{k}].pickup", msg)
         seen: set[str] = set()
         for k, veh in enumerate(self.vehicles):
             if veh.id in seen:
                 raise InvalidInstanceError(f"vehicles[{k}].id", f"duplicate id {veh.id!r}")
             seen.add(veh.id)
-        for k, req in enumerate(self.requests):
-            if req.vehicle_id is not None and req.vehicle_id not in seen:
+            if max(veh.start_depot, veh.end_depot) >= self.num_locations:
+                msg = f"location out of range 0..{self.num_locations - 1}"
+                raise InvalidInstanceError(f"vehicles[{k}].start_depot", msg)
+        object.__setattr__(self, "_request_index", {})
+        self._index_requests(0)
+
+    def _index_requests(self, start: int) -> None:
+        """Check the requests from ``start`` on and add them to the index by id."""
+        index = self._request_index
+        vehicles = {veh.id for veh in self.vehicles}
+        for k in range(start, len(self.requests)):
+            req = self.requests[k]
+            if req.id in index:
+                raise InvalidInstanceError(f"requests[{k}].id", f"duplicate id {req.id!r}")
+            index[req.id] = k
+            if max(req.pickup, req.dropoff) >= self.num_locations:
+                msg = f"location out of range 0..{self.num_locations - 1}"
+                raise InvalidInstanceError(f"requests[{k}].pickup", msg)
+            if req.vehicle_id is not None and req.vehicle_id not in vehicles:
                 msg = f"no vehicle {req.vehicle_id!r}"
                 raise InvalidInstanceError(f"requests[{k}].vehicle_id", msg)
-            if max(veh.start_depot, veh.end_depot) >= num_locations:
-                msg = f"location out of range 0..{num_locations - 1}"
-                raise InvalidInstanceError(f"vehicles[{k}].start_depot", msg)
-        object.__setattr__(self, "_request_index", index)
+
+    def with_requests(self, extra: Sequence[Request]) -> Instance:
+        """The same instance with ``extra`` requests added after its own.
+
+        Only the new requests are checked: a booking day adds one or a few requests to
+        hundreds for every offer and confirmation.
+        """
+        grown = copy.copy(self)
+        object.__setattr__(grown, "requests", self.requests + tuple(extra))
+        object.__setattr__(grown, "_request_index", dict(self._request_index))
+        grown._index_requests(len(self.requests))
+        return grown
 
     @property
     def num_locations(self) -> int:

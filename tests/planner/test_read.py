@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from darp_fixtures import FIXTURES
 
-from planner.darp.model import Request, Vehicle, max_ride_time
+from planner.darp.model import Instance, Request, Vehicle, max_ride_time
 from planner.darp.read import gap_pct, read_bks, read_cordeau, read_li_lim
 from planner.errors import InstanceFormatError, InvalidInstanceError
 
@@ -83,3 +84,27 @@ def test_data_types_validate_fields() -> None:
     assert err.value.field == "vehicle 'v'.seats"
     assert max_ride_time(600.0) == 1500.0
     assert max_ride_time(10.0, alpha=1.5, beta=10.0) == 25.0
+
+
+def test_requests_added_to_an_instance_are_checked_like_its_own() -> None:
+    """A booking day adds each offer's requests to the day's instance: checked the same way,
+    the vehicles' depots included (they were checked against the wrong loop variable)."""
+    matrix = np.zeros((3, 3))
+    day = Instance("day", matrix, matrix, (Request("a", 0, 1),), (Vehicle("v", 0, 2, seats=4),))
+    grown = day.with_requests([Request("b", 1, 2, vehicle_id="v")])
+    assert [r.id for r in grown.requests] == ["a", "b"] and grown.request_index("b") == 1
+    assert day.num_requests == 1 and "b" not in [r.id for r in day.requests]
+    with pytest.raises(KeyError):
+        day.request_index("b")
+    with pytest.raises(InvalidInstanceError) as err:
+        grown.with_requests([Request("a", 0, 1)])
+    assert err.value.field == "requests[2].id"
+    with pytest.raises(InvalidInstanceError) as err:
+        day.with_requests([Request("c", 0, 3)])
+    assert err.value.field == "requests[1].pickup"
+    with pytest.raises(InvalidInstanceError) as err:
+        day.with_requests([Request("c", 0, 1, vehicle_id="w")])
+    assert err.value.field == "requests[1].vehicle_id"
+    with pytest.raises(InvalidInstanceError) as err:  # no requests: the depots still count
+        Instance("day", matrix, matrix, (), (Vehicle("v", 0, 3, seats=4),))
+    assert err.value.field == "vehicles[0].start_depot"
