@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import case, event, func, select, update
+from sqlalchemy import bindparam, case, event, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -75,6 +75,17 @@ class OpenDay:
     events: Mapping[str, Sequence[VehicleEvent]]
     stored: StoredPlan | None = None
 
+
+# Statements run for every offer or booking, built once (building one costs about as much
+# as running it on SQLite).
+#: the day's version and the vehicles' events it is pinned to
+_DAY_VERSION = select(ServiceDay.version, ServiceDay.events).where(
+    ServiceDay.day == bindparam("day")
+)
+#: the day's newest plan version and its last whole one
+_NEWEST_AND_LAST_FULL = select(
+    func.max(PlanVersion.version), func.max(case((PlanVersion.full, PlanVersion.version)))
+).where(PlanVersion.day == bindparam("day"))
 
 #: A day's stored plan: its plan version and each vehicle's stops as ``[code, kind]`` pairs.
 StoredPlan = tuple[int, dict[str, list[list[str]]]]
@@ -346,9 +357,7 @@ class DayStore:
         The day's version (bumped by every write, in any process) tells whether the copy in
         memory is current; if not, the day is loaded and kept.
         """
-        row = session.execute(
-            select(ServiceDay.version, ServiceDay.events).where(ServiceDay.day == day)
-        ).first()
+        row = session.execute(_DAY_VERSION, {"day": day}).first()
         version, mark = (row.version, row.events) if row else (0, 0)
         with self._lock:
             kept = self._open.get(day)
@@ -433,12 +442,7 @@ class DayStore:
             raise ConflictError("plan", f"would break a constraint: {problems[0]}")
         if plan.rejected:
             raise ConflictError("plan", f"booking {plan.rejected[0].request_id} not served")
-        newest, last_full = session.execute(
-            select(
-                func.max(PlanVersion.version),
-                func.max(case((PlanVersion.full, PlanVersion.version))),
-            ).where(PlanVersion.day == state.day)
-        ).one()
+        newest, last_full = session.execute(_NEWEST_AND_LAST_FULL, {"day": state.day}).one()
         last = newest or 0
         if state.stored is not None and state.stored[0] == last:
             before = state.stored[1]
