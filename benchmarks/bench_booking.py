@@ -155,11 +155,12 @@ def header(bookings: int, vehicles: int, attempts: int) -> None:
 
 
 def offers_over_http(
-    service: Any, url: str, workdir: Path, trips: list[TripRequest]
+    service: Any, url: str, workdir: Path, trips: list[TripRequest], *, background: bool = True
 ) -> list[float]:
     """Seconds per offer of ``trips`` against ``rufbus serve`` on the database at ``url``.
 
-    The server runs the given service (its fleet written to a service file in ``workdir``).
+    The server runs the given service (its fleet written to a service file in ``workdir``),
+    with its background re-optimisation unless ``background`` is False (``--no-worker``).
     """
     fleet = service.fleet
     service_file = workdir / "service.toml"
@@ -185,7 +186,8 @@ def offers_over_http(
     }
     port = 8765
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "rufbus"), "serve", "--port", str(port)],
+        [str(Path(sys.executable).parent / "rufbus"), "serve", "--port", str(port)]
+        + ([] if background else ["--no-worker"]),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

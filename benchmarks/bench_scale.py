@@ -101,6 +101,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--http", action="store_true", help="also time offers over HTTP")
     parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve without the background re-optimisation (on 2 cores it competes with the "
+        "offers: a fresh server re-optimises the filled day at once)",
+    )
+    parser.add_argument(
         "--gravity-km",
         type=float,
         default=DemandParams().gravity_km,
@@ -160,7 +166,11 @@ def main() -> None:
         without_repair.append(time.perf_counter() - start)
     # twice: a fresh server process, then the same server again (its days in memory, its
     # repair gate seeded from the day's stored judgement and then its own)
-    over_http = offers_over_http(world.service, url, workdir, timed * 2) if args.http else []
+    over_http = (
+        offers_over_http(world.service, url, workdir, timed * 2, background=not args.no_worker)
+        if args.http
+        else []
+    )
     problems = engine.validate_day(day)
     versions, stored, whole = history_bytes(engine, day.isoformat())
 
@@ -185,7 +195,8 @@ def main() -> None:
     if over_http:
         first, second = over_http[: len(timed)], over_http[len(timed) :]
         print(
-            f"- over HTTP, a fresh server process: p50 {ms(first, 50)} ms, p95 {ms(first, 95)} "
+            f"- over HTTP ({'no ' if args.no_worker else ''}background re-optimisation), a "
+            f"fresh server process: p50 {ms(first, 50)} ms, p95 {ms(first, 95)} "
             f"ms; the same offers again: p50 {ms(second, 50)} ms, p95 {ms(second, 95)} ms"
         )
     print(
