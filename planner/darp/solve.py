@@ -21,14 +21,13 @@ Pipeline of :func:`solve`:
 All steps minimise the same :class:`planner.darp.objective.Objective` (``params.objective``).
 With ``workers > 1`` several independent searches (different seeds of the construction
 and different metaheuristics) run in parallel processes and the best candidate of all
-wins. If every worker process dies, one search runs in this process with a budget of its
-own (:data:`FALLBACK_SHARE`), since the original deadline has usually passed by then.
+wins. One of the searches runs in this process, so a plan is found even if every worker
+process dies.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import faulthandler
 import io
 import logging
@@ -54,11 +53,6 @@ from planner.errors import InvalidParamsError, InvalidPlanError
 
 log = logging.getLogger(__name__)
 
-# Share of the time limit given to the search in this process after every worker process
-# died (at least what is left of the deadline): finding out that the workers died takes
-# seconds, so without a budget of its own the fallback would get no search time at all.
-# In that failure case solve may overrun its time limit by this share.
-FALLBACK_SHARE = 0.5
 # Seconds the OR-Tools model takes to build per arc (node pair) on this 2-core machine, about:
 # with less time left than that, the model is not built at all.
 MODEL_SECONDS_PER_ARC = 2e-6
@@ -72,8 +66,7 @@ class SolveParams:
     ----------
     time_limit
         Wall-clock budget of :func:`solve` in seconds (construction, LNS and OR-Tools;
-        workers run in parallel within it). If every worker process dies, the search in
-        this process gets :data:`FALLBACK_SHARE` of it anew.
+        workers run in parallel within it).
     workers
         Number of parallel searches; the best plan wins.
     seed
@@ -361,24 +354,17 @@ def solve(
     if params.workers == 1:
         candidates = _search(jobs[0])
     else:
-        candidates = []
+        # this process searches too, from the start: a spawned worker first imports the
+        # planner (seconds of a 10 s budget), and if every worker dies its plan stands
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=params.workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_search, job) for job in jobs]
-            for k, future in enumerate(futures):
+        with ProcessPoolExecutor(max_workers=params.workers - 1, mp_context=ctx) as pool:
+            futures = [pool.submit(_search, job) for job in jobs[1:]]
+            candidates = _search(jobs[0])
+            for k, future in enumerate(futures, start=1):
                 try:
                     candidates.extend(future.result())
                 except BrokenProcessPool as exc:  # a worker died (e.g. a native crash)
                     log.warning("%s: worker %d failed (%s)", instance.name, k, exc)
-        if not candidates:  # e.g. a caller's main module that spawned workers cannot import
-            budget = max(deadline - time.time(), FALLBACK_SHARE * params.time_limit)
-            log.warning(
-                "%s: every worker failed; searching in this process for %.1fs",
-                instance.name,
-                budget,
-            )
-            fallback = dataclasses.replace(jobs[0], deadline=time.time() + budget)
-            candidates = _search(fallback)
     plan = _best_valid_plan(instance, table, params, candidates, reasons)
     log.info(
         "%s: %d served, distance %.2f in %.1fs",
