@@ -357,7 +357,8 @@ def solve(
         # this process searches too, from the start: a spawned worker first imports the
         # planner (seconds of a 10 s budget), and if every worker dies its plan stands
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=params.workers - 1, mp_context=ctx) as pool:
+        pool = ProcessPoolExecutor(max_workers=params.workers - 1, mp_context=ctx)
+        try:
             futures = [pool.submit(_search, job) for job in jobs[1:]]
             candidates = _search(jobs[0])
             for k, future in enumerate(futures, start=1):
@@ -365,6 +366,10 @@ def solve(
                     candidates.extend(future.result())
                 except BrokenProcessPool as exc:  # a worker died (e.g. a native crash)
                     log.warning("%s: worker %d failed (%s)", instance.name, k, exc)
+        finally:
+            # the workers' results are in: their processes end in the background (an
+            # interpreter with the planner loaded takes about a second to shut down)
+            pool.shutdown(wait=False, cancel_futures=True)
     plan = _best_valid_plan(instance, table, params, candidates, reasons)
     log.info(
         "%s: %d served, distance %.2f in %.1fs",
