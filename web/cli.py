@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: How much lower the background worker's CPU priority is than the server's (``nice``).
+WORKER_NICENESS = 10
+
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
@@ -162,7 +165,12 @@ def _stop_background(process: ForkProcess, time_limit_s: float) -> None:
 
 
 def _background_main(parent: int) -> None:
-    """The background process of ``rufbus serve``: it also ends if the server is gone."""
+    """The background process of ``rufbus serve``: it also ends if the server is gone.
+
+    It runs at a lower priority than the server (:data:`WORKER_NICENESS`): a rider waiting
+    for an offer comes before a re-optimisation, which can wait for a free core.
+    """
+    os.nice(WORKER_NICENESS)
     _work(POLL_S, parent=parent)
 
 
