@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -365,6 +366,25 @@ class Store:
             yield session
 
 
+def _wal_mode(cursor: sqlite3.Cursor) -> None:
+    """Switch the file to WAL, waiting for processes that open it at the same moment.
+
+    Switching a fresh file's journal needs its exclusive lock. Two connections asking for it
+    at once can get "database is locked" at once: SQLite does not call the busy handler when
+    waiting could deadlock. That happened to one of three processes migrating a fresh file
+    together in CI. So the switch is retried for up to 30 s, like any other wait.
+    """
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -373,7 +393,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         # take over transaction control from pysqlite, so that BEGIN is ours to choose
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _wal_mode(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
