@@ -74,12 +74,15 @@ class OpenDay:
     prepared: PreparedRoutes
     events: Mapping[str, Sequence[VehicleEvent]]
     stored: StoredPlan | None = None
+    #: whether the day counts as full for the repair at offer time, as last stored by any
+    #: process (``ServiceDay.repair_full``; it moves no version, so it is read every time)
+    repair_full: bool = False
 
 
 # Statements run for every offer or booking, built once (building one costs about as much
 # as running it on SQLite).
-#: the day's version and the vehicles' events it is pinned to
-_DAY_VERSION = select(ServiceDay.version, ServiceDay.events).where(
+#: the day's version, the vehicles' events it is pinned to, and whether it counts as full
+_DAY_VERSION = select(ServiceDay.version, ServiceDay.events, ServiceDay.repair_full).where(
     ServiceDay.day == bindparam("day")
 )
 #: the day's newest plan version and its last whole one
@@ -358,22 +361,24 @@ class DayStore:
         memory is current; if not, the day is loaded and kept.
         """
         row = session.execute(_DAY_VERSION, {"day": day}).first()
-        version, mark = (row.version, row.events) if row else (0, 0)
+        version, mark, full = (row.version, row.events, row.repair_full) if row else (0, 0, False)
         with self._lock:
             kept = self._open.get(day)
             if kept is not None:
                 self._open.move_to_end(day)
-        if kept is not None and (kept.version, kept.mark) == (version, mark):
-            return kept
-        return self._keep(self.load(session, day), version)
+        if kept is None or (kept.version, kept.mark) != (version, mark):
+            kept = self._keep(self.load(session, day), version)
+        return kept if kept.repair_full == full else replace(kept, repair_full=full)
 
     def open_without(self, session: Session, day: str, codes: Collection[str]) -> OpenDay:
         """The day as offers see it with the bookings ``codes`` left out (not kept in memory).
 
         A changed booking is offered on this day: its own seats and detours are free for it.
         """
-        version = session.scalar(select(ServiceDay.version).where(ServiceDay.day == day)) or 0
-        return self._opened(self.load(session, day, without=codes), version)
+        row = session.execute(_DAY_VERSION, {"day": day}).first()
+        version, full = (row.version, row.repair_full) if row else (0, False)
+        opened = self._opened(self.load(session, day, without=codes), version)
+        return replace(opened, repair_full=full)
 
     def _keep(self, state: DayState, version: int) -> OpenDay:
         """Keep the state of a committed ``version`` of its day in memory (never an older one)."""

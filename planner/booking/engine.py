@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from planner.booking import change, reoptimize, rules, standing
@@ -471,7 +471,7 @@ class BookingEngine:
                 break
         held: dict[str, list[list[Any]]] = {}  # routes a repair re-planned, by vehicle id
         if not found and first_violation is None:
-            found, held = self._repaired(trip, opened.instance, candidates[0], prepared, base)
+            found, held = self._repaired(trip, opened, candidates[0], prepared, base)
         if not found:
             why = first_violation or Violation(
                 "fully_booked", "no bus can take this trip near the wished time"
@@ -526,7 +526,7 @@ class BookingEngine:
     def _repaired(
         self,
         trip: TripRequest,
-        instance: Instance,
+        opened: OpenDay,
         wish: Request,
         prepared: PreparedRoutes,
         r: int,
@@ -536,15 +536,16 @@ class BookingEngine:
         """The wished window by re-planning the day around it, where no insertion fits.
 
         ``wish`` is the candidate at the wish (request ``r`` of ``prepared``; the requests
-        before it are ``instance``'s). Within
+        before it are those of the ``opened`` day). Within
         ``booking.repair_ms`` the other bookings move within their promises to make room
         (:func:`planner.darp.insertion.repair_insertion`). Returns the offer and the changed
         routes by vehicle id, each stop as ``[booking code, kind]`` (``None`` for the new
         rider), which the offer holds for its confirmation (:meth:`place_offer`).
         """
-        repair = self._repair(prepared, r, trip)
+        repair = self._repair(prepared, r, trip, shared_full=opened.repair_full)
         if repair is None:
             return [], {}
+        instance = opened.instance
         window = self._window_of(wish, repair.insertion, r)
         if self._rule_violation(trip, window[0]) is not None:
             return [], {}
@@ -557,18 +558,18 @@ class BookingEngine:
         }
         return [(0, repair.insertion, window)], held
 
-    def _repair(self, prepared: PreparedRoutes, r: int, trip: TripRequest) -> Repair | None:
+    def _repair(
+        self, prepared: PreparedRoutes, r: int, trip: TripRequest, *, shared_full: bool
+    ) -> Repair | None:
         """Room for request ``r`` by re-planning the day, within ``booking.repair_ms``.
 
-        Not on a day that is full (:class:`~planner.booking.repair_gate.RepairGate`).
+        Not on a day that is full (:class:`~planner.booking.repair_gate.RepairGate`);
+        ``shared_full`` is the judgement last stored by any process, read with the day.
         """
         day = trip.day.isoformat()
         if self.service.repair_s <= 0:
             return None
-        if not self.repairs.knows(day):  # what other processes learnt of the day
-            with self.store.session() as session:
-                full = session.scalar(select(ServiceDay.repair_full).where(ServiceDay.day == day))
-            self.repairs.seed(day, full=bool(full))
+        self.repairs.adopt(day, full=shared_full)  # what other processes learnt of the day
         if not self.repairs.worth_trying(day):
             return None
         seed = zlib.crc32(f"{trip.origin}:{trip.destination}:{trip.kind}:{trip.time_s}".encode())

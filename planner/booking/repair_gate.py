@@ -19,7 +19,9 @@ twenty.
 A process learns a day's repairs itself, but whether a day counts as full is also stored
 with the day (``service_days.repair_full``, written only when it flips), so that a server
 process started on a full day, or each of several worker processes, does not first make 40
-riders wait for repairs that find nothing: the engine seeds the gate from it (:meth:`seed`).
+riders wait for repairs that find nothing. Every offer reads the stored judgement with the
+day's version, and the gate adopts it where it differs (:meth:`adopt`): a flip by another
+process is seen at the next offer.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class RepairGate:
     probe_every: int = PROBE_EVERY
     _recent: dict[str, deque[bool]] = field(default_factory=dict)
     _skipped: dict[str, int] = field(default_factory=dict)
+    _stored: dict[str, bool] = field(default_factory=dict)  # the judgement last seen stored
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def worth_trying(self, day: str) -> bool:
@@ -58,20 +61,27 @@ class RepairGate:
             self._skipped[day] = skipped
             return skipped % self.probe_every == 0
 
-    def knows(self, day: str) -> bool:
-        """Whether the gate has judged ``day`` yet (seeded, or a repair recorded)."""
-        with self._lock:
-            return day in self._recent
+    def adopt(self, day: str, *, full: bool) -> None:
+        """Take the stored judgement of ``day`` if this gate has none, or if it flipped.
 
-    def seed(self, day: str, *, full: bool) -> None:
-        """Start judging ``day`` from what is known of it: full, or not (nothing known)."""
+        The stored one is the last flip any process wrote: a day another process found
+        full counts as full here too (as if 40 repairs had found nothing), and a day where
+        its probe found room is judged afresh. Only a change of the stored value counts, so
+        an offer that read the day just before this process's own flip was written does not
+        undo that flip (the flip is seen as a change when it is read back, and agrees).
+        """
         with self._lock:
-            self._recent[day] = deque([False] * self.window if full else [], maxlen=self.window)
+            if day in self._recent and self._stored.get(day) == full:
+                return
+            self._stored[day] = full
+            if day not in self._recent or self._full(day) != full:
+                self._recent[day] = deque([False] * self.window if full else [], maxlen=self.window)
 
     def record(self, day: str, *, placed: bool) -> bool:
         """Tell the gate whether a repair on ``day`` found room.
 
-        Returns whether that changed whether the day counts as full.
+        Returns whether that changed whether the day counts as full; the caller then stores
+        the new judgement.
         """
         with self._lock:
             was_full = self._full(day)

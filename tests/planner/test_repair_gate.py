@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import planner.booking.engine as engine_module
 from planner.booking import BookingEngine
@@ -35,18 +35,34 @@ def test_a_day_counts_as_full_while_few_recent_repairs_found_room() -> None:
     assert not gate.is_full(day) and gate.worth_trying(day)
 
 
-def test_a_gate_seeded_with_a_full_day_only_probes_it() -> None:
+def test_a_gate_adopts_a_full_day_from_the_store_and_only_probes_it() -> None:
     gate = RepairGate(window=4, min_placed=1, probe_every=3)
     day, other = "2026-12-02", "2026-12-03"
-    assert not gate.knows(day)
-    gate.seed(day, full=True)
-    gate.seed(other, full=False)
-    assert gate.knows(day) and gate.knows(other)
+    gate.adopt(day, full=True)
+    gate.adopt(other, full=False)
     assert gate.is_full(day) and not gate.is_full(other)
     assert [gate.worth_trying(day) for _ in range(3)] == [False, False, True]
     assert not gate.record(day, placed=False)  # the probe found nothing: still full
     assert gate.record(day, placed=True)  # the probe found room: open again
     assert gate.worth_trying(day) and gate.worth_trying(other)
+
+
+def test_a_gate_follows_a_flip_stored_by_another_process_but_not_a_stale_read() -> None:
+    gate = RepairGate(window=2, min_placed=1, probe_every=5)
+    day = "2026-12-02"
+    gate.adopt(day, full=False)
+    gate.record(day, placed=False)
+    assert gate.record(day, placed=False)  # this process finds the day full (and stores it)
+    gate.adopt(day, full=False)  # an offer that read the day just before that write
+    assert gate.is_full(day)
+    gate.adopt(day, full=True)  # its own flip, read back
+    assert gate.is_full(day)
+    gate.adopt(day, full=False)  # another process's probe found room, and stored that
+    assert not gate.is_full(day) and gate.worth_trying(day)
+    gate.adopt(day, full=False)  # seen before: this gate judges on from its own repairs
+    gate.record(day, placed=False)
+    assert gate.record(day, placed=False)
+    assert gate.is_full(day)
 
 
 def test_a_full_day_stops_making_riders_wait_for_repairs_that_find_nothing(
@@ -90,3 +106,23 @@ def test_a_full_day_stops_making_riders_wait_for_repairs_that_find_nothing(
         wish = trip(ANGER, EICHE, f"{hours[k % len(hours)]:02d}:20", passengers=2)
         assert other.offer(wish, with_alternatives=False).reason == "fully_booked"
     assert calls == [None]  # only the 10th wish was repaired: a probe
+
+    # a probe of the other process found room (it stores that the day is open again): the
+    # first engine, which judged the day full itself, repairs the next refused wish
+    with other.store.maintaining() as session:
+        session.execute(
+            update(ServiceDay)
+            .where(ServiceDay.day == line.DAY.isoformat())
+            .values(repair_full=False)
+        )
+    calls.clear()
+    for k in range(5):
+        wish = trip(ANGER, EICHE, f"{hours[k % len(hours)]:02d}:20", passengers=2)
+        assert engine.offer(wish, with_alternatives=False).reason == "fully_booked"
+    assert calls == [None] * 5  # judged afresh: every refused wish repaired, until 5 misses
+    assert engine.repairs.is_full(line.DAY.isoformat())
+    with engine.store.session() as session:
+        full = session.scalar(
+            select(ServiceDay.repair_full).where(ServiceDay.day == line.DAY.isoformat())
+        )
+    assert full is True  # and the day is stored as full again
