@@ -20,8 +20,8 @@ A process learns a day's repairs itself, but whether a day counts as full is als
 with the day (``service_days.repair_full``, written only when it flips), so that a server
 process started on a full day, or each of several worker processes, does not first make 40
 riders wait for repairs that find nothing. Every offer reads the stored judgement with the
-day's version, and the gate adopts it where it differs (:meth:`adopt`): a flip by another
-process is seen at the next offer.
+day's version, and the gate adopts it when it has changed (:meth:`adopt`): a flip by
+another process is seen at the next offer.
 """
 
 from __future__ import annotations
