@@ -78,6 +78,16 @@ def take(page: Page, vehicle: str) -> None:
     expect(page.locator("#outbox")).to_have_text("Alle Meldungen gesendet")
 
 
+def wait_until_kept(page: Page, seconds: float = 10.0) -> None:
+    """Wait until the service worker's cache holds the page shown (a reload in a dead spot
+    needs it). ``wait_for_function`` does not wait for a promise, so this polls."""
+    for _ in range(int(seconds * 10)):
+        if page.evaluate("async () => Boolean(await caches.match(location.href))"):
+            return
+        page.wait_for_timeout(100)
+    pytest.fail(f"{page.url} is not kept for a dead spot after {seconds:g} s")
+
+
 def stored(engine: BookingEngine, vehicle: str) -> list[VehicleEventRow]:
     with engine.store.session() as s:
         rows = s.scalars(select(VehicleEventRow).where(VehicleEventRow.vehicle_id == vehicle))
@@ -171,12 +181,33 @@ def test_offline_presses_are_kept_and_sent_exactly_once(
         offline_then_back(phone, spot, engine, erika)
 
 
+def test_the_first_page_a_driver_opens_is_kept_for_a_dead_spot(
+    phone: BrowserContext, live_server: str, booked: tuple
+) -> None:
+    """The service worker keeps the pages that pass through it. The first page on a phone
+    loads before the worker exists, so the app asks the worker to keep that page too (it
+    once failed to reload in a dead spot when the driver went there too soon)."""
+    with DeadSpot(live_server) as spot:
+        page = open_phone(phone, spot.url)  # the worker's first page: it came without it
+        wait_until_kept(page)
+        phone.set_offline(True)
+        spot.cut()
+        page.reload()
+        expect(
+            page.get_by_role("heading", name="Heute, Mittwoch, 2. Dezember 2026")
+        ).to_be_visible()
+        expect(page.locator(f'[data-take="{booked[0]["vehicle"]}"]')).to_contain_text("2 Halte")
+        shot(page, "driver-index-offline-390")
+
+
 def offline_then_back(
     phone: BrowserContext, spot: DeadSpot, engine: BookingEngine, erika: dict
 ) -> None:
     vehicle = erika["vehicle"]
     page = open_phone(phone, spot.url)
     take(page, vehicle)
+    # kept by the service worker for a dead spot (on the way in, or asked for by the page)
+    wait_until_kept(page)
     here = page.locator(".visit.next")
     # the phone says it is offline (the app's ``online`` event), and the relay makes
     # sure nothing gets through, not even past the service worker

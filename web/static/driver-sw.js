@@ -8,12 +8,25 @@ const CACHE = "rufbus-driver-v1";
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 
+// What is worth keeping: the driver pages and the static files of this site.
+function keepable(url, page) {
+  return url.origin === self.location.origin
+    && ((page && url.pathname.startsWith("/fahrer/")) || url.pathname.startsWith("/static/"));
+}
+
+// A page that loaded before this worker was in control did not pass through it, so it was
+// not kept: driver.js then asks for it (and its files) to be fetched and kept now.
+self.addEventListener("message", (event) => {
+  const urls = Array.isArray(event.data && event.data.keep) ? event.data.keep : [];
+  const wanted = urls.filter((u) => keepable(new URL(u, self.location.origin), true));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(wanted)).catch(() => {}));
+});
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
-  const url = new URL(request.url);
-  if (request.method !== "GET" || url.origin !== self.location.origin) return;
-  const page = request.mode === "navigate" && url.pathname.startsWith("/fahrer/");
-  if (!page && !url.pathname.startsWith("/static/")) return;
+  if (request.method !== "GET" || !keepable(new URL(request.url), request.mode === "navigate")) {
+    return;
+  }
   event.respondWith(
     fetch(request).then((response) => {
       if (response.ok) {

@@ -447,7 +447,17 @@
   setInterval(render, 5000); // the no-show countdown
   setInterval(refreshTasks, 60000);
   if ("serviceWorker" in navigator && config.worker) {
-    navigator.serviceWorker.register(config.worker).catch(() => { /* works without, only not reloadable offline */ });
+    // read before the worker claims this page: did the page come through it (and is kept)?
+    const cameThroughWorker = navigator.serviceWorker.controller !== null;
+    navigator.serviceWorker.register(config.worker)
+      .then(() => navigator.serviceWorker.ready)
+      .then((registration) => {
+        if (cameThroughWorker || !registration.active) return;
+        const files = [...document.querySelectorAll("script[src], link[rel=stylesheet][href]")]
+          .map((el) => el.src || el.href);
+        registration.active.postMessage({ keep: [location.href, ...files] });
+      })
+      .catch(() => { /* works without, only not reloadable offline */ });
   }
   render();
   refreshTasks();
