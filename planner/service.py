@@ -136,6 +136,9 @@ class ReoptimizePolicy:
     every_bookings: int = 25
     every_min: int = 30
     time_limit_s: float = 5.0
+    #: moves of the search instead of the clock (0: the time limit alone), which then caps
+    #: them: a scenario batch gives the same figures on a busy machine
+    moves: int = 0
 
     def is_due(self, changes: int, seconds_since: float) -> bool:
         """Whether a day is to be re-optimised now.
@@ -222,6 +225,9 @@ class Service:
     reoptimize: ReoptimizePolicy = ReoptimizePolicy()
     #: seconds an offer may re-plan the day to make room for the wish (0: insertion only)
     repair_s: float = 0.05
+    #: moves of the repair's search, capped by ``repair_s`` (0: the time alone); with
+    #: ``reoptimize.moves``, what makes a simulated day the same on a busy machine
+    repair_moves: int = 0
     #: planned driving times are the network's times this factor (a margin for traffic)
     travel_time_factor: float = 1.0
     #: drivers' breaks the planner places (at the depot); None: not planned
@@ -379,12 +385,13 @@ def _operations(r: _Reader) -> OperationsRule:
 
 
 def _reoptimize(r: _Reader) -> ReoptimizePolicy:
-    r.only(("enabled", "every_bookings", "every_min", "time_limit_s"))
+    r.only(("enabled", "every_bookings", "every_min", "time_limit_s", "moves"))
     return ReoptimizePolicy(
         enabled=r.get("enabled", bool, True),
         every_bookings=r.number("every_bookings", int, 25, low=0, high=100_000),
         every_min=r.number("every_min", int, 30, low=0, high=24 * 60),
         time_limit_s=r.number("time_limit_s", float, 5.0, low=0.1, high=600.0),
+        moves=r.number("moves", int, 0, low=0, high=10_000_000),
     )
 
 
@@ -561,6 +568,7 @@ def load_service(path: Path | str = DEFAULT_SERVICE_FILE) -> Service:
         night_deadline_s=booking.clock("night_deadline", "24:00"),
         offer_ttl_s=booking.number("offer_ttl_s", int, 300, low=10, high=3600),
         repair_s=booking.number("repair_ms", int, 50, low=0, high=5000) / 1000,
+        repair_moves=booking.number("repair_moves", int, 0, low=0, high=1_000_000),
         max_passengers=booking.number("max_passengers", int, 8, low=1, high=100),
         window_s=rides.number("window_min", int, 15, low=1, high=120) * 60,
         boarding_s=rides.number("boarding_s", int, 60, low=0, high=900),

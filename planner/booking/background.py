@@ -213,7 +213,12 @@ def run_once(
     for activity in _due(engine.store, engine.service, now, tried, days):
         started = time.perf_counter()
         try:
-            out = optimize(engine, activity.day, time_limit=policy.time_limit_s)
+            out = optimize(
+                engine,
+                activity.day,
+                time_limit=policy.time_limit_s,
+                iterations=policy.moves or None,
+            )
         except Exception:  # one bad day must not stop the worker
             log.exception("re-optimising %s failed", activity.day)
             out = {"stored": False, "reason": "failed"}

@@ -574,7 +574,12 @@ class BookingEngine:
             return None
         seed = zlib.crc32(f"{trip.origin}:{trip.destination}:{trip.kind}:{trip.time_s}".encode())
         found = repair_insertion(
-            prepared, r, self.service.objective, time_limit=self.service.repair_s, seed=seed
+            prepared,
+            r,
+            self.service.objective,
+            time_limit=self.service.repair_s,
+            seed=seed,
+            moves=self.service.repair_moves or None,
         )
         if self.repairs.record(day, placed=found is not None):
             with self.store.maintaining() as session:  # no plan moves: no day lock
@@ -953,15 +958,21 @@ class BookingEngine:
         return problems
 
     def optimize(
-        self, day: date, *, time_limit: float = 10.0, preview: bool = False
+        self,
+        day: date,
+        *,
+        time_limit: float = 10.0,
+        iterations: int | None = None,
+        preview: bool = False,
     ) -> dict[str, Any]:
         """Re-plan ``day``, keeping every promise (see :func:`reoptimize.optimize`).
 
-        ``preview`` stores no plan but keeps the candidate (:func:`reoptimize.preview`).
+        ``preview`` stores no plan but keeps the candidate (:func:`reoptimize.preview`);
+        ``iterations`` is a budget of moves, capped by ``time_limit``.
         """
         if preview:
             return reoptimize.preview(self, day, time_limit=time_limit)
-        return reoptimize.optimize(self, day, time_limit=time_limit)
+        return reoptimize.optimize(self, day, time_limit=time_limit, iterations=iterations)
 
     def accept_proposal(self, day: date, proposal_id: str) -> dict[str, Any]:
         """Store a previewed plan if the day is unchanged (:func:`reoptimize.accept`)."""

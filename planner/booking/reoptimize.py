@@ -86,12 +86,16 @@ class Proposal:
     changes: tuple[PickupChange, ...] = ()
 
 
-def propose(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> Proposal:
+def propose(
+    engine: BookingEngine, day: date, *, time_limit: float = 10.0, iterations: int | None = None
+) -> Proposal:
     """Re-plan the whole day with OR-Tools, warm-started from the current plan; store nothing.
 
     Stops already served or within the freeze horizon stay where they are; every
     confirmed booking keeps its window and ride-time promise. The candidate is checked by
     the independent validator: ``breaks_promise`` if it fails or leaves a booking unserved.
+    ``iterations`` gives the search a budget of moves instead of the clock
+    (:attr:`planner.darp.solve.SolveParams.iterations`; ``time_limit`` then caps it).
     """
     key = day.isoformat()
     with engine.store.session() as session:
@@ -109,7 +113,10 @@ def propose(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> Pr
         if (fixed := prepared.fixed(v))
     }
     params = SolveParams(
-        time_limit=time_limit, objective=engine.service.objective, construction=False
+        time_limit=time_limit,
+        objective=engine.service.objective,
+        construction=False,
+        iterations=iterations,
     )
     new = solve(state.instance, params=params, initial_plan=current, locked=locked)
     after = engine.days.kpis(state.instance, new)
@@ -169,7 +176,9 @@ def _refs(plan: Plan) -> dict[str, list[list[str]]]:
     return {r.vehicle_id: [[x.request_id, x.kind] for x in r.visits] for r in plan.routes}
 
 
-def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> dict[str, Any]:
+def optimize(
+    engine: BookingEngine, day: date, *, time_limit: float = 10.0, iterations: int | None = None
+) -> dict[str, Any]:
     """Re-plan ``day`` and store the new plan at once if it is better (the worker's way).
 
     Stored only if it is valid, serves every booking and costs less; otherwise the current
@@ -182,7 +191,7 @@ def optimize(engine: BookingEngine, day: date, *, time_limit: float = 10.0) -> d
         ``no_better``, ``changed_meanwhile``), ``reason`` (the code in English words),
         ``before`` and ``after`` KPIs and costs.
     """
-    found = propose(engine, day, time_limit=time_limit)
+    found = propose(engine, day, time_limit=time_limit, iterations=iterations)
     if found.code != "better":
         return _answer(found.code, found.report)
     assert found.plan is not None

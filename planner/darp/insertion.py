@@ -249,6 +249,7 @@ def repair_insertion(
     *,
     time_limit: float,
     seed: int = 0,
+    moves: int | None = None,
 ) -> Repair | None:
     """Make room for ``request`` where the screen found none, or return None.
 
@@ -271,6 +272,9 @@ def repair_insertion(
         Seconds to spend at most.
     seed
         Random seed of the search.
+    moves
+        A budget of moves (capped by ``time_limit``) instead of the clock: the same answer
+        on a busy machine.
     """
     p = prepared
     if time_limit <= 0 or not p.usable.all():  # a route without a schedule cannot be re-planned
@@ -290,6 +294,7 @@ def repair_insertion(
         arrays=p.arrays,
         focus=request,
         max_removed=REPAIR_MAX_REMOVED,
+        iterations=moves,
     )
     where = [v for v in vehicles if 2 * request in new[v]]
     if not where:

@@ -93,6 +93,11 @@ class SolveParams:
     lns_temperature
         Start temperature of the LNS acceptance, as a fraction of the distance (see
         :func:`planner.darp.search.lns.improve`).
+    iterations
+        Moves of the LNS per search, instead of a share of the time: the same seed then
+        gives the same plan on any machine and under any load (a scenario batch, a test).
+        OR-Tools, whose search is led by the clock, is then left out; ``time_limit`` stays a
+        cap. ``None``: the search is led by the clock.
     """
 
     time_limit: float = 10.0
@@ -106,6 +111,7 @@ class SolveParams:
     precision: float = 1e-4
     lns_fraction: float = 0.85
     lns_temperature: float = 0.003
+    iterations: int | None = None
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:
@@ -122,6 +128,10 @@ class SolveParams:
             raise InvalidParamsError("rejection_penalty", "must be > 0")
         if not 0 <= self.lns_fraction < 1:
             raise InvalidParamsError("lns_fraction", f"must be in [0, 1), got {self.lns_fraction}")
+        if self.iterations is not None and self.iterations < 1:
+            raise InvalidParamsError("iterations", f"must be >= 1, got {self.iterations}")
+        if self.iterations is not None and self.lns_fraction == 0:
+            raise InvalidParamsError("iterations", "counts moves of the LNS: lns_fraction is 0")
         if not 0 < self.precision <= 1:
             raise InvalidParamsError("precision", f"must be in (0, 1], got {self.precision}")
 
@@ -240,7 +250,9 @@ def _search(job: _Job) -> list[Routes]:
             )
     candidates = [initial]
     if params.lns_fraction > 0 and any(initial):
-        budget = max(0.0, job.deadline - time.time()) * params.lns_fraction
+        left = max(0.0, job.deadline - time.time())
+        # under an iteration budget the moves end the search; the clock only caps it
+        budget = left if params.iterations else left * params.lns_fraction
         served = {s >> 1 for route in initial for s in route}
         initial = improve(
             table,
@@ -251,8 +263,11 @@ def _search(job: _Job) -> list[Routes]:
             objective=params.objective,
             locked=[list(p) for p in job.locked],
             temperature=params.lns_temperature,
+            iterations=params.iterations,
         )
         candidates.append(initial)
+    if params.iterations:
+        return candidates  # OR-Tools' search is led by the clock: it would undo the budget
     nodes = len(set(table.start) | set(table.end)) + 2 * len(requests)
     if job.deadline - time.time() < MODEL_SECONDS_PER_ARC * nodes * nodes:
         # building the model alone would overrun the budget (a district day of 1,000

@@ -54,6 +54,8 @@ def apply_overrides(service: Service, spec: RunSpec) -> Service:
         changes["min_lead_s"] = o["min_lead_min"] * 60
     if "repair_ms" in o:
         changes["repair_s"] = o["repair_ms"] / 1000
+    if "repair_moves" in o:
+        changes["repair_moves"] = o["repair_moves"]
     for key in ("ride_time_weight", "vehicle_time_weight"):
         if key in o:
             changes[key] = o[key]

@@ -50,6 +50,7 @@ OVERRIDES: dict[str, Rule] = {
     "beta_min": (None, float, 0.0, 120.0),
     "min_lead_min": (None, int, 0, 10080),
     "repair_ms": (None, int, 0, 5000),
+    "repair_moves": (None, int, 0, 1_000_000),
     "ride_time_weight": (None, float, 0.0, 1000.0),
     "vehicle_time_weight": (None, float, 0.0, 1000.0),
 }
@@ -68,6 +69,7 @@ SIMULATION: dict[str, Rule] = {
     "reoptimize_every_min": (180, int, 0, 1440),
     "reoptimize_seconds": (3.0, float, 0.5, 600.0),
     "reoptimize_every_bookings": (0, int, 0, 100_000),
+    "reoptimize_moves": (0, int, 0, 10_000_000),
 }
 SECTIONS = {"overrides": OVERRIDES, "demand": DEMAND, "simulation": SIMULATION}
 TOP_LEVEL = {"name", "description", "service", "day", "shift", "sweep", "seeds", *SECTIONS}

@@ -44,6 +44,10 @@ class SimulationParams:
         last re-optimisation and it changed (0: not by time).
     reoptimize_seconds
         Solver time limit of each re-optimisation.
+    reoptimize_moves
+        Moves of each re-optimisation's search, capped by ``reoptimize_seconds`` (0: the
+        time limit alone). With a budget the re-optimisations, unlike the clock, give the
+        same plans on any machine and under any load.
     reoptimize_every_bookings
         Re-optimise the day after this many bookings since its last re-optimisation (0: not
         by count).
@@ -56,6 +60,7 @@ class SimulationParams:
     reoptimize_every_min: int = 180
     reoptimize_seconds: float = 3.0
     reoptimize_every_bookings: int = 0
+    reoptimize_moves: int = 0
 
     @property
     def policy(self) -> ReoptimizePolicy:
@@ -65,6 +70,7 @@ class SimulationParams:
             every_bookings=self.reoptimize_every_bookings,
             every_min=self.reoptimize_every_min,
             time_limit_s=self.reoptimize_seconds,
+            moves=self.reoptimize_moves,
         )
 
 
@@ -190,7 +196,7 @@ def simulate_day(
         # the last re-optimisation before the day starts
         clock.now = max(clock.now, engine.local(day, -3600))
         started = timer.perf_counter()
-        engine.optimize(day, time_limit=policy.time_limit_s)
+        engine.optimize(day, time_limit=policy.time_limit_s, iterations=policy.moves or None)
         solver_s += timer.perf_counter() - started
     table = pd.DataFrame(rows)
     plan = engine.day_plan(day)

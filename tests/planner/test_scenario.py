@@ -176,8 +176,20 @@ def test_an_analyst_can_turn_the_repair_at_offer_time_off_or_up() -> None:
         assert apply_overrides(service, spec).repair_s == ms / 1000
 
 
+def test_an_analyst_can_give_the_searches_budgets_of_moves(tmp_path: Path) -> None:
+    service = load_service()
+    spec = dataclasses.replace(load_scenario(TINY)[0], overrides=(("repair_moves", 300),))
+    assert apply_overrides(service, spec).repair_moves == 300
+    (run,) = {r.section("simulation")["reoptimize_moves"] for r in load_scenario(TINY)}
+    assert run == 1000
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TINY.read_text().replace("reoptimize_moves: 1000", "reoptimize_moves: -5"))
+    with pytest.raises(ScenarioError, match="simulation.reoptimize_moves.*between 0 and 10000000"):
+        load_scenario(bad)
+
+
 def test_a_repair_time_out_of_range_is_refused_naming_the_key(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(TINY.read_text().replace("repair_ms: 0", "repair_ms: 9000"))
+    bad.write_text(TINY.read_text().replace("repair_ms: 2000", "repair_ms: 9000"))
     with pytest.raises(ScenarioError, match="repair_ms.*between 0 and 5000"):
         load_scenario(bad)

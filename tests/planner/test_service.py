@@ -85,6 +85,8 @@ def test_a_day_is_due_for_reoptimisation_after_n_changes_or_m_minutes() -> None:
         ("time_limit_s = 5", 'time_limit_s = "5 s"', "reoptimize.time_limit_s",
          "must be a float"),
         ("enabled = true", "enabled = 1", "reoptimize.enabled", "must be a bool"),
+        ("\nmoves = 0", "\nmoves = -1", "reoptimize.moves", "must be between 0 and 10000000"),
+        ("repair_moves = 0", "repair_moves = 0.5", "booking.repair_moves", "must be a int"),
         ("every_min = 30", "every_minutes = 30", "reoptimize.every_minutes", "unknown key"),
     ],
 )  # fmt: skip

@@ -109,12 +109,41 @@ def test_locked_dropoff_needs_its_pickup(bench_dir) -> None:
 @pytest.mark.parametrize(
     ("changes", "field"),
     [({"time_limit": 0}, "time_limit"), ({"workers": 0}, "workers"),
-     ({"objective": "co2"}, "objective"), ({"metaheuristic": "x"}, "metaheuristic")],
+     ({"objective": "co2"}, "objective"), ({"metaheuristic": "x"}, "metaheuristic"),
+     ({"iterations": 0}, "iterations"), ({"iterations": 5, "lns_fraction": 0}, "iterations")],
 )  # fmt: skip
 def test_params_name_the_bad_field(changes, field) -> None:
     with pytest.raises(InvalidParamsError) as err:
         SolveParams(**changes)
     assert err.value.field == field
+
+
+def _stops(plan: Plan) -> list[list[tuple[str, str]]]:
+    return [[(v.request_id, v.kind) for v in route.visits] for route in plan.routes]
+
+
+def test_an_iteration_budget_gives_the_same_plan_on_a_busy_machine(bench_dir, caplog) -> None:
+    # A time-led search makes fewer moves on a loaded machine, so a scenario batch or a test
+    # would get another plan; a budget of moves must not.
+    inst = read_cordeau(bench_dir / "darp" / "a4-40.txt")
+    params = SolveParams(time_limit=120.0, iterations=3000, seed=2)
+    with caplog.at_level("INFO", logger="planner.darp.search.lns"):
+        quiet = solve(inst, params=params)
+    assert "LNS: 3000 iterations" in caplog.text
+    spin = [sys.executable, "-c", "while True: pass"]
+    hogs = [subprocess.Popen(spin) for _ in range(3)]  # more than the 2 cores of CI
+    try:
+        busy = solve(inst, params=params)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    _assert_valid(inst, busy)
+    assert _stops(busy) == _stops(quiet) and busy.distance == quiet.distance
+    # and the moves are what improves the plan: one move leaves it far worse
+    one = solve(inst, params=dataclasses.replace(params, iterations=1))
+    assert busy.num_served == one.num_served == inst.num_requests
+    assert busy.distance < one.distance - 1
 
 
 def test_ride_time_weight_and_time_objective_stay_feasible() -> None:

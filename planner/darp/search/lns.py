@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 Routes = list[list[int]]
 
 BATCH_SECONDS = 0.05  # the clock is read and the temperature lowered this often
+# moves per batch under an iteration budget: fixed, so that the temperature of every move,
+# and with it the search, does not depend on the machine's speed
+BATCH_MOVES = 32
 
 
 def movable_requests(table: StopTable, routes: Routes, locked: list[list[int]] | None) -> list[int]:
@@ -60,6 +63,7 @@ def improve(
     until_placed: bool = False,
     arrays: kernels.Arrays | None = None,
     focus: int = -1,
+    iterations: int | None = None,
 ) -> Routes:
     """Improve feasible routes by ruin and recreate until the time limit.
 
@@ -97,6 +101,11 @@ def improve(
     focus
         A pending request around which half the ruin steps remove related requests (-1:
         none). A repair at offer time needs room near one request, not anywhere.
+    iterations
+        Moves to make: the temperature then cools over the moves, not the seconds, and the
+        same seed gives the same routes on any machine and under any load. ``time_limit``
+        stays a cap (a warning is logged if it ends the search first). ``None``: search
+        until the time limit.
 
     Returns
     -------
@@ -123,9 +132,16 @@ def improve(
     start_temperature = temperature * running / math.log(2)
     kernels.seed(seed)
     batch = 1
-    iterations = accepted = 0
+    done = accepted = 0
     movable_arr = np.array(movable, dtype=np.int64)
     while (now := time.perf_counter()) < deadline:
+        if iterations is None:
+            cooled = (deadline - now) / time_limit
+        elif done < iterations:
+            cooled = 1 - done / iterations
+            batch = min(BATCH_MOVES, iterations - done)
+        else:
+            break
         before = n_pending[0]
         accepted += kernels.search(
             a,
@@ -139,25 +155,29 @@ def improve(
             n_pending,
             costs,
             batch,
-            start_temperature * (deadline - now) / time_limit,
+            start_temperature * cooled,
             max_removed,
             max_checks,
             focus,
         )
-        iterations += batch
+        done += batch
         if until_placed and n_pending[1] == 0:
             break
         if n_pending[0] < before:  # newly served requests may be moved from now on
             movable_arr = np.array(
                 movable_requests(table, kernels.unpack(current, cur_len), locked)
             )
+        if iterations is not None:
+            continue
         elapsed = time.perf_counter() - now
         # size batches to about BATCH_SECONDS, without overshooting the deadline
         rate = batch / max(elapsed, 1e-6)
         batch = max(1, min(int(rate * BATCH_SECONDS), int(rate * (deadline - now - elapsed))))
+    if iterations is not None and done < iterations and not (until_placed and n_pending[1] == 0):
+        log.warning("LNS: the time limit ended the search after %d of %d moves", done, iterations)
     log.info(
         "LNS: %d iterations, %d accepted, best %.2f with %d unplaced",
-        iterations,
+        done,
         accepted,
         costs[1],
         n_pending[1],
