@@ -31,6 +31,12 @@ from planner.darp.objective import Objective
 from planner.darp.schedule import EPS, StopTable
 
 INF = np.inf
+# How much the recreate step's ranking is randomised: costs are multiplied by factors in
+# [1, 1 + RECREATE_NOISE). With 0.01 the recreate rebuilt nearly the same plan from the same
+# removal and the search stalled about 1 % above the best-known costs of the largest a
+# instances, whatever its time; 1.0 lowered the mean gap of the five largest by a third at
+# 10 s (docs/benchmarks.md, "Session 12").
+RECREATE_NOISE = 1.0
 _jit = numba.njit(cache=True, nogil=True)
 
 
@@ -787,6 +793,7 @@ def ruin_and_recreate(
     max_removed: int,
     max_checks: int,
     focus: int,
+    noise: float,
 ) -> int:
     """One move of the search on copies: returns the number of unplaced pending requests.
 
@@ -816,7 +823,7 @@ def ruin_and_recreate(
     removed = np.random.permutation(removed)
     todo = np.concatenate((removed, pending))
     regret = np.random.randint(1, 4)
-    left = regret_insert(a, routes, lengths, first, rd, todo, regret, 0.01, max_checks)
+    left = regret_insert(a, routes, lengths, first, rd, todo, regret, noise, max_checks)
     is_removed = np.zeros(len(a.max_ride), np.bool_)
     is_removed[removed] = True
     for t in range(left):
@@ -843,6 +850,7 @@ def search(
     max_removed: int,
     max_checks: int,
     focus: int = -1,
+    noise: float = RECREATE_NOISE,
 ) -> int:
     """Run ``iterations`` ruin-and-recreate moves with simulated-annealing acceptance.
 
@@ -858,7 +866,7 @@ def search(
         lengths = cur_len.copy()
         waiting = pending[: n_pending[0]].copy()
         left = ruin_and_recreate(
-            a, routes, lengths, first, movable, waiting, max_removed, max_checks, focus
+            a, routes, lengths, first, movable, waiting, max_removed, max_checks, focus, noise
         )
         if left < 0:
             continue
