@@ -64,7 +64,6 @@ def improve(
     arrays: kernels.Arrays | None = None,
     focus: int = -1,
     iterations: int | None = None,
-    noise: float = kernels.RECREATE_NOISE,
 ) -> Routes:
     """Improve feasible routes by ruin and recreate until the time limit.
 
@@ -107,9 +106,6 @@ def improve(
         same seed gives the same routes on any machine and under any load. ``time_limit``
         stays a cap (a warning is logged if it ends the search first). ``None``: search
         until the time limit.
-    noise
-        Randomness of the recreate's ranking (:data:`planner.darp.search.kernels.
-        RECREATE_NOISE`).
 
     Returns
     -------
@@ -163,7 +159,6 @@ def improve(
             max_removed,
             max_checks,
             focus,
-            noise,
         )
         done += batch
         if until_placed and n_pending[1] == 0:
