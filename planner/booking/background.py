@@ -217,7 +217,7 @@ def run_once(
                 engine,
                 activity.day,
                 time_limit=policy.time_limit_s,
-                iterations=policy.moves or None,
+                moves=policy.moves,
             )
         except Exception:  # one bad day must not stop the worker
             log.exception("re-optimising %s failed", activity.day)

@@ -579,7 +579,7 @@ class BookingEngine:
             self.service.objective,
             time_limit=self.service.repair_s,
             seed=seed,
-            moves=self.service.repair_moves or None,
+            moves=self.service.repair_moves,
         )
         if self.repairs.record(day, placed=found is not None):
             with self.store.maintaining() as session:  # no plan moves: no day lock
@@ -962,17 +962,17 @@ class BookingEngine:
         day: date,
         *,
         time_limit: float = 10.0,
-        iterations: int | None = None,
+        moves: int = 0,
         preview: bool = False,
     ) -> dict[str, Any]:
         """Re-plan ``day``, keeping every promise (see :func:`reoptimize.optimize`).
 
         ``preview`` stores no plan but keeps the candidate (:func:`reoptimize.preview`);
-        ``iterations`` is a budget of moves, capped by ``time_limit``.
+        ``moves`` is a budget of moves, capped by ``time_limit`` (0: the clock alone).
         """
         if preview:
             return reoptimize.preview(self, day, time_limit=time_limit)
-        return reoptimize.optimize(self, day, time_limit=time_limit, iterations=iterations)
+        return reoptimize.optimize(self, day, time_limit=time_limit, moves=moves)
 
     def accept_proposal(self, day: date, proposal_id: str) -> dict[str, Any]:
         """Store a previewed plan if the day is unchanged (:func:`reoptimize.accept`)."""

@@ -87,15 +87,16 @@ class Proposal:
 
 
 def propose(
-    engine: BookingEngine, day: date, *, time_limit: float = 10.0, iterations: int | None = None
+    engine: BookingEngine, day: date, *, time_limit: float = 10.0, moves: int = 0
 ) -> Proposal:
     """Re-plan the whole day with OR-Tools, warm-started from the current plan; store nothing.
 
     Stops already served or within the freeze horizon stay where they are; every
     confirmed booking keeps its window and ride-time promise. The candidate is checked by
     the independent validator: ``breaks_promise`` if it fails or leaves a booking unserved.
-    ``iterations`` gives the search a budget of moves instead of the clock
-    (:attr:`planner.darp.solve.SolveParams.iterations`; ``time_limit`` then caps it).
+    ``moves`` gives the search a budget of moves instead of the clock
+    (:attr:`planner.darp.solve.SolveParams.iterations`; ``time_limit`` then caps it; 0: the
+    clock alone).
     """
     key = day.isoformat()
     with engine.store.session() as session:
@@ -116,7 +117,7 @@ def propose(
         time_limit=time_limit,
         objective=engine.service.objective,
         construction=False,
-        iterations=iterations,
+        iterations=moves or None,
     )
     new = solve(state.instance, params=params, initial_plan=current, locked=locked)
     after = engine.days.kpis(state.instance, new)
@@ -177,7 +178,7 @@ def _refs(plan: Plan) -> dict[str, list[list[str]]]:
 
 
 def optimize(
-    engine: BookingEngine, day: date, *, time_limit: float = 10.0, iterations: int | None = None
+    engine: BookingEngine, day: date, *, time_limit: float = 10.0, moves: int = 0
 ) -> dict[str, Any]:
     """Re-plan ``day`` and store the new plan at once if it is better (the worker's way).
 
@@ -191,7 +192,7 @@ def optimize(
         ``no_better``, ``changed_meanwhile``), ``reason`` (the code in English words),
         ``before`` and ``after`` KPIs and costs.
     """
-    found = propose(engine, day, time_limit=time_limit, iterations=iterations)
+    found = propose(engine, day, time_limit=time_limit, moves=moves)
     if found.code != "better":
         return _answer(found.code, found.report)
     assert found.plan is not None

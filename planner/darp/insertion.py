@@ -249,7 +249,7 @@ def repair_insertion(
     *,
     time_limit: float,
     seed: int = 0,
-    moves: int | None = None,
+    moves: int = 0,
 ) -> Repair | None:
     """Make room for ``request`` where the screen found none, or return None.
 
@@ -274,7 +274,7 @@ def repair_insertion(
         Random seed of the search.
     moves
         A budget of moves (capped by ``time_limit``) instead of the clock: the same answer
-        on a busy machine.
+        on a busy machine (0: the clock alone).
     """
     p = prepared
     if time_limit <= 0 or not p.usable.all():  # a route without a schedule cannot be re-planned
@@ -294,7 +294,7 @@ def repair_insertion(
         arrays=p.arrays,
         focus=request,
         max_removed=REPAIR_MAX_REMOVED,
-        iterations=moves,
+        iterations=moves or None,
     )
     where = [v for v in vehicles if 2 * request in new[v]]
     if not where:

@@ -196,7 +196,7 @@ def simulate_day(
         # the last re-optimisation before the day starts
         clock.now = max(clock.now, engine.local(day, -3600))
         started = timer.perf_counter()
-        engine.optimize(day, time_limit=policy.time_limit_s, iterations=policy.moves or None)
+        engine.optimize(day, time_limit=policy.time_limit_s, moves=policy.moves)
         solver_s += timer.perf_counter() - started
     table = pd.DataFrame(rows)
     plan = engine.day_plan(day)
