@@ -173,6 +173,34 @@ def test_a_driver_works_a_shift(
     assert done[(erika["code"], "dropoff")]["dropped_off"] is not None
 
 
+def test_taking_a_vehicle_before_the_app_has_loaded_still_starts_the_shift(
+    phone: BrowserContext, live_server: str, engine: BookingEngine, booked: tuple
+) -> None:
+    """On a slow rural network a driver taps the vehicle before the app's script has run.
+    The shift must start all the same (it once started only if the script had caught the
+    tap, and a test that tapped too soon on a busy machine found it)."""
+    vehicle = booked[0]["vehicle"]
+    page = phone.new_page()
+    page.clock.install(time=EIGHT)
+    page.route("**/driver.js*", lambda route: route.abort())  # not loaded yet
+    page.goto(live_server + "/auth/login")
+    page.get_by_label("Benutzername").fill("fahrer")
+    page.get_by_label("Passwort").fill("driver-pw")
+    page.get_by_role("button", name="Anmelden", exact=True).click()
+    expect(page.get_by_role("heading", name="Heute, Mittwoch, 2. Dezember 2026")).to_be_visible()
+    page.unroute("**/driver.js*")
+    page.locator(f'[data-take="{vehicle}"]').click()
+    expect(page.get_by_role("heading", name=f"Fahrzeug {vehicle}")).to_be_visible()
+    expect(page.locator("#shift-state")).to_contain_text("Schicht seit 08:00")
+    expect(page.locator("#outbox")).to_have_text("Alle Meldungen gesendet")
+    assert [r.kind for r in stored(engine, vehicle) if r.kind != "position"] == ["shift_start"]
+    # a reload does not start a second shift
+    page.reload()
+    expect(page.locator("#shift-state")).to_contain_text("Schicht seit 08:00")
+    expect(page.locator("#outbox")).to_have_text("Alle Meldungen gesendet")
+    assert [r.kind for r in stored(engine, vehicle) if r.kind != "position"] == ["shift_start"]
+
+
 def test_offline_presses_are_kept_and_sent_exactly_once(
     phone: BrowserContext, live_server: str, engine: BookingEngine, booked: tuple
 ) -> None:

@@ -89,7 +89,7 @@ def test_today_lists_the_vehicles_that_drive_with_their_first_stop(
     driving = [v for v in engine.day_plan(date.fromisoformat(DAY)).vehicles if v.stops]
     assert booked["vehicle"] in {v.vehicle_id for v in driving}
     # exactly the vehicles with stops today, each with its first stop's time
-    assert re.findall(r'href="/fahrer/([^"]+)" data-take="\1"', html) == [
+    assert re.findall(r'href="/fahrer/([^"#]+)#start" data-take="\1"', html) == [
         v.vehicle_id for v in driving
     ]
     for v in driving:

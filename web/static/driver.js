@@ -402,15 +402,6 @@
   }
 
   root.addEventListener("click", (ev) => {
-    const take = ev.target.closest("[data-take]");
-    if (take) {
-      // the link still opens the vehicle; the shift starts on this phone first
-      const vehicle = take.dataset.take;
-      const onShift = load().events.some((e) => e.vehicle === vehicle && e.day === config.day &&
-        e.status !== "rejected" && e.event.kind === "shift_start");
-      if (!onShift) record(vehicle, "shift_start");
-      return;
-    }
     const button = ev.target.closest("button");
     if (!button || button.disabled) return;
     if (button.dataset.confirm) { byId(button.dataset.confirm).hidden = false; return; }
@@ -458,6 +449,13 @@
         registration.active.postMessage({ keep: [location.href, ...files] });
       })
       .catch(() => { /* works without, only not reloadable offline */ });
+  }
+  // The vehicle list links here with "#start": the shift starts on this page, so it starts
+  // even when the driver tapped before the list's script had run (a slow network).
+  if (onVehiclePage && location.hash === "#start") {
+    const local = localState();
+    if (!local.shift || local.shiftEnd) record(config.vehicle, "shift_start");
+    history.replaceState(null, "", location.pathname + location.search); // a reload: no new shift
   }
   render();
   refreshTasks();
