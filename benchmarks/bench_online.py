@@ -39,13 +39,21 @@ import numpy as np
 
 from planner.booking.engine import BookingEngine
 from planner.booking.kpis import plan_kpis
+from planner.booking.repair_gate import RepairGate
 from planner.booking.trip import TripRequest
 from planner.darp.codec import build_plan, routes_of_refs
 from planner.darp.model import Instance
+from planner.darp.plan import Plan
 from planner.darp.solve import SolveParams, solve
 from planner.darp.validate import validate
 from planner.scenarios.demand import DemandParams, DemandRequest, read_places, sample_demand
-from planner.scenarios.simulate import SimClock, SimulationParams, SimulationResult, simulate_day
+from planner.scenarios.simulate import (
+    SimClock,
+    SimulationParams,
+    SimulationResult,
+    rider_choice,
+    simulate_day,
+)
 from planner.service import Service
 from planner.stops import StopCatalog
 from planner.store.db import open_store
@@ -88,43 +96,102 @@ def trip_km(catalog: StopCatalog, trips: list[TripRequest]) -> float:
     return float(np.mean(metres)) / 1000 if metres else 0.0
 
 
+@dataclass(frozen=True)
+class Booked:
+    """An online day as booked: the simulation's result and its database."""
+
+    result: SimulationResult
+    db_url: str
+
+
+def booked_day(
+    service: Service, catalog: StopCatalog, demand: list[DemandRequest], day: date, booked: Booked
+) -> tuple[Instance, Plan, dict[str, int]]:
+    """The online day as a warm start: the booked riders with the promises they were given
+    (an arrive-by rider's window narrowed to the offered one), the refused riders as
+    requests at their wish, the online plan; and each request id's index into ``demand``."""
+    engine = BookingEngine(service, catalog, open_store(booked.db_url), clock=SimClock())
+    outcome = booked.result.requests
+    ids = {code: k for k, code in enumerate(outcome["code"]) if isinstance(code, str)}
+    refused = [k for k, o in enumerate(outcome["outcome"]) if o != "served"]
+    extra = [engine._candidate(demand[k].trip, f"r{k}", 0) for k in refused]
+    ids |= {f"r{k}": k for k in refused}
+    with engine.store.session() as session:
+        state = engine.days.load(session, day.isoformat(), extra)
+    return state.instance, state.plan(), ids
+
+
 def hindsight(
     engine: BookingEngine,
     demand: list[DemandRequest],
     seconds: float,
-    booked: SimulationResult | None = None,
-) -> tuple[Run, set[int]]:
-    """The day planned with all of it known; returns the run and whom it serves (indices
-    into ``demand``).
+    start: tuple[Instance, Plan, dict[str, int]] | None = None,
+) -> tuple[Run, set[int], Plan]:
+    """The day planned with all of it known; returns the run, whom it serves (indices into
+    ``demand``) and the plan.
 
-    With ``booked`` (an online day), the search starts from that day's plan. It never leaves
-    out a rider it has placed, so online's riders stay served and hindsight adds whom it
-    can: online's loss splits into planning (the room for riders it refused that a plan of
-    the same riders had) and choice (whom to serve)."""
-    instance = day_instance(engine, demand)
-    start = None
-    if booked is not None:
-        index = {code: k for k, code in enumerate(booked.requests["code"]) if isinstance(code, str)}
-        refs = {
-            v.vehicle_id: [(f"r{index[s.code]}", s.kind) for s in v.stops]
-            for v in booked.plan.vehicles
-        }
-        start = build_plan(instance, routes_of_refs(instance, refs, where="online plan"))
+    With ``start`` (:func:`booked_day`), the search starts from the online plan. It never
+    leaves out a rider it has placed, so online's riders stay served with their promises,
+    and hindsight adds whom it can: online's loss splits into planning (room for riders it
+    refused, in a plan of the same riders and promises) and the rest."""
+    if start is None:
+        instance, initial = day_instance(engine, demand), None
+        ids = {f"r{k}": k for k in range(len(demand))}
+    else:
+        instance, initial, ids = start
     params = SolveParams(time_limit=seconds, workers=2, objective=engine.service.objective)
     started = time.perf_counter()
-    plan = solve(instance, params=params, initial_plan=start)
+    plan = solve(instance, params=params, initial_plan=initial)
     elapsed = time.perf_counter() - started
     problems = validate(instance, plan)
     assert not problems, problems[:3]
-    served = {int(v.request_id[1:]) for route in plan.routes for v in route.visits
-              if v.request_id.startswith("r")}  # fmt: skip
+    served = {ids[v.request_id] for route in plan.routes for v in route.visits
+              if v.request_id in ids}  # fmt: skip
     run = Run(
         int(plan_kpis(instance, plan)["served"]),
         plan.distance / 1000,
         trip_km(engine.catalog, [demand[k].trip for k in sorted(served)]),
         elapsed,
     )
-    return run, served
+    return run, served, plan
+
+
+def repair_recall(
+    service: Service,
+    catalog: StopCatalog,
+    demand: list[DemandRequest],
+    booked: Booked,
+    start: tuple[Instance, Plan, dict[str, int]],
+    plan: Plan,
+    repair_s: float,
+) -> tuple[int, int, int]:
+    """Of the refused riders that hindsight from the online plan added: how many, how many
+    fit alone (that plan without the other added riders passes the validator: a plan of
+    online's riders with their promises and this one exists), and for how many the repair at
+    offer time finds room on the final online plan, asked when the rider asked, with
+    ``repair_s`` seconds (every refused wish repaired, as on a day not yet full)."""
+    instance, _, ids = start
+    refused = {key for key, k in ids.items() if key == f"r{k}"}
+    added = sorted({v.request_id for r in plan.routes for v in r.visits} & refused)
+    alone = 0
+    for x in added:
+        keep = [q for q in instance.requests if q.id not in refused or q.id == x]
+        sub = replace(instance, requests=tuple(keep))
+        ours = {q.id for q in keep}
+        refs = {r.vehicle_id: [(v.request_id, v.kind) for v in r.visits if v.request_id in ours]
+                for r in plan.routes}  # fmt: skip
+        alone += not validate(sub, build_plan(sub, routes_of_refs(sub, refs)))
+    clock = SimClock()
+    store = open_store(booked.db_url)
+    engine = BookingEngine(replace(service, repair_s=repair_s), catalog, store, clock=clock)
+    engine.repairs = RepairGate(min_placed=0)  # every wish repaired, as on a day not yet full
+    found = 0
+    for x in added:
+        request = demand[ids[x]]
+        clock.now = engine.local(request.trip.day, request.booked_at_s)
+        offers = engine.offer(request.trip, with_alternatives=False).offers
+        found += rider_choice(offers, request, 0) is not None
+    return len(added), alone, found
 
 
 def online(
@@ -136,7 +203,7 @@ def online(
     repair_ms: int,
     every_bookings: int,
     seconds: float,
-) -> tuple[Run, SimulationResult]:
+) -> tuple[Run, Booked]:
     """The day booked one rider at a time.
 
     ``repair_ms`` is the service file's ``booking.repair_ms`` (0: insertion only);
@@ -166,7 +233,7 @@ def online(
     run = Run(
         int(result.kpis["served"]), float(result.kpis["vehicle_km"]), trip_km(catalog, served), wall
     )
-    return run, result
+    return run, Booked(result, f"sqlite:///{db}")
 
 
 def main() -> None:
@@ -178,10 +245,17 @@ def main() -> None:
     parser.add_argument(
         "--prebooked-share",
         type=float,
-        default=DemandParams.prebooked_share,
+        default=DemandParams().prebooked_share,
         help="share of riders booking the evening before (the others: 90 min ahead)",
     )
     parser.add_argument("--repair-ms", type=int, default=50)
+    parser.add_argument(
+        "--repair-check",
+        type=float,
+        default=0.0,
+        help="seconds of repair per rider hindsight added, asked again on the online plan "
+        "(0: no check)",
+    )
     parser.add_argument("--only", help="run only the online variants whose name holds this")
     parser.add_argument("--reoptimize-every-bookings", type=int, default=25)
     parser.add_argument("--reoptimize-seconds", type=float, default=5.0)
@@ -229,11 +303,15 @@ def main() -> None:
         if args.only is None or args.only in name
     }
     runs = {name: run for name, (run, _) in booked.items()}
-    off, _ = hindsight(engine, demand, args.offline_seconds)
+    off, _, _ = hindsight(engine, demand, args.offline_seconds)
     # hindsight from each online plan: online's riders kept, the others added where they fit
+    starts = {
+        name: booked_day(world.service, world.catalog, demand, day, online_day)
+        for name, (_, online_day) in booked.items()
+    }
     kept = {
-        name: hindsight(engine, demand, args.offline_seconds, result)
-        for name, (_, result) in booked.items()
+        name: hindsight(engine, demand, args.offline_seconds, start)
+        for name, start in starts.items()
     }
 
     print(f"\n{stamp()}")
@@ -258,7 +336,8 @@ def main() -> None:
     print(f"\nall {len(demand)} requests: mean trip {everyone:.1f} km")
     print(
         "\nWhere online's loss lies: hindsight started from each online plan keeps its riders "
-        "and adds whom it can (planning); the rest up to hindsight is whom to serve (choice).\n"
+        "and adds whom it can (planning); the rest up to hindsight is choice, and the "
+        "narrower windows online promised arrive-by riders.\n"
     )
     print(
         "| online plan | online served | hindsight from it | of them online's | hindsight "
@@ -266,14 +345,34 @@ def main() -> None:
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, run in runs.items():
-        more, served = kept[name]
-        ours = {
-            k for k, code in enumerate(booked[name][1].requests["code"]) if isinstance(code, str)
-        }
+        more, served, _ = kept[name]
+        codes = booked[name][1].result.requests["code"]
+        ours = {k for k, code in enumerate(codes) if isinstance(code, str)}
         print(
             f"| {name} | {run.served} | {more.served} | {len(served & ours)} | {off.served} | "
             f"{more.served - run.served} | {off.served - more.served} |"
         )
+
+    if args.repair_check > 0:
+        print(
+            f"\nOf the riders hindsight added to each online plan: how many fit alone (a plan "
+            f"of online's riders and that one exists), and for how many the repair at offer "
+            f"time finds room on the final online plan, asked again when the rider asked, "
+            f"with {args.repair_check:g} s.\n"
+        )
+        print("| online plan | added by hindsight | fit alone | found by the repair |")
+        print("|---|---:|---:|---:|")
+        for name, start in starts.items():
+            added, alone, found = repair_recall(
+                world.service,
+                world.catalog,
+                demand,
+                booked[name][1],
+                start,
+                kept[name][2],
+                args.repair_check,
+            )
+            print(f"| {name} | {added} | {alone} | {found} |")
 
 
 if __name__ == "__main__":
