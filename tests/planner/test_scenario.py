@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -12,8 +13,12 @@ from click.testing import CliRunner
 from dask.distributed import LocalCluster
 
 import planner.scenarios.batch
+from planner.booking.engine import OfferView
+from planner.booking.trip import TripRequest, WishKind
 from planner.scenarios.batch import TIMING_COLUMNS, apply_overrides, run_batch
+from planner.scenarios.demand import DemandRequest
 from planner.scenarios.scenario import ScenarioError, load_scenario
+from planner.scenarios.simulate import rider_choice
 from planner.service import load_service
 from routing.settings import Settings
 from web.cli import main
@@ -193,3 +198,30 @@ def test_a_repair_time_out_of_range_is_refused_naming_the_key(tmp_path: Path) ->
     bad.write_text(TINY.read_text().replace("repair_ms: 2000", "repair_ms: 9000"))
     with pytest.raises(ScenarioError, match="repair_ms.*between 0 and 5000"):
         load_scenario(bad)
+
+
+def _offer(window_start: int, arrival: int, shift_min: int) -> OfferView:
+    at = datetime(2027, 3, 10, tzinfo=UTC)
+    return OfferView("o", "BUS-1", window_start, window_start + 900, window_start + 60,
+                     arrival, at, shift_s=60.0 * shift_min)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "offer", "tolerance", "takes"),
+    [
+        # arrive by 08:00: an offer that keeps the deadline is the wish, however early the
+        # bus gets there within the ride-time promise (it once counted as 25 min off)
+        ("arrival", _offer(7 * 3600, 7 * 3600 + 35 * 60, 0), 0, True),
+        ("arrival", _offer(7 * 3600, 7 * 3600 + 35 * 60, -20), 10, False),
+        ("arrival", _offer(7 * 3600, 7 * 3600 + 35 * 60, -20), 20, True),
+        ("pickup", _offer(8 * 3600, 8 * 3600 + 1800, 0), 0, True),
+        ("pickup", _offer(8 * 3600 + 300, 8 * 3600 + 2100, 5), 0, False),
+        ("pickup", _offer(8 * 3600 + 300, 8 * 3600 + 2100, 5), 5, True),
+    ],
+)
+def test_a_simulated_rider_judges_an_offer_by_its_promise_against_the_wish(
+    kind: WishKind, offer: OfferView, tolerance: int, takes: bool
+) -> None:
+    trip = TripRequest(date(2027, 3, 10), "a", "b", kind, 8 * 3600, 1, 0)
+    chosen = rider_choice([offer], DemandRequest(trip, -3600), tolerance)
+    assert (chosen is offer) is takes
