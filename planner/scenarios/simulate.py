@@ -100,12 +100,13 @@ def rider_choice(
 ) -> OfferView | None:
     """The rider's choice: the first (nearest) offer, if close enough to the wish.
 
-    Closeness is the offer's promise against the wish (:func:`planner.booking.rules.wish_shift_s`): the
-    pickup window's start, or for arrive-by the latest arrival, in whole minutes as the
-    rider reads the offer. How early an arrive-by bus gets there is not held against it:
-    the ride-time promise bounds that, as it does for everyone. (Judged by the estimated
-    arrival, riders with a tolerance of 0 took almost no arrive-by offer: 1 of 91 on the
-    300 / 12 day of ``benchmarks/bench_online.py``.)
+    Closeness is the offer's promise against the wish
+    (:func:`planner.booking.rules.wish_shift_s`): the pickup window's start, or for
+    arrive-by the latest arrival, in whole minutes as the rider reads the offer. How early
+    an arrive-by bus gets there is not held against it: the ride-time promise bounds that,
+    as it does for everyone. (Judged by the estimated arrival, riders with a tolerance of 0
+    took almost no arrive-by offer: 1 of 91 on the 300 / 12 day of
+    ``benchmarks/bench_online.py``.)
     """
     if not offers:
         return None
