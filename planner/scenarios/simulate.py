@@ -37,8 +37,8 @@ class SimulationParams:
     Attributes
     ----------
     rider_tolerance_min
-        A rider takes the best offer if its pickup window starts within this many minutes of
-        the wish (arrive-by: if it arrives at most this much earlier); otherwise declines.
+        A rider takes the best offer if its promise is within this many minutes of the wish
+        (the pickup window's start; arrive-by: the latest arrival); otherwise declines.
     reoptimize_every_min
         Re-optimise the day when this many minutes of booking time have passed since its
         last re-optimisation and it changed (0: not by time).
