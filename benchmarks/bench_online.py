@@ -2,14 +2,14 @@
 
 A demand day is drawn from the scenario demand model (seeded). Online, riders book it one by
 one through the booking engine (``planner.scenarios.simulate.simulate_day``: each rider takes
-an offer only if its pickup window is the one wished for, so both sides promise the same
-windows), side by side in one process: with insertion only; with the background
-re-optimisation after every ``--reoptimize-every-bookings`` bookings for
-``--reoptimize-seconds`` (the worker's rule of the service file's ``[reoptimize]``, through
-the same policy and pass); with the repair at offer time (``booking.repair_ms``: when no
-insertion fits the wish, the day is re-planned around it for up to ``--repair-ms``); and
-with both. Offline, the
-same requests, with the same windows and ride-time promises, are solved at once with all of
+an offer only if its promise is the one wished for: the pickup window's start, or for
+arrive-by the latest arrival; so both sides promise the same), side by side in one process:
+with insertion only; with the background re-optimisation after every
+``--reoptimize-every-bookings`` bookings for ``--reoptimize-seconds`` (the worker's rule of
+the service file's ``[reoptimize]``, through the same policy and pass); with the repair at
+offer time (``booking.repair_ms``: when no insertion fits the wish, the day is re-planned
+around it for up to ``--repair-ms``); and with both. Offline, the same requests, with the
+same windows and ride-time promises, are solved at once with all of
 them known (each request optional with a penalty above any route cost: served first, then
 the service's objective), for ``--offline-seconds`` with 2 workers.
 
