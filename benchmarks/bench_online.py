@@ -63,21 +63,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_booking import bench_setup, stamp  # noqa: E402
 
 
-def day_instance(engine: BookingEngine, demand: list[DemandRequest]) -> Instance:
-    """The demand day as one instance: each request with the window and ride-time promise
-    an offer at the wish would give, on the engine's fleet."""
-    requests = [engine._candidate(r.trip, f"r{k}", 0) for k, r in enumerate(demand)]
-    vehicles = engine.days.vehicles()
-    breaks = engine.days.breaks(vehicles)  # the drivers' breaks, as online booking has them
-    return Instance(
-        "hindsight",
-        engine.catalog.travel_s,
-        engine.catalog.distance_m,
-        (*requests, *breaks),
-        tuple(vehicles),
-    )
-
-
 @dataclass(frozen=True)
 class Run:
     """What one way of planning the day gives."""
@@ -104,28 +89,46 @@ class Booked:
     db_url: str
 
 
+@dataclass(frozen=True)
+class DayProblem:
+    """A day to plan with hindsight: its instance, the plan to start from (None: from
+    scratch) and each request id's index into the demand."""
+
+    instance: Instance
+    initial: Plan | None
+    ids: dict[str, int]
+
+
+def day_problem(
+    engine: BookingEngine, demand: list[DemandRequest], ask: list[int], codes: dict[str, int]
+) -> DayProblem:
+    """The day as ``engine`` loads it (its bookings with the promises they were given, e.g.
+    an arrive-by window narrowed to the offered one; the drivers' breaks), with the requests
+    ``demand[k]`` for ``k`` in ``ask`` added at their wish as ``r{k}``. ``codes`` maps the
+    bookings' codes to their index in ``demand``; without bookings the plan starts afresh."""
+    extra = [engine._candidate(demand[k].trip, f"r{k}", 0) for k in ask]
+    with engine.store.session() as session:
+        state = engine.days.load(session, demand[0].trip.day.isoformat(), extra)
+    ids = codes | {f"r{k}": k for k in ask}
+    return DayProblem(state.instance, state.plan() if codes else None, ids)
+
+
 def booked_day(
-    service: Service, catalog: StopCatalog, demand: list[DemandRequest], day: date, booked: Booked
-) -> tuple[Instance, Plan, dict[str, int]]:
-    """The online day as a warm start: the booked riders with the promises they were given
-    (an arrive-by rider's window narrowed to the offered one), the refused riders as
-    requests at their wish, the online plan; and each request id's index into ``demand``."""
+    service: Service, catalog: StopCatalog, demand: list[DemandRequest], booked: Booked
+) -> DayProblem:
+    """The online day as a warm start: its riders and plan, and the refused at their wish."""
     engine = BookingEngine(service, catalog, open_store(booked.db_url), clock=SimClock())
     outcome = booked.result.requests
-    ids = {code: k for k, code in enumerate(outcome["code"]) if isinstance(code, str)}
+    codes = {code: k for k, code in enumerate(outcome["code"]) if isinstance(code, str)}
     refused = [k for k, o in enumerate(outcome["outcome"]) if o != "served"]
-    extra = [engine._candidate(demand[k].trip, f"r{k}", 0) for k in refused]
-    ids |= {f"r{k}": k for k in refused}
-    with engine.store.session() as session:
-        state = engine.days.load(session, day.isoformat(), extra)
-    return state.instance, state.plan(), ids
+    return day_problem(engine, demand, refused, codes)
 
 
 def hindsight(
     engine: BookingEngine,
     demand: list[DemandRequest],
     seconds: float,
-    start: tuple[Instance, Plan, dict[str, int]] | None = None,
+    start: DayProblem | None = None,
 ) -> tuple[Run, set[int], Plan]:
     """The day planned with all of it known; returns the run, whom it serves (indices into
     ``demand``) and the plan.
@@ -134,14 +137,12 @@ def hindsight(
     leaves out a rider it has placed, so online's riders stay served with their promises,
     and hindsight adds whom it can: online's loss splits into planning (room for riders it
     refused, in a plan of the same riders and promises) and the rest."""
-    if start is None:
-        instance, initial = day_instance(engine, demand), None
-        ids = {f"r{k}": k for k in range(len(demand))}
-    else:
-        instance, initial, ids = start
+    if start is None:  # ``engine`` has no bookings: every request at its wish
+        start = day_problem(engine, demand, list(range(len(demand))), {})
+    instance, ids = start.instance, start.ids
     params = SolveParams(time_limit=seconds, workers=2, objective=engine.service.objective)
     started = time.perf_counter()
-    plan = solve(instance, params=params, initial_plan=initial)
+    plan = solve(instance, params=params, initial_plan=start.initial)
     elapsed = time.perf_counter() - started
     problems = validate(instance, plan)
     assert not problems, problems[:3]
@@ -161,7 +162,7 @@ def repair_recall(
     catalog: StopCatalog,
     demand: list[DemandRequest],
     booked: Booked,
-    start: tuple[Instance, Plan, dict[str, int]],
+    start: DayProblem,
     plan: Plan,
     repair_s: float,
 ) -> tuple[int, int, int]:
@@ -170,7 +171,7 @@ def repair_recall(
     online's riders with their promises and this one exists), and for how many the repair at
     offer time finds room on the final online plan, asked when the rider asked, with
     ``repair_s`` seconds (every refused wish repaired, as on a day not yet full)."""
-    instance, _, ids = start
+    instance, ids = start.instance, start.ids
     refused = {key for key, k in ids.items() if key == f"r{k}"}
     added = sorted({v.request_id for r in plan.routes for v in r.visits} & refused)
     alone = 0
@@ -306,7 +307,7 @@ def main() -> None:
     off, _, _ = hindsight(engine, demand, args.offline_seconds)
     # hindsight from each online plan: online's riders kept, the others added where they fit
     starts = {
-        name: booked_day(world.service, world.catalog, demand, day, online_day)
+        name: booked_day(world.service, world.catalog, demand, online_day)
         for name, (_, online_day) in booked.items()
     }
     kept = {
