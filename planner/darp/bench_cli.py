@@ -17,6 +17,7 @@ from planner.darp.model import Instance
 from planner.darp.objective import Objective
 from planner.darp.plan import Plan
 from planner.darp.read import BestKnown, gap_pct, read_bks, read_cordeau, read_li_lim
+from planner.darp.search import kernels
 from planner.darp.solve import SolveParams, solve
 from planner.darp.validate import validate
 from planner.errors import PlannerError
@@ -126,6 +127,7 @@ def darp(
 ) -> None:
     """Solve Cordeau dial-a-ride files (a and pr formats), validate, compare with the BKS."""
     instances, bks = _load(files, read_cordeau, bks_path)
+    kernels.warm_up()  # a compilation on the first run is not a solve's time
     params = SolveParams(time_limit=time_limit, workers=workers, seed=seed)
     records = []
     for instance in tqdm(instances, desc="darp", unit="inst"):
@@ -165,6 +167,7 @@ def pdptw(
 ) -> None:
     """Solve Li & Lim files (vehicles first, then distance) next to VROOM."""
     instances, bks = _load(files, read_li_lim, bks_path)
+    kernels.warm_up()
     records = []
     for instance in tqdm(instances, desc="pdptw", unit="inst"):
         # fixed cost per vehicle above any possible distance saving: hierarchical objective

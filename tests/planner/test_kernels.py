@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -98,3 +100,46 @@ def test_locked_prefix_gets_nothing_inserted_before_it(a5) -> None:
     assert sorted(s for r in better for s in r) == list(range(len(table.location)))
     for v, route in enumerate(better):
         assert table.loads_fit(v, route) and earliest_schedule(table, v, route) is not None
+
+
+_COMPILES_AFTER_WARM_UP = """
+import pickle, sys
+import numba
+from planner.darp.read import read_cordeau
+from planner.darp.search import kernels
+from planner.darp.solve import SolveParams, solve
+
+def signatures():
+    return {
+        name: len(kernel.signatures)
+        for name, kernel in vars(kernels).items()
+        if isinstance(kernel, numba.core.registry.CPUDispatcher)
+    }
+
+kernels.warm_up()
+before = signatures()
+instance = read_cordeau(sys.argv[1])
+solve(instance, params=SolveParams(time_limit=1))
+# a spawned worker process receives the instance pickled
+solve(pickle.loads(pickle.dumps(instance)), params=SolveParams(time_limit=1))
+after = signatures()
+print(sorted(name for name in after if after[name] != before[name]))
+"""
+
+
+def test_warm_up_compiles_every_kernel_a_solve_uses_also_in_a_worker_process(bench_dir) -> None:
+    """A kernel compiled after the warm-up is compiled inside a search's time limit.
+
+    numba compiles one machine-code version per argument types, a read-only array being a
+    type of its own. Instances are built with read-only matrices, but a spawned worker
+    receives its instance unpickled, with writeable ones; with a cold cache (the first solve
+    after an update) every worker then compiled the whole search within its budget, and a
+    10 s solve took 15-21 s.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", _COMPILES_AFTER_WARM_UP, str(bench_dir / "darp" / "a2-16.txt")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"

@@ -66,12 +66,25 @@ class Arrays(NamedTuple):
     vehicle_cost: float
 
 
+def _read_only(values: np.ndarray) -> np.ndarray:
+    """A read-only view of ``values``.
+
+    numba compiles one version of a kernel per argument types, and a read-only array is a
+    type of its own. The compiled code only reads :class:`Arrays`, so all of them are read-only,
+    whatever the caller's data was: otherwise a spawned worker, whose instance arrives
+    unpickled with writeable matrices, compiled every kernel again within its time limit.
+    """
+    view = values.view()
+    view.setflags(write=False)
+    return view
+
+
 def _f(values: object) -> np.ndarray:
-    return np.ascontiguousarray(values, dtype=np.float64)
+    return _read_only(np.ascontiguousarray(values, dtype=np.float64))
 
 
 def _i(values: object) -> np.ndarray:
-    return np.ascontiguousarray(values, dtype=np.int64)
+    return _read_only(np.ascontiguousarray(values, dtype=np.int64))
 
 
 def _stops(table: StopTable, first: int) -> dict[str, np.ndarray]:
@@ -136,7 +149,7 @@ def extend(a: Arrays, table: StopTable) -> Arrays:
     new = _stops(table, len(a.loc))
 
     def joined(name: str) -> np.ndarray:
-        return np.concatenate((getattr(a, name), new[name]))
+        return _read_only(np.concatenate((getattr(a, name), new[name])))
 
     return a._replace(
         loc=joined("loc"),
@@ -921,6 +934,7 @@ def warm_up() -> None:
         (Vehicle("v", 0, 0, seats=2), Vehicle("w", 0, 0, seats=2)),
     )
     a = arrays(StopTable.from_instance(instance), Objective(ride_weight=0.1))
+    seed(0)
     routes, lengths = pack([[], []], 4)
     rd = route_data(2, 4)
     first = np.zeros(2, np.int64)
