@@ -2,8 +2,8 @@
 
 One day: 500 requests on 12 vehicles of the default service (``--requests``, ``--vehicles``;
 the scenario defaults otherwise, re-optimising every 3 hours for 3 s). Throughput: the same
-8 runs (2 fleets x 4 seeds, 200 requests each) with 1 worker and with 2 worker processes,
-side by side.
+32 runs (2 fleets x 16 seeds, 200 requests each; ``--batch-runs``) with 1 worker and with 2
+worker processes, side by side.
 
 Run: ``.venv/bin/python benchmarks/bench_scenarios.py`` (about 3 minutes); the district-scale
 day of issue 15: ``--requests 2000 --vehicles 40 --no-batch``.
@@ -44,6 +44,13 @@ def main() -> None:
     parser.add_argument("--vehicles", type=int, default=12, help="of the one day")
     parser.add_argument("--no-batch", action="store_true", help="only the one day")
     parser.add_argument(
+        "--batch-runs",
+        type=int,
+        default=32,
+        help="runs in the batch (even; 8 until session 14, when a run took 1 s and two "
+        "workers' start-up ate the second core's gain)",
+    )
+    parser.add_argument(
         "--repair-ms", type=int, default=None, help="of the one day (default: the service's)"
     )
     args = parser.parse_args()
@@ -83,7 +90,7 @@ def main() -> None:
     runs = [
         dataclasses.replace(with_section(with_section(base, "overrides", fleet_size=f),
                                          "demand", requests=200), seed=s)
-        for f in (6, 10) for s in (1, 2, 3, 4)
+        for f in (6, 10) for s in range(1, args.batch_runs // 2 + 1)
     ]  # fmt: skip
     timings = {}
     for workers in () if args.no_batch else (1, 2):
