@@ -191,7 +191,7 @@ def repair_recall(
         request = demand[ids[x]]
         clock.now = engine.local(request.trip.day, request.booked_at_s)
         offers = engine.offer(request.trip, with_alternatives=False).offers
-        found += rider_choice(offers, request, 0) is not None
+        found += rider_choice(offers, 0) is not None
     return len(added), alone, found
 
 

@@ -54,6 +54,8 @@ def main() -> None:
         "--repair-ms", type=int, default=None, help="of the one day (default: the service's)"
     )
     args = parser.parse_args()
+    if args.batch_runs < 2 or args.batch_runs % 2:
+        parser.error(f"--batch-runs: must be even and at least 2 (2 fleets), got {args.batch_runs}")
     settings = Settings.from_env()
     tiny = load_scenario(REPO / "fixtures" / "scenarios" / "tiny.yaml")[0]
     # tiny.yaml's service and demand model as it was before it ran the repair and the

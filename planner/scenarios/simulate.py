@@ -95,9 +95,7 @@ class SimulationResult:
     problems: list[str]
 
 
-def rider_choice(
-    offers: Sequence[OfferView], request: DemandRequest, tolerance_min: int
-) -> OfferView | None:
+def rider_choice(offers: Sequence[OfferView], tolerance_min: int) -> OfferView | None:
     """The rider's choice: the first (nearest) offer, if close enough to the wish.
 
     Closeness is the offer's promise against the wish
@@ -183,7 +181,7 @@ def simulate_day(
         except BookingError as exc:
             rows.append({**row, "outcome": "rejected", "reason": exc.field})
             continue
-        choice = rider_choice(result.offers, request, params.rider_tolerance_min)
+        choice = rider_choice(result.offers, params.rider_tolerance_min)
         if choice is None:
             reason = result.reason or "declined"
             rows.append({**row, "outcome": "rejected", "reason": reason})
